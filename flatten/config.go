@@ -1,0 +1,138 @@
+package flatten
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/ddblake/ddblake/schemas"
+)
+
+// DefaultDepth is the map depth past which a value is kept as JSON.
+const DefaultDepth = 8
+
+// TableConfig holds the flattening rules of one DynamoDB table. Paths are
+// attribute names joined with '.' (sender.profile.phone); a segment '*'
+// matches any one name. The zero value applies the defaults.
+type TableConfig struct {
+	// Columns declares column types by path: "decimal(12,2)", "json", ...
+	Columns map[string]string `yaml:"columns,omitempty" json:"columns,omitempty"`
+	// Omit lists paths to drop, with everything below them.
+	Omit []string `yaml:"omit,omitempty" json:"omit,omitempty"`
+	// Mask lists paths whose values are replaced by the hex SHA-256 of
+	// their DynamoDB JSON text (of the string itself for S).
+	Mask []string `yaml:"mask,omitempty" json:"mask,omitempty"`
+	// Expand lists S attributes that hold JSON text to be parsed and
+	// flattened like a map (text that is not a JSON object stays a string).
+	Expand []string `yaml:"expand,omitempty" json:"expand,omitempty"`
+	// Depth is the map depth past which values are kept as a JSON string
+	// column (default 8; top-level attributes are depth 1).
+	Depth int `yaml:"depth,omitempty" json:"depth,omitempty"`
+	// Explode lists paths of lists of maps to flatten element by element,
+	// as <path>_<index>_<name> columns, instead of one JSON column.
+	Explode []string `yaml:"explode,omitempty" json:"explode,omitempty"`
+	// Routes map items of a single-table design to logical tables; the
+	// first rule that matches wins, and an item no rule matches stays in
+	// the physical table.
+	Routes []Route `yaml:"routes,omitempty" json:"routes,omitempty"`
+}
+
+// Route sends an item to Table when its attribute Attribute (a top-level
+// S or N) equals Equals or begins with Prefix. Exactly one of Equals and
+// Prefix is set.
+type Route struct {
+	Table     string `yaml:"table" json:"table"`
+	Attribute string `yaml:"attribute" json:"attribute"`
+	Prefix    string `yaml:"prefix,omitempty" json:"prefix,omitempty"`
+	Equals    string `yaml:"equals,omitempty" json:"equals,omitempty"`
+}
+
+var lakeName = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
+
+// Validate checks declared types, paths, depth and routes.
+func (c TableConfig) Validate() error {
+	for p, t := range c.Columns {
+		if p == "" {
+			return fmt.Errorf("%w: columns: empty path", ErrBadConfig)
+		}
+		if _, err := schemas.ParseType(t); err != nil {
+			return fmt.Errorf("%w: columns: %s: %v", ErrBadConfig, p, err)
+		}
+	}
+	for name, list := range map[string][]string{"omit": c.Omit, "mask": c.Mask, "expand": c.Expand, "explode": c.Explode} {
+		for _, p := range list {
+			if strings.TrimSpace(p) == "" {
+				return fmt.Errorf("%w: %s: empty path", ErrBadConfig, name)
+			}
+		}
+	}
+	if c.Depth < 0 || c.Depth > MaxDepth {
+		return fmt.Errorf("%w: depth %d: want 1-%d (0 for the default %d)", ErrBadConfig, c.Depth, MaxDepth, DefaultDepth)
+	}
+	for i, r := range c.Routes {
+		if !lakeName.MatchString(r.Table) {
+			return fmt.Errorf("%w: routes[%d]: table %q: want 1-255 of [a-z0-9_]", ErrBadConfig, i, r.Table)
+		}
+		if r.Attribute == "" {
+			return fmt.Errorf("%w: routes[%d]: attribute is required", ErrBadConfig, i)
+		}
+		if (r.Prefix == "") == (r.Equals == "") {
+			return fmt.Errorf("%w: routes[%d]: set exactly one of prefix and equals", ErrBadConfig, i)
+		}
+	}
+	return nil
+}
+
+// Route returns the logical table an item belongs to, or "" when no rule
+// matches (the item stays in its physical table).
+func (c TableConfig) Route(item []Attr) string {
+	for _, r := range c.Routes {
+		for _, a := range item {
+			if a.Name != r.Attribute || (a.Value.Kind != S && a.Value.Kind != N) {
+				continue
+			}
+			if (r.Equals != "" && a.Value.S == r.Equals) || (r.Prefix != "" && strings.HasPrefix(a.Value.S, r.Prefix)) {
+				return r.Table
+			}
+		}
+	}
+	return ""
+}
+
+func (c TableConfig) depth() int {
+	if c.Depth == 0 {
+		return DefaultDepth
+	}
+	return c.Depth
+}
+
+// pathSet matches attribute paths against configured dotted patterns.
+type pathSet [][]string
+
+func newPathSet(patterns []string) pathSet {
+	ps := make(pathSet, 0, len(patterns))
+	for _, p := range patterns {
+		ps = append(ps, strings.Split(p, "."))
+	}
+	return ps
+}
+
+// match reports whether segs (the segments of a path) equal a pattern.
+func (ps pathSet) match(segs []string) bool {
+	for _, p := range ps {
+		if len(p) != len(segs) {
+			continue
+		}
+		ok := true
+		for i := range p {
+			if p[i] != "*" && p[i] != segs[i] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,42 @@
+package pipeline
+
+import (
+	"github.com/ddblake/ddblake/flatten"
+)
+
+// Event names.
+const (
+	EventInsert   = "INSERT"
+	EventModify   = "MODIFY"
+	EventRemove   = "REMOVE"
+	EventSnapshot = "SNAPSHOT"
+)
+
+// ChangeRecord is one change to one item, whatever the input format.
+type ChangeRecord struct {
+	// Source names where the record came from: a file path, s3:// URI,
+	// "-" for stdin, or "event" for a Lambda payload.
+	Source string
+	// Index is the record's position in its source: 1-based line number
+	// for line formats, 0-based index in Records[] for events.
+	Index int
+	// Table is the DynamoDB table name as the input gives it.
+	Table string
+	// EventName is INSERT, MODIFY, REMOVE or SNAPSHOT.
+	EventName string
+	// EventID is the record's eventID (for Kinesis, the one inside data).
+	EventID string
+	// Sequence is the sequence number as given (DynamoDB: 21-40 digits;
+	// Kinesis: the Kinesis sequence number); empty for exports.
+	Sequence string
+	// EventTimeMicros is when the change happened, Unix microseconds UTC.
+	EventTimeMicros int64
+	// Keys, NewImage and OldImage are nil when absent.
+	Keys     []flatten.Attr
+	NewImage []flatten.Attr
+	OldImage []flatten.Attr
+	// TTLDelete is true for a REMOVE made by DynamoDB's TTL expiry.
+	TTLDelete bool
+	// Raw is the bytes the record was read from, for the quarantine.
+	Raw []byte
+}

@@ -1,0 +1,18 @@
+package schemas
+
+import (
+	"errors"
+	"sort"
+)
+
+// Sentinel errors of the schemas package.
+var (
+	// ErrBadType is returned for a type spelling or shape that is not valid.
+	ErrBadType = errors.New("invalid column type")
+	// ErrPathExists is returned when a column is added for a path that has one.
+	ErrPathExists = errors.New("path already has a column")
+	// ErrBadSchema is returned for a stored schema that breaks the invariants.
+	ErrBadSchema = errors.New("invalid schema")
+)
+
+func sortStrings(s []string) { sort.Strings(s) }

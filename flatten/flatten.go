@@ -1,21 +1,72 @@
 package flatten
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/valyala/fastjson"
+
 	"github.com/ddblake/ddblake/schemas"
 )
 
 // Flattener turns items of one table into flat rows, following a
 // TableConfig. It is safe for concurrent use; each Batch is not.
 type Flattener struct {
-	cfg TableConfig
+	cfg      TableConfig
+	depth    int
+	omit     pathSet
+	mask     pathSet
+	expand   pathSet
+	explode  pathSet
+	declared map[string]schemas.Type // by JoinPath path
+	patterns bool                    // any path rule at all
 }
 
-// New returns a Flattener for cfg, or ErrBadConfig.
+// New returns a Flattener for cfg, or an error wrapping ErrBadConfig.
 func New(cfg TableConfig) (*Flattener, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Flattener{cfg: cfg}, nil
+	f := &Flattener{
+		cfg:      cfg,
+		depth:    cfg.depth(),
+		omit:     newPathSet(cfg.Omit),
+		mask:     newPathSet(cfg.Mask),
+		expand:   newPathSet(cfg.Expand),
+		explode:  newPathSet(cfg.Explode),
+		declared: make(map[string]schemas.Type, len(cfg.Columns)),
+	}
+	for p, t := range cfg.Columns {
+		typ, _ := schemas.ParseType(t) // checked by Validate
+		path := ""
+		for _, seg := range splitDotted(p) {
+			path = JoinPath(path, seg)
+		}
+		f.declared[path] = typ
+	}
+	f.patterns = len(f.omit)+len(f.mask)+len(f.expand)+len(f.explode) > 0
+	return f, nil
+}
+
+// Config returns the rules the Flattener follows.
+func (f *Flattener) Config() TableConfig { return f.cfg }
+
+func splitDotted(p string) []string {
+	var segs []string
+	start := 0
+	for i := 0; i < len(p); i++ {
+		if p[i] == '.' {
+			segs = append(segs, p[start:i])
+			start = i + 1
+		}
+	}
+	return append(segs, p[start:])
+}
+
+// leaf is one value that lands in one column (or in _extra).
+type leaf struct {
+	path string
+	v    Value
 }
 
 // Batch collects the flattened leaves of many items so that the types of
@@ -28,26 +79,547 @@ func New(cfg TableConfig) (*Flattener, error) {
 //	// add cols to the schema (merging with the stored registry)
 //	rows, stats := b.Rows(nil, schema)
 type Batch struct {
-	f *Flattener
+	f       *Flattener
+	metas   []Meta
+	starts  []int // leaves[starts[i]:starts[i+1]] belong to item i
+	leaves  []leaf
+	omitted int
+	segs    []string
+	paths   map[pathKey]string
+	parser  fastjson.Parser
+	extra   []byte
 }
 
+type pathKey struct{ parent, name string }
+
 // NewBatch returns an empty batch.
-func (f *Flattener) NewBatch() *Batch { return &Batch{f: f} }
+func (f *Flattener) NewBatch() *Batch {
+	return &Batch{f: f, paths: make(map[pathKey]string)}
+}
 
 // Reset empties the batch for reuse, keeping its memory.
-func (b *Batch) Reset() {}
+func (b *Batch) Reset() {
+	b.metas = b.metas[:0]
+	b.starts = b.starts[:0]
+	clear(b.leaves) // drop references to item memory
+	b.leaves = b.leaves[:0]
+	b.omitted = 0
+}
 
 // Len is the number of items added.
-func (b *Batch) Len() int { return 0 }
+func (b *Batch) Len() int { return len(b.metas) }
 
 // Add flattens one item (the image chosen for the row) with its metadata.
-func (b *Batch) Add(meta Meta, image []Attr) {}
+func (b *Batch) Add(meta Meta, image []Attr) {
+	b.metas = append(b.metas, meta)
+	b.starts = append(b.starts, len(b.leaves))
+	b.walkMap(image, "", 1)
+}
+
+func (b *Batch) join(parent, name string) string {
+	k := pathKey{parent, name}
+	if p, ok := b.paths[k]; ok {
+		return p
+	}
+	p := JoinPath(parent, name)
+	if len(b.paths) < 1<<16 {
+		b.paths[k] = p
+	}
+	return p
+}
+
+// walkMap flattens attrs found at depth (1 for top-level attributes).
+func (b *Batch) walkMap(attrs []Attr, parent string, depth int) {
+	for _, a := range attrs {
+		path := b.join(parent, a.Name)
+		b.segs = append(b.segs, a.Name)
+		b.walkValue(a.Value, path, depth)
+		b.segs = b.segs[:len(b.segs)-1]
+	}
+}
+
+func (b *Batch) walkValue(v Value, path string, depth int) {
+	f := b.f
+	if f.patterns {
+		if f.omit.match(b.segs) {
+			b.omitted++
+			return
+		}
+		if f.mask.match(b.segs) {
+			b.leaves = append(b.leaves, leaf{path: path, v: maskValue(v)})
+			return
+		}
+	}
+	if _, ok := f.declared[path]; ok {
+		b.leaves = append(b.leaves, leaf{path: path, v: v})
+		return
+	}
+	switch v.Kind {
+	case S:
+		if f.patterns && f.expand.match(b.segs) {
+			if m, ok := b.expandJSON(v.S); ok {
+				if len(m) > 0 && depth < f.depth {
+					b.walkMap(m, path, depth+1)
+					return
+				}
+				b.leaves = append(b.leaves, leaf{path: path, v: Value{Kind: M, M: m}})
+				return
+			}
+		}
+	case M:
+		if len(v.M) > 0 && depth < f.depth {
+			b.walkMap(v.M, path, depth+1)
+			return
+		}
+	case L:
+		if f.patterns && len(v.L) > 0 && depth < f.depth && f.explode.match(b.segs) {
+			for i, e := range v.L {
+				seg := itoa(i)
+				b.segs = append(b.segs, seg)
+				b.walkValue(e, b.join(path, seg), depth+1)
+				b.segs = b.segs[:len(b.segs)-1]
+			}
+			return
+		}
+	}
+	b.leaves = append(b.leaves, leaf{path: path, v: v})
+}
+
+// maskValue replaces v by the hex SHA-256 of its text (S, N) or bytes (B),
+// or of its DynamoDB JSON for other kinds. NULL stays NULL.
+func maskValue(v Value) Value {
+	var data []byte
+	switch v.Kind {
+	case NULL:
+		return v
+	case S, N:
+		data = []byte(v.S)
+	case B:
+		data = v.B
+	default:
+		data = AppendValueJSON(nil, v)
+	}
+	sum := sha256.Sum256(data)
+	return Value{Kind: S, S: hex.EncodeToString(sum[:])}
+}
+
+// expandJSON parses text holding a JSON object into attributes.
+func (b *Batch) expandJSON(text string) ([]Attr, bool) {
+	jv, err := b.parser.Parse(text)
+	if err != nil || jv.Type() != fastjson.TypeObject {
+		return nil, false
+	}
+	v := fromJSON(jv, 1)
+	return v.M, true
+}
+
+// fromJSON converts plain JSON to attribute values: strings to S, numbers
+// to N (S when DynamoDB could not hold them), booleans to BOOL, null to
+// NULL, objects to M, arrays to L. Nesting past MaxDepth becomes S text.
+func fromJSON(jv *fastjson.Value, depth int) Value {
+	if depth > MaxDepth {
+		return Value{Kind: S, S: string(jv.MarshalTo(nil))}
+	}
+	switch jv.Type() {
+	case fastjson.TypeString:
+		return Value{Kind: S, S: string(jv.GetStringBytes())}
+	case fastjson.TypeNumber:
+		text := string(jv.MarshalTo(nil))
+		if _, err := ParseNumber(text); err != nil {
+			return Value{Kind: S, S: text}
+		}
+		return Value{Kind: N, S: text}
+	case fastjson.TypeTrue:
+		return Value{Kind: BOOL, Bool: true}
+	case fastjson.TypeFalse:
+		return Value{Kind: BOOL}
+	case fastjson.TypeNull:
+		return Value{Kind: NULL}
+	case fastjson.TypeArray:
+		arr, _ := jv.Array()
+		l := make([]Value, len(arr))
+		for i, e := range arr {
+			l[i] = fromJSON(e, depth+1)
+		}
+		return Value{Kind: L, L: l}
+	}
+	o, _ := jv.Object()
+	m := make([]Attr, 0, o.Len())
+	o.Visit(func(k []byte, e *fastjson.Value) {
+		name := string(k)
+		for i := range m {
+			if m[i].Name == name { // duplicate key: the last wins, as in JSON.parse
+				m[i].Value = fromJSON(e, depth+1)
+				return
+			}
+		}
+		m = append(m, Attr{Name: name, Value: fromJSON(e, depth+1)})
+	})
+	return Value{Kind: M, M: m}
+}
 
 // Propose returns the columns the batch needs that s does not have, in
 // first-seen order, with types decided from every value of the batch (or
-// declared). Names are proposals: Schema.Add makes them unique.
-func (b *Batch) Propose(s *schemas.Schema) []schemas.Column { return nil }
+// declared). Names are proposals: Schema.Add makes them unique. FirstSeen
+// is the earliest event time of the batch.
+func (b *Batch) Propose(s *schemas.Schema) []schemas.Column {
+	var first int64
+	for i, m := range b.metas {
+		if i == 0 || m.EventTime < first {
+			first = m.EventTime
+		}
+	}
+	accs := map[string]*typeAcc{}
+	var order []*typeAcc
+	for i := range b.leaves {
+		l := &b.leaves[i]
+		if _, ok := s.Lookup(l.path); ok {
+			continue
+		}
+		a, ok := accs[l.path]
+		if !ok {
+			a = &typeAcc{path: l.path, allInt: true}
+			if t, ok := b.f.declared[l.path]; ok {
+				a.declared, a.declType = true, t
+			}
+			accs[l.path] = a
+			order = append(order, a)
+		}
+		a.add(l.v)
+	}
+	cols := make([]schemas.Column, 0, len(order))
+	for _, a := range order {
+		c, ok := a.column()
+		if !ok {
+			continue
+		}
+		c.Name = ColumnName(a.path)
+		c.FirstSeen = timeFromMillis(first)
+		cols = append(cols, c)
+	}
+	return cols
+}
+
+// typeAcc gathers what a batch says about the values of one new path.
+type typeAcc struct {
+	path     string
+	declared bool
+	declType schemas.Type
+
+	source Kind // kind of the first value that can found a column
+	elem   Kind // L: the element kind of the first non-empty list
+	mixed  bool // L: the first non-empty list is not homogeneous scalars
+
+	nums      int // N values seen (in N, NS, or the elements of L of N)
+	allInt    bool
+	maxScale  int
+	maxIntDig int
+}
+
+func (a *typeAcc) add(v Value) {
+	if a.declared {
+		return
+	}
+	switch v.Kind {
+	case NULL:
+		return
+	case M:
+		if len(v.M) == 0 && a.source == KindInvalid {
+			return
+		}
+	case L:
+		if len(v.L) == 0 {
+			return
+		}
+	}
+	if a.source == KindInvalid {
+		a.source = v.Kind
+		if v.Kind == L {
+			a.elem, a.mixed = listElem(v.L)
+		}
+	}
+	if v.Kind != a.source {
+		return
+	}
+	switch v.Kind {
+	case N:
+		a.addNum(v.S)
+	case NS:
+		for _, e := range v.L {
+			a.addNum(e.S)
+		}
+	case L:
+		if !a.mixed && a.elem == N {
+			if k, mixed := listElem(v.L); k == N && !mixed {
+				for _, e := range v.L {
+					a.addNum(e.S)
+				}
+			}
+		}
+	}
+}
+
+func (a *typeAcc) addNum(text string) {
+	n, err := ParseNumber(text)
+	if err != nil {
+		return
+	}
+	a.nums++
+	if _, ok := n.Int64(); !ok {
+		a.allInt = false
+	}
+	if f := n.FracDigits(); f > a.maxScale {
+		a.maxScale = f
+	}
+	if d := n.IntDigits(); d > a.maxIntDig {
+		a.maxIntDig = d
+	}
+}
+
+// numType is bigint, decimal(38,s) or string, from the numbers seen.
+func (a *typeAcc) numType() schemas.Type {
+	switch {
+	case a.allInt:
+		return schemas.Bigint
+	case a.maxIntDig+a.maxScale <= schemas.MaxDecimalPrecision:
+		return schemas.Decimal(schemas.MaxDecimalPrecision, a.maxScale)
+	}
+	return schemas.String
+}
+
+// listElem returns the kind shared by every element of l, and whether
+// the list is mixed (kinds differ, or an element is not S, N, B or BOOL).
+func listElem(l []Value) (Kind, bool) {
+	if len(l) == 0 {
+		return KindInvalid, false
+	}
+	k := l[0].Kind
+	for _, e := range l {
+		if e.Kind != k {
+			return KindInvalid, true
+		}
+	}
+	switch k {
+	case S, N, B, BOOL:
+		return k, false
+	}
+	return KindInvalid, true
+}
+
+func (a *typeAcc) column() (schemas.Column, bool) {
+	if a.declared {
+		return schemas.Column{Path: a.path, Type: a.declType, Declared: true}, true
+	}
+	c := schemas.Column{Path: a.path, Source: a.source.String()}
+	switch a.source {
+	case S:
+		c.Type = schemas.String
+	case B:
+		c.Type = schemas.Binary
+	case BOOL:
+		c.Type = schemas.Boolean
+	case N:
+		c.Type = a.numType()
+	case SS:
+		c.Type = schemas.ArrayOf(schemas.String)
+	case BS:
+		c.Type = schemas.ArrayOf(schemas.Binary)
+	case NS:
+		c.Type = schemas.ArrayOf(a.numType())
+	case M:
+		c.Type = schemas.JSON
+	case L:
+		if a.mixed {
+			c.Type = schemas.JSON
+			break
+		}
+		switch a.elem {
+		case S:
+			c.Type = schemas.ArrayOf(schemas.String)
+		case B:
+			c.Type = schemas.ArrayOf(schemas.Binary)
+		case BOOL:
+			c.Type = schemas.ArrayOf(schemas.Boolean)
+		case N:
+			if t := a.numType(); t.Kind != schemas.KindString {
+				c.Type = schemas.ArrayOf(t)
+			} else {
+				c.Type = schemas.JSON // numbers too wide for decimal: keep them exact as JSON
+			}
+		}
+	default: // only NULLs or empty values: no column yet
+		return schemas.Column{}, false
+	}
+	return c, true
+}
 
 // Rows appends one row per item, typed by s, to dst. Values that do not
 // fit their column, and paths s has no column for, go to _extra.
-func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) { return dst, Stats{} }
+func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
+	st := Stats{Rows: len(b.metas), Omitted: b.omitted}
+	var misfits []leaf
+	for i, meta := range b.metas {
+		end := len(b.leaves)
+		if i+1 < len(b.starts) {
+			end = b.starts[i+1]
+		}
+		row := Row{Meta: meta}
+		misfits = misfits[:0]
+		for _, l := range b.leaves[b.starts[i]:end] {
+			idx, ok := s.Lookup(l.path)
+			if !ok {
+				misfits = append(misfits, l) // no column yet (a NULL included)
+				continue
+			}
+			d, ok := Convert(l.v, s.Columns[idx])
+			if !ok {
+				misfits = append(misfits, l)
+				continue
+			}
+			if row.Values == nil {
+				row.Values = make([]Datum, len(s.Columns))
+			}
+			row.Values[idx] = d
+		}
+		if len(misfits) > 0 {
+			st.Misfits += len(misfits)
+			b.extra = appendExtra(b.extra[:0], misfits)
+			row.Extra = append([]byte(nil), b.extra...)
+		}
+		dst = append(dst, row)
+	}
+	return dst, st
+}
+
+// Convert returns v as a cell of column c, or false when it does not fit.
+// A NULL fits every column as a null cell.
+func Convert(v Value, c schemas.Column) (Datum, bool) {
+	if v.Kind == NULL {
+		return Datum{}, true
+	}
+	if c.Source != "" && c.Source != v.Kind.String() {
+		return Datum{}, false
+	}
+	return convert(v, c.Type, c.Declared)
+}
+
+func convert(v Value, t schemas.Type, declared bool) (Datum, bool) {
+	switch t.Kind {
+	case schemas.KindString:
+		switch v.Kind {
+		case S:
+			return Datum{Valid: true, Str: v.S}, true
+		case N:
+			return Datum{Valid: true, Str: v.S}, true
+		}
+	case schemas.KindBigint:
+		if v.Kind == N {
+			if n, err := ParseNumber(v.S); err == nil {
+				if i, ok := n.Int64(); ok {
+					return Datum{Valid: true, Int: i}, true
+				}
+			}
+		}
+	case schemas.KindDecimal:
+		if v.Kind == N {
+			if n, err := ParseNumber(v.S); err == nil &&
+				n.FracDigits() <= t.Scale && n.IntDigits() <= t.Precision-t.Scale {
+				return Datum{Valid: true, Str: n.Text(t.Scale)}, true
+			}
+		}
+	case schemas.KindDouble:
+		if v.Kind == N {
+			if f, err := parseFloat(v.S); err == nil {
+				return Datum{Valid: true, Float: f}, true
+			}
+		}
+	case schemas.KindBoolean:
+		if v.Kind == BOOL {
+			return Datum{Valid: true, Bool: v.Bool}, true
+		}
+	case schemas.KindBinary:
+		if v.Kind == B {
+			return Datum{Valid: true, Bytes: v.B}, true
+		}
+	case schemas.KindTimestamp:
+		if ms, ok := timestampMillis(v); ok {
+			return Datum{Valid: true, Int: ms}, true
+		}
+	case schemas.KindJSON:
+		if v.Kind == M || v.Kind == L || declared {
+			return Datum{Valid: true, Str: string(AppendValueJSON(nil, v))}, true
+		}
+	case schemas.KindArray:
+		switch v.Kind {
+		case SS, NS, BS, L:
+		default:
+			return Datum{}, false
+		}
+		list := make([]Datum, len(v.L))
+		for i, e := range v.L {
+			if !declared && t.Elem.Kind == schemas.KindString && e.Kind != S && v.Kind == L {
+				return Datum{}, false
+			}
+			d, ok := convert(e, *t.Elem, declared)
+			if !ok {
+				return Datum{}, false
+			}
+			list[i] = d
+		}
+		return Datum{Valid: true, List: list}, true
+	}
+	return Datum{}, false
+}
+
+// appendExtra renders leaves (in item order) as one DynamoDB JSON object,
+// nesting paths back into maps: a leaf at a.b becomes {"a":{"M":{"b":...}}}.
+func appendExtra(dst []byte, leaves []leaf) []byte {
+	root := &extraNode{}
+	for _, l := range leaves {
+		n := root
+		for _, seg := range SplitPath(l.path) {
+			n = n.child(seg)
+		}
+		v := l.v
+		n.value = &v
+	}
+	return root.appendMap(dst)
+}
+
+type extraNode struct {
+	names    []string
+	children []*extraNode
+	value    *Value
+}
+
+func (n *extraNode) child(name string) *extraNode {
+	for i, c := range n.names {
+		if c == name {
+			return n.children[i]
+		}
+	}
+	c := &extraNode{}
+	n.names = append(n.names, name)
+	n.children = append(n.children, c)
+	return c
+}
+
+func (n *extraNode) appendMap(dst []byte) []byte {
+	dst = append(dst, '{')
+	for i, name := range n.names {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendJSONString(dst, name)
+		dst = append(dst, ':')
+		c := n.children[i]
+		if c.value != nil && len(c.names) == 0 {
+			dst = AppendValueJSON(dst, *c.value)
+			continue
+		}
+		dst = append(dst, `{"M":`...)
+		dst = c.appendMap(dst)
+		dst = append(dst, '}')
+	}
+	return append(dst, '}')
+}

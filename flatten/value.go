@@ -305,7 +305,7 @@ func parseValue(v *fastjson.Value, path string, depth int) (Value, error) {
 }
 
 func decodeBase64(s []byte) ([]byte, error) {
-	out := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	out := make([]byte, base64.RawStdEncoding.DecodedLen(len(s))+2)
 	n, err := base64.StdEncoding.Decode(out, s)
 	if err != nil {
 		// Some producers drop the padding.

@@ -1,0 +1,101 @@
+package flatten
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseItemKinds(t *testing.T) {
+	item, err := ParseItemBytes([]byte(`{
+		"s":{"S":"안녕 👋"}, "n":{"N":"-1.5"}, "b":{"B":"AAEC"}, "t":{"BOOL":true}, "f":{"BOOL":false},
+		"z":{"NULL":true}, "m":{"M":{"x":{"S":"y"}}}, "l":{"L":[{"S":"a"},{"N":"1"}]},
+		"ss":{"SS":["a","b"]}, "ns":{"NS":["1","2.5"]}, "bs":{"BS":["AQ==","Ag"]}}`))
+	require.NoError(t, err)
+	want := []struct {
+		name string
+		kind Kind
+	}{{"s", S}, {"n", N}, {"b", B}, {"t", BOOL}, {"f", BOOL}, {"z", NULL}, {"m", M}, {"l", L}, {"ss", SS}, {"ns", NS}, {"bs", BS}}
+	require.Len(t, item, len(want))
+	for i, w := range want {
+		require.Equal(t, w.name, item[i].Name, "input order is kept")
+		require.Equal(t, w.kind, item[i].Value.Kind, w.name)
+	}
+	require.Equal(t, "안녕 👋", item[0].Value.S)
+	require.Equal(t, []byte{0, 1, 2}, item[2].Value.B)
+	require.True(t, item[3].Value.Bool)
+	require.Equal(t, []byte{2}, item[10].Value.L[1].B, "unpadded base64 is accepted")
+}
+
+func TestParseItemErrors(t *testing.T) {
+	deep := `{"S":"x"}`
+	for i := 0; i < MaxDepth; i++ {
+		deep = `{"M":{"d":` + deep + `}}`
+	}
+	tests := []struct {
+		name, in string
+		want     error
+		path     string
+	}{
+		{"two types", `{"a":{"S":"x","N":"1"}}`, ErrMultipleTypes, "a"},
+		{"no type", `{"a":{}}`, ErrNoType, "a"},
+		{"unknown tag", `{"a":{"X":"1"}}`, ErrUnknownType, "a"},
+		{"lowercase tag", `{"a":{"s":"1"}}`, ErrUnknownType, "a"},
+		{"N not a number", `{"a":{"M":{"b":{"N":"12abc"}}}}`, ErrBadNumber, "a.b"},
+		{"N as JSON number", `{"a":{"N":12}}`, ErrBadValue, "a"},
+		{"N out of range", `{"a":{"N":"1E+200"}}`, ErrNumberRange, "a"},
+		{"N too many digits", `{"a":{"N":"123456789012345678901234567890123456789"}}`, ErrNumberRange, "a"},
+		{"bad base64", `{"a":{"B":"!!!"}}`, ErrBadBase64, "a"},
+		{"bad base64 in set", `{"a":{"BS":["AQ==","%%"]}}`, ErrBadBase64, "a.1"},
+		{"bad number in set", `{"a":{"NS":["1","x"]}}`, ErrBadNumber, "a.1"},
+		{"bad in list", `{"a":{"L":[{"S":"x"},{"BOOL":"yes"}]}}`, ErrBadValue, "a.1"},
+		{"empty set", `{"a":{"SS":[]}}`, ErrEmptySet, "a"},
+		{"NULL false", `{"a":{"NULL":false}}`, ErrBadValue, "a"},
+		{"value not object", `{"a":"plain"}`, ErrBadValue, "a"},
+		{"item not object", `[1,2]`, ErrBadValue, ""},
+		{"duplicate name", `{"a":{"S":"x"},"a":{"S":"y"}}`, ErrDuplicateName, "a"},
+		{"too deep", `{"a":` + deep + `}`, ErrTooDeep, ""},
+		{"not JSON", `{"a":`, ErrBadJSON, ""},
+		{"dotted name path", `{"a.b":{"M":{"c":{"N":"x"}}}}`, ErrBadNumber, `a\.b.c`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseItemBytes([]byte(tc.in))
+			require.ErrorIs(t, err, tc.want)
+			var ae *AttrError
+			require.ErrorAs(t, err, &ae)
+			if tc.path != "" {
+				require.Equal(t, tc.path, ae.Path)
+				require.Contains(t, err.Error(), "attribute "+tc.path)
+			}
+		})
+	}
+}
+
+func TestDepthLimitIsDynamoDBs(t *testing.T) {
+	ok := `{"S":"x"}`
+	for i := 0; i < MaxDepth-1; i++ {
+		ok = `{"M":{"d":` + ok + `}}`
+	}
+	_, err := ParseItemBytes([]byte(`{"a":` + ok + `}`))
+	require.NoError(t, err, "32 levels are allowed")
+}
+
+func TestValueJSONRoundTrip(t *testing.T) {
+	in := `{"s":{"S":"q\"uote\\ \n\t\u0001 한글"},"n":{"N":"-1.5"},"b":{"B":"AAEC"},"t":{"BOOL":true},"z":{"NULL":true},` +
+		`"m":{"M":{"x":{"L":[{"S":"a"},{"NS":["1","2"]}]}}},"ss":{"SS":["a"]},"bs":{"BS":["AQ=="]}}`
+	item, err := ParseItemBytes([]byte(in))
+	require.NoError(t, err)
+	out := AppendItemJSON(nil, item)
+	again, err := ParseItemBytes(out)
+	require.NoError(t, err)
+	require.Equal(t, item, again)
+	require.JSONEq(t, in, string(out))
+}
+
+func TestAppendJSONStringInvalidUTF8(t *testing.T) {
+	out := AppendJSONString(nil, "a\xffb")
+	require.Equal(t, `"a\ufffdb"`, string(out))
+	require.True(t, strings.HasPrefix(string(AppendJSONString(nil, "<>&")), `"<>&"`))
+}

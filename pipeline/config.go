@@ -1,0 +1,197 @@
+package pipeline
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/ddblake/ddblake/flatten"
+)
+
+// Config is the optional YAML configuration: defaults for every table and
+// rules per DynamoDB table name (or per logical table of a routing rule).
+// Unknown keys are an error.
+//
+//	defaults:
+//	  compression: zstd
+//	tables:
+//	  chat-messages:
+//	    columns: {price: "decimal(12,2)", payload: json}
+//	    omit: [debug]
+//	    mask: [sender.phone]
+//	    expand: [meta]
+//	    partition: hour
+//	    routes:
+//	      - {table: messages, attribute: sk, prefix: "MSG#"}
+type Config struct {
+	Defaults TableConfig            `yaml:"defaults,omitempty"`
+	Tables   map[string]TableConfig `yaml:"tables,omitempty"`
+}
+
+// TableConfig holds the rules of one table: flattening, partitioning,
+// compression and file size.
+type TableConfig struct {
+	flatten.TableConfig `yaml:",inline"`
+	// Partition is "day" (dt=, the default) or "hour" (dt=/hr=).
+	Partition string `yaml:"partition,omitempty"`
+	// Compression is zstd (default), snappy, gzip or none.
+	Compression string `yaml:"compression,omitempty"`
+	// TargetFileSize bounds Parquet files: "128MiB" (default), "64MB", bytes.
+	TargetFileSize ByteSize `yaml:"target_file_size,omitempty"`
+}
+
+// Defaults for TableConfig fields left empty.
+const (
+	DefaultPartition      = "day"
+	DefaultCompression    = "zstd"
+	DefaultTargetFileSize = ByteSize(128 << 20)
+)
+
+// ByteSize is a size in bytes, written in YAML as 134217728, "128MiB",
+// "64MB", "512KiB" or "1GiB".
+type ByteSize int64
+
+// UnmarshalText reads a size.
+func (b *ByteSize) UnmarshalText(text []byte) error {
+	v, err := ParseByteSize(string(text))
+	if err != nil {
+		return err
+	}
+	*b = v
+	return nil
+}
+
+// MarshalText writes the size in bytes.
+func (b ByteSize) MarshalText() ([]byte, error) { return []byte(strconv.FormatInt(int64(b), 10)), nil }
+
+// ParseByteSize reads "128MiB", "64MB", "1GiB", "512KiB", "100B" or a number.
+func ParseByteSize(s string) (ByteSize, error) {
+	t := strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > (1<<50)/mult {
+		return 0, fmt.Errorf("%w: size %q: want a number of bytes or e.g. 128MiB", flatten.ErrBadConfig, s)
+	}
+	return ByteSize(n * mult), nil
+}
+
+// ParseConfig reads a YAML configuration and validates it. Unknown keys,
+// bad types and bad values are errors wrapping flatten.ErrBadConfig, with
+// the line where the YAML parser found them.
+func ParseConfig(data []byte) (*Config, error) {
+	var c Config
+	if err := yaml.UnmarshalWithOptions(data, &c, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
+		return nil, fmt.Errorf("%w: %s", flatten.ErrBadConfig, yaml.FormatError(err, false, true))
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Validate checks every table's rules.
+func (c *Config) Validate() error {
+	if err := c.Defaults.Validate(); err != nil {
+		return fmt.Errorf("defaults: %w", err)
+	}
+	names := make([]string, 0, len(c.Tables))
+	for n := range c.Tables {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := c.Tables[n].Validate(); err != nil {
+			return fmt.Errorf("tables.%s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// Validate checks the rules of one table.
+func (t TableConfig) Validate() error {
+	if err := t.TableConfig.Validate(); err != nil {
+		return err
+	}
+	switch t.Partition {
+	case "", "day", "hour":
+	default:
+		return fmt.Errorf("%w: partition %q: want day or hour", flatten.ErrBadConfig, t.Partition)
+	}
+	switch t.Compression {
+	case "", "zstd", "snappy", "gzip", "none":
+	default:
+		return fmt.Errorf("%w: compression %q: want zstd, snappy, gzip or none", flatten.ErrBadConfig, t.Compression)
+	}
+	if t.TargetFileSize != 0 && t.TargetFileSize < 1<<20 {
+		return fmt.Errorf("%w: target_file_size %d: want at least 1MiB", flatten.ErrBadConfig, t.TargetFileSize)
+	}
+	return nil
+}
+
+// Table returns the rules for a table name (a DynamoDB table name, or a
+// logical table of a routing rule): the defaults overlaid with the
+// table's own entry, and every empty field filled with its default.
+// A nil Config gives the defaults.
+func (c *Config) Table(name string) TableConfig {
+	var out TableConfig
+	if c != nil {
+		out = c.Defaults
+		if t, ok := c.Tables[name]; ok {
+			out = overlay(out, t)
+		}
+	}
+	if out.Partition == "" {
+		out.Partition = DefaultPartition
+	}
+	if out.Compression == "" {
+		out.Compression = DefaultCompression
+	}
+	if out.TargetFileSize == 0 {
+		out.TargetFileSize = DefaultTargetFileSize
+	}
+	return out
+}
+
+func overlay(base, t TableConfig) TableConfig {
+	out := base
+	if len(t.Columns) > 0 {
+		out.Columns = map[string]string{}
+		for k, v := range base.Columns {
+			out.Columns[k] = v
+		}
+		for k, v := range t.Columns {
+			out.Columns[k] = v
+		}
+	}
+	out.Omit = append(append([]string(nil), base.Omit...), t.Omit...)
+	out.Mask = append(append([]string(nil), base.Mask...), t.Mask...)
+	out.Expand = append(append([]string(nil), base.Expand...), t.Expand...)
+	out.Explode = append(append([]string(nil), base.Explode...), t.Explode...)
+	out.Routes = t.Routes
+	if t.Depth != 0 {
+		out.Depth = t.Depth
+	}
+	if t.Partition != "" {
+		out.Partition = t.Partition
+	}
+	if t.Compression != "" {
+		out.Compression = t.Compression
+	}
+	if t.TargetFileSize != 0 {
+		out.TargetFileSize = t.TargetFileSize
+	}
+	return out
+}

@@ -1,0 +1,183 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+// Format is an input format.
+type Format string
+
+// Input formats; see docs/FORMATS.md.
+const (
+	// FormatAuto detects the format from the content (see Detect).
+	FormatAuto Format = "auto"
+	// FormatLambda is a {"Records":[...]} DynamoDB stream event.
+	FormatLambda Format = "lambda"
+	// FormatKinesis is a {"Records":[...]} Kinesis event carrying
+	// DynamoDB-for-Kinesis records.
+	FormatKinesis Format = "kinesis"
+	// FormatJSONL is one stream record (a Records[] element) per line.
+	FormatJSONL Format = "jsonl"
+	// FormatExport is a full DynamoDB export (DYNAMODB_JSON): an export
+	// directory, or a data file of {"Item":{...}} lines.
+	FormatExport Format = "export"
+	// FormatIncremental is an incremental export: an export directory,
+	// or a data file of {"Metadata":...,"Keys":...} lines.
+	FormatIncremental Format = "incremental"
+)
+
+// Formats lists every format, FormatAuto first.
+func Formats() []Format {
+	return []Format{FormatAuto, FormatLambda, FormatKinesis, FormatJSONL, FormatExport, FormatIncremental}
+}
+
+// ParseFormat returns the format named s ("" is FormatAuto), or an error
+// wrapping ErrUnknownFormat.
+func ParseFormat(s string) (Format, error) {
+	if s == "" {
+		return FormatAuto, nil
+	}
+	for _, f := range Formats() {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %q (want one of auto, lambda, kinesis, jsonl, export, incremental)", ErrUnknownFormat, s)
+}
+
+// DefaultMaxRecordBytes bounds one line or one event record by default.
+const DefaultMaxRecordBytes = 64 << 20
+
+// DecodeOptions configures a Decoder. The zero value is ready to use.
+type DecodeOptions struct {
+	// Table names the table of records whose input names none: stream
+	// records without eventSourceARN (GetRecords dumps) and export data
+	// files read without their manifest. Empty means such records are
+	// errors (ErrBadTable, ErrNoTable).
+	Table string
+	// ExportTime is the event time of full-export items read without
+	// their manifest (the Unix epoch when zero).
+	ExportTime time.Time
+	// MaxRecordBytes bounds one line of a line format and one record of
+	// an event document (DefaultMaxRecordBytes when 0).
+	MaxRecordBytes int
+}
+
+// Validate checks the options.
+func (o DecodeOptions) Validate() error {
+	if o.Table != "" && !ValidTableName(o.Table) {
+		return fmt.Errorf("%w: %q", ErrBadTable, o.Table)
+	}
+	if o.MaxRecordBytes < 0 {
+		return fmt.Errorf("negative MaxRecordBytes %d", o.MaxRecordBytes)
+	}
+	return nil
+}
+
+// RecordFunc receives the records of an input in order: either a decoded
+// record (rerr nil) or a record that could not be read (rec nil). Each
+// record is new and the callee may keep it. A non-nil return stops the
+// decoding, which returns that error.
+type RecordFunc func(rec *ChangeRecord, rerr *RecordError) error
+
+// Decoder decodes inputs into change records. It keeps parse buffers
+// between calls, so reuse one per goroutine; it is not safe for
+// concurrent use.
+type Decoder struct {
+	opts DecodeOptions
+
+	outer fastjson.Parser // a record, a line
+	inner fastjson.Parser // the data of a Kinesis record
+	data  []byte          // decoded Kinesis data
+	num   []byte          // number text
+
+	// Last table ARN and its name, so that a batch of one table
+	// allocates its name once.
+	arn   []byte
+	table string
+	// Last tableName of a Kinesis record.
+	name string
+}
+
+// NewDecoder returns a Decoder, or an error when opts are invalid.
+func NewDecoder(opts DecodeOptions) (*Decoder, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.MaxRecordBytes == 0 {
+		opts.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	return &Decoder{opts: opts}, nil
+}
+
+// DecodeEvent decodes a Lambda payload holding a DynamoDB stream event or
+// a Kinesis event ({"Records":[...]}, each record's kind told by its
+// eventSource), calling fn for each record in Records order, with Index
+// the record's position in Records and Raw the exact bytes of the
+// element (sharing payload's memory). A record that cannot be read is
+// passed to fn as a *RecordError and the rest go on. A payload that is
+// not such a document, or is cut short, returns an *InputError after the
+// records before the break have been passed to fn.
+func (d *Decoder) DecodeEvent(payload []byte, source string, fn RecordFunc) error {
+	s := docScanner{buf: payload, max: d.opts.MaxRecordBytes}
+	return d.decodeDocs(context.Background(), &s, source, FormatAuto, false, fn)
+}
+
+// DecodeEvent decodes a Lambda payload with a new Decoder; see
+// Decoder.DecodeEvent. Reuse a Decoder when decoding many payloads.
+func DecodeEvent(payload []byte, source string, fn RecordFunc) error {
+	d, _ := NewDecoder(DecodeOptions{})
+	return d.DecodeEvent(payload, source, fn)
+}
+
+// ValidTableName reports whether name is a valid DynamoDB table name:
+// 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'.
+func ValidTableName(name string) bool {
+	if len(name) < 3 || len(name) > 255 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// SequencePad returns a sequence number as it goes in _sequence_number:
+// DynamoDB sequence numbers (up to 40 digits) left-padded with zeros to
+// 40 digits so that they sort as text; longer ones (Kinesis) and the
+// empty string (exports) are returned as they are.
+func SequencePad(seq string) string {
+	if seq == "" || len(seq) >= 40 {
+		return seq
+	}
+	return strings.Repeat("0", 40-len(seq)) + seq
+}
+
+// checkCtx returns ctx's error every 256 records.
+func checkCtx(ctx context.Context, n int) error {
+	if n&255 == 0 {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// readAllLimit reads r to its end, failing past limit bytes.
+func readAllLimit(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return b, nil
+}

@@ -1,0 +1,396 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/valyala/fastjson"
+)
+
+// Export manifest names and values.
+const (
+	exportFilesName        = "manifest-files.json"
+	exportFormatJSON       = "DYNAMODB_JSON"
+	exportTypeIncremental  = "INCREMENTAL_EXPORT"
+	maxSummaryBytes        = 1 << 20
+	maxManifestFilesBytes  = 256 << 20
+	exportKeyMarker        = "AWSDynamoDB/"
+	exportArnMarker        = "/export/"
+	exportSummaryTimeField = "exportTime"
+)
+
+// exportSummary is what decoding needs of manifest-summary.json.
+type exportSummary struct {
+	table       string
+	tableErr    error // the table name is missing or invalid
+	time        int64 // exportTime, Unix µs
+	incremental bool
+	itemCount   int64 // -1 when absent
+	exportID    string
+	filesKey    string // manifestFilesS3Key, bucket-relative
+}
+
+// exportFile is one line of manifest-files.json.
+type exportFile struct {
+	line      int
+	key       string // dataFileS3Key
+	md5       string // base64 (or hex) MD5 of the data file; "" unchecked
+	itemCount int64  // -1 unchecked
+}
+
+// decodeExport reads an export directory: its summary, its files
+// manifest, then each data file in manifest order, checked against its
+// MD5 and item count. A file that fails a check has its records passed
+// to fn as RecordErrors (ErrChecksum, ErrItemCount) and is an
+// InputError; a missing file is an InputError; the other files go on.
+func (d *Decoder) decodeExport(ctx context.Context, in Input, fn RecordFunc) error {
+	join := func(rel string) string {
+		if in.Key == "" {
+			return rel
+		}
+		return in.Key + "/" + rel
+	}
+	name := func(rel string) string {
+		if in.Name == "" || in.Name == "." {
+			return rel
+		}
+		return strings.TrimSuffix(in.Name, "/") + "/" + rel
+	}
+	sumName := name(ExportSummaryName)
+	b, err := readObject(ctx, in.Store, join(ExportSummaryName), maxSummaryBytes)
+	if err != nil {
+		return inputErr(sumName, 0, -1, -1, err)
+	}
+	sum, err := d.parseSummary(b)
+	if err != nil {
+		return inputErr(sumName, 0, -1, -1, err)
+	}
+	filesName := name(exportFilesName)
+	b, err = readObject(ctx, in.Store, join(exportFilesName), maxManifestFilesBytes)
+	if err != nil {
+		return inputErr(filesName, 0, -1, -1, err)
+	}
+	files, errs := parseManifestFiles(b, filesName)
+	if len(files) == 0 && len(errs) == 0 {
+		errs = append(errs, inputErr(filesName, 0, -1, -1, fmt.Errorf("%w: no data files listed", ErrBadManifest)))
+	}
+	mode := lineMode{format: FormatExport, table: sum.table, time: sum.time}
+	if sum.incremental {
+		mode.format = FormatIncremental
+		mode.time = 0
+	}
+	if sum.tableErr != nil {
+		mode.setAside = sum.tableErr
+	}
+	var listed int64
+	for _, f := range files {
+		listed += max(f.itemCount, 0)
+		rel, err := dataFileRel(f.key, sum)
+		if err != nil {
+			errs = append(errs, inputErr(filesName, f.line, -1, -1, err))
+			continue
+		}
+		ferrs, fatal := d.decodeExportFile(ctx, in.Store, join(rel), name(rel), f, mode, fn)
+		errs = append(errs, ferrs...)
+		if fatal != nil {
+			return errors.Join(append(errs, fatal)...)
+		}
+	}
+	if sum.itemCount >= 0 && len(errs) == 0 && listed != sum.itemCount {
+		errs = append(errs, inputErr(sumName, 0, -1, -1, fmt.Errorf("%w: the summary counts %d items, %s lists %d", ErrItemCount, sum.itemCount, exportFilesName, listed)))
+	}
+	return errors.Join(errs...)
+}
+
+// decodeExportFile checks and decodes one data file. It returns the
+// input errors of the file, and fatal when decoding must stop (an error
+// of fn or of ctx).
+func (d *Decoder) decodeExportFile(ctx context.Context, store ObjectReader, key, name string, f exportFile, mode lineMode, fn RecordFunc) (errs []error, fatal error) {
+	missing := func(err error) []error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return []error{inputErr(name, 0, -1, -1, fmt.Errorf("%w: %s (listed at %s line %d)", ErrMissingFile, name, exportFilesName, f.line))}
+		}
+		return []error{inputErr(name, 0, -1, -1, err)}
+	}
+	if f.md5 != "" || f.itemCount >= 0 {
+		sum, count, gzErr, err := verifyDataFile(ctx, store, key)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return missing(err), nil
+		}
+		var bad error
+		switch {
+		case f.md5 != "" && !md5Equal(f.md5, sum):
+			bad = fmt.Errorf("%w: %s lists %s, the file's MD5 is %s", ErrChecksum, exportFilesName, f.md5, base64.StdEncoding.EncodeToString(sum))
+		case f.itemCount >= 0 && gzErr == nil && count != f.itemCount:
+			bad = fmt.Errorf("%w: %s lists %d items, the file holds %d", ErrItemCount, exportFilesName, f.itemCount, count)
+		case f.itemCount == 0 && count == 0 && gzErr == nil:
+			return nil, nil // an empty data file, as listed
+		}
+		if bad != nil {
+			errs = append(errs, inputErr(name, 0, -1, -1, bad))
+			mode.setAside = fmt.Errorf("%w (data file %s)", bad, name)
+		}
+	}
+	rc, err := store.Open(ctx, key)
+	if err != nil {
+		return append(errs, missing(err)...), nil
+	}
+	defer rc.Close()
+	err = d.decodeStream(ctx, rc, name, mode.format, mode, fn)
+	var ie *InputError
+	switch {
+	case err == nil:
+	case errors.As(err, &ie):
+		errs = append(errs, err)
+	default:
+		return errs, err
+	}
+	return errs, nil
+}
+
+// verifyDataFile reads a data file once for its MD5 and its number of
+// non-blank lines (decompressed). gzErr is set when the gzip data is
+// corrupt (the count is then of the lines before the break).
+func verifyDataFile(ctx context.Context, store ObjectReader, key string) (sum []byte, count int64, gzErr error, err error) {
+	rc, err := store.Open(ctx, key)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	defer rc.Close()
+	h := md5.New()
+	tee := io.TeeReader(rc, h)
+	body, closeBody, err := openBody(tee)
+	if err != nil {
+		gzErr = err
+	} else {
+		count, gzErr = countLines(ctx, body)
+		closeBody()
+	}
+	if ctx.Err() != nil {
+		return nil, 0, nil, ctx.Err()
+	}
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		return nil, 0, nil, fmt.Errorf("reading: %w", err)
+	}
+	if gzErr != nil && !errors.Is(gzErr, ErrCorruptGzip) {
+		return nil, 0, nil, gzErr // the file could not be read
+	}
+	return h.Sum(nil), count, gzErr, nil
+}
+
+// countLines counts the non-blank lines of r.
+func countLines(ctx context.Context, r io.Reader) (int64, error) {
+	buf := make([]byte, 256<<10)
+	var n int64
+	blank := true // the current line has only white space so far
+	for chunk := 0; ; chunk++ {
+		if err := checkCtx(ctx, chunk); err != nil {
+			return n, err
+		}
+		m, err := r.Read(buf)
+		b := buf[:m]
+		for len(b) > 0 {
+			i := bytes.IndexByte(b, '\n')
+			seg := b
+			if i >= 0 {
+				seg = b[:i]
+			}
+			if blank && !isBlank(seg) {
+				blank = false
+			}
+			if i < 0 {
+				break
+			}
+			if !blank {
+				n++
+			}
+			blank = true
+			b = b[i+1:]
+		}
+		if err == io.EOF {
+			if !blank {
+				n++
+			}
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+func md5Equal(listed string, sum []byte) bool {
+	if len(listed) == 32 {
+		if b, err := hex.DecodeString(listed); err == nil {
+			return bytes.Equal(b, sum)
+		}
+	}
+	return listed == base64.StdEncoding.EncodeToString(sum)
+}
+
+// readObject reads a whole small object.
+func readObject(ctx context.Context, store ObjectReader, key string, limit int64) ([]byte, error) {
+	rc, err := store.Open(ctx, key)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %v", ErrBadManifest, err)
+		}
+		return nil, err
+	}
+	defer rc.Close()
+	body, closeBody, err := openBody(rc)
+	if err != nil {
+		return nil, err
+	}
+	defer closeBody()
+	b, err := readAllLimit(body, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadManifest, err)
+	}
+	return b, nil
+}
+
+// parseSummary reads manifest-summary.json.
+func (d *Decoder) parseSummary(b []byte) (exportSummary, error) {
+	sum := exportSummary{itemCount: -1}
+	var p fastjson.Parser
+	v, err := p.ParseBytes(b)
+	if err != nil {
+		return sum, fmt.Errorf("%w: not valid JSON: %v", ErrBadManifest, err)
+	}
+	if v.Type() != fastjson.TypeObject {
+		return sum, fmt.Errorf("%w: want an object", ErrBadManifest)
+	}
+	if f := v.Get("outputFormat"); f != nil {
+		if s := string(f.GetStringBytes()); s != exportFormatJSON {
+			return sum, fmt.Errorf("%w: outputFormat %q; only %s exports can be read (export again with ExportFormat DYNAMODB_JSON)", ErrUnsupported, clipS(s), exportFormatJSON)
+		}
+	}
+	switch t := v.GetStringBytes("exportType"); string(t) {
+	case exportTypeIncremental:
+		sum.incremental = true
+	case "", "FULL_EXPORT":
+	default:
+		return sum, fmt.Errorf("%w: unknown exportType %q", ErrUnsupported, clip(t))
+	}
+	if c := v.Get("itemCount"); c != nil {
+		n, err := c.Int64()
+		if err != nil || n < 0 {
+			return sum, fmt.Errorf("%w: itemCount is not a count", ErrBadManifest)
+		}
+		sum.itemCount = n
+	}
+	if arn := v.GetStringBytes("exportArn"); arn != nil {
+		if i := bytes.LastIndex(arn, []byte(exportArnMarker)); i >= 0 {
+			sum.exportID = string(arn[i+len(exportArnMarker):])
+		}
+	}
+	sum.filesKey = string(v.GetStringBytes("manifestFilesS3Key"))
+	if arn := v.GetStringBytes("tableArn"); arn != nil {
+		name, ok := tableNameOfARN(arn)
+		switch {
+		case !ok:
+			sum.tableErr = fmt.Errorf("%w: tableArn %q does not name a DynamoDB table", ErrBadTable, clip(arn))
+		case !ValidTableName(string(name)):
+			sum.tableErr = fmt.Errorf("%w: %q (from tableArn)", ErrBadTable, clip(name))
+		default:
+			sum.table = string(name)
+		}
+	} else if d.opts.Table != "" {
+		sum.table = d.opts.Table
+	} else {
+		sum.tableErr = fmt.Errorf("%w: the export summary has no tableArn", ErrBadTable)
+	}
+	if !sum.incremental {
+		t := v.Get(exportSummaryTimeField)
+		if t == nil {
+			return sum, fmt.Errorf("%w: no exportTime", ErrBadManifest)
+		}
+		if sum.time, err = d.timeMicros(t, unitSeconds); err != nil {
+			return sum, fmt.Errorf("%w: exportTime: %v", ErrBadManifest, err)
+		}
+	}
+	return sum, nil
+}
+
+// parseManifestFiles reads the JSON lines of manifest-files.json. Lines
+// that cannot be read are returned as errors; the others go on.
+func parseManifestFiles(b []byte, name string) ([]exportFile, []error) {
+	var files []exportFile
+	var errs []error
+	var p fastjson.Parser
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, len(b)+1)
+	for line := 1; sc.Scan(); line++ {
+		text := sc.Bytes()
+		if isBlank(text) {
+			continue
+		}
+		bad := func(format string, args ...any) {
+			errs = append(errs, inputErr(name, line, -1, -1, fmt.Errorf("%w: %s", ErrBadManifest, fmt.Sprintf(format, args...))))
+		}
+		v, err := p.ParseBytes(text)
+		if err != nil {
+			bad("not valid JSON: %v", err)
+			continue
+		}
+		f := exportFile{line: line, itemCount: -1}
+		key := v.GetStringBytes("dataFileS3Key")
+		if len(key) == 0 {
+			bad("no dataFileS3Key")
+			continue
+		}
+		f.key = string(key)
+		f.md5 = string(v.GetStringBytes("md5Checksum"))
+		if c := v.Get("itemCount"); c != nil {
+			n, err := c.Int64()
+			if err != nil || n < 0 {
+				bad("itemCount is not a count")
+				continue
+			}
+			f.itemCount = n
+		}
+		files = append(files, f)
+	}
+	return files, errs
+}
+
+// dataFileRel returns the path of a data file inside the export folder
+// from its bucket-relative key: the part after AWSDynamoDB/<exportId>/,
+// or after the folder of manifestFilesS3Key. It refuses paths that
+// would leave the folder.
+func dataFileRel(key string, sum exportSummary) (string, error) {
+	rel := ""
+	switch {
+	case sum.exportID != "" && strings.Contains(key, exportKeyMarker+sum.exportID+"/"):
+		m := exportKeyMarker + sum.exportID + "/"
+		rel = key[strings.LastIndex(key, m)+len(m):]
+	case strings.Contains(key, exportKeyMarker):
+		after := key[strings.LastIndex(key, exportKeyMarker)+len(exportKeyMarker):]
+		if _, r, ok := strings.Cut(after, "/"); ok {
+			rel = r
+		}
+	case sum.filesKey != "" && path.Dir(sum.filesKey) != "." && strings.HasPrefix(key, path.Dir(sum.filesKey)+"/"):
+		rel = key[len(path.Dir(sum.filesKey))+1:]
+	default:
+		rel = key
+	}
+	if rel == "" || !filepath.IsLocal(rel) || strings.Contains(rel, `\`) || path.Clean(rel) != rel {
+		return "", fmt.Errorf("%w: dataFileS3Key %q is not a file inside the export", ErrBadManifest, clipS(key))
+	}
+	return rel, nil
+}

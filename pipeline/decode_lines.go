@@ -1,0 +1,356 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ddblake/ddblake/flatten"
+	"github.com/klauspost/compress/gzip"
+	"github.com/valyala/fastjson"
+)
+
+// detectBytes is how much of an input's start (decompressed) Detect sees
+// when the format is auto.
+const detectBytes = 1 << 20
+
+// lineMode says how to read the lines of a line format.
+type lineMode struct {
+	format Format // FormatJSONL, FormatExport or FormatIncremental
+	table  string // the table of export lines
+	time   int64  // the event time of full-export items
+	// setAside, when set, makes every line a RecordError with this
+	// cause, unparsed (a data file that failed its checks).
+	setAside error
+}
+
+// Decode decodes one input read from r: an event document (or several,
+// one after another), or lines of a line format, plain or gzip (told by
+// its magic bytes). name names the input in records and errors. With
+// FormatAuto the format is detected from the first MiB (see Detect).
+// Export and incremental data read this way, without their manifest,
+// take their table from DecodeOptions.Table (else ErrNoTable).
+//
+// Each record goes to fn in order; a record that cannot be read goes to
+// fn as a *RecordError and the rest go on. An input that cannot be read
+// further (empty, truncated, corrupt gzip, a read error) returns an
+// *InputError naming name and the line or record where it broke, after
+// the records before the break have been passed to fn. An error returned
+// by fn, or ctx's error, is returned as it is.
+func (d *Decoder) Decode(ctx context.Context, r io.Reader, name string, format Format, fn RecordFunc) error {
+	mode := lineMode{table: d.opts.Table, time: d.opts.ExportTime.UnixMicro()}
+	if d.opts.ExportTime.IsZero() {
+		mode.time = 0
+	}
+	return d.decodeStream(ctx, r, name, format, mode, fn)
+}
+
+func (d *Decoder) decodeStream(ctx context.Context, r io.Reader, name string, format Format, mode lineMode, fn RecordFunc) error {
+	if format == "" {
+		format = FormatAuto
+	}
+	if _, err := ParseFormat(string(format)); err != nil {
+		return inputErr(name, 0, -1, -1, err)
+	}
+	body, closeBody, err := openBody(r)
+	if err != nil {
+		return inputErr(name, 0, -1, -1, err)
+	}
+	defer closeBody()
+	cr := bufio.NewReaderSize(body, detectBytes)
+	head, herr := cr.Peek(detectBytes)
+	if bytes.HasPrefix(head, utf8BOM) {
+		_, _ = cr.Discard(len(utf8BOM))
+		head = head[len(utf8BOM):]
+	}
+	if herr != nil && len(bytes.TrimLeft(head, " \t\r\n")) == 0 {
+		// Nothing but white space before the end or a read error.
+		if herr != io.EOF {
+			return inputErr(name, 1+bytes.Count(head, []byte{'\n'}), -1, int64(len(head)), herr)
+		}
+		return inputErr(name, 0, -1, -1, ErrEmpty)
+	}
+	if format == FormatAuto {
+		if format, err = detectPlain(head); err != nil {
+			return inputErr(name, 0, -1, -1, err)
+		}
+	}
+	switch format {
+	case FormatLambda, FormatKinesis:
+		s := docScanner{r: cr, max: d.opts.MaxRecordBytes}
+		return d.decodeDocs(ctx, &s, name, format, true, fn)
+	case FormatExport, FormatIncremental:
+		if mode.table == "" && mode.setAside == nil {
+			return inputErr(name, 0, -1, -1, fmt.Errorf("%w: export data read without its manifest-summary.json; read the export directory, or name the table", ErrNoTable))
+		}
+	}
+	mode.format = format
+	return d.decodeLines(ctx, cr, name, mode, fn)
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// openBody returns r decompressed when it starts with the gzip magic.
+// Read errors of r are wrapped as such; errors of the gzip data wrap
+// ErrCorruptGzip.
+func openBody(r io.Reader) (io.Reader, func(), error) {
+	src := &sourceReader{r: r}
+	br := bufio.NewReaderSize(src, 64<<10)
+	magic, _ := br.Peek(2)
+	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		return br, func() {}, nil
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, nil, (&gzipBody{src: src}).wrap(err)
+	}
+	return &gzipBody{zr: zr, src: src}, func() { _ = zr.Close() }, nil
+}
+
+// sourceReader remembers the read error of the underlying input.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = fmt.Errorf("reading: %w", err)
+		return n, s.err
+	}
+	return n, err
+}
+
+// gzipBody is decompressed data; its errors say whether the input could
+// not be read or the gzip data is corrupt.
+type gzipBody struct {
+	zr  *gzip.Reader
+	src *sourceReader
+}
+
+func (g *gzipBody) Read(p []byte) (int, error) {
+	n, err := g.zr.Read(p)
+	if err != nil && err != io.EOF {
+		err = g.wrap(err)
+	}
+	return n, err
+}
+
+func (g *gzipBody) wrap(err error) error {
+	if g.src.err != nil && errors.Is(err, g.src.err) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrCorruptGzip, err)
+}
+
+// lineReader reads lines of any length up to max.
+type lineReader struct {
+	br   *bufio.Reader
+	max  int
+	line int // 1-based number of the last line returned
+	long []byte
+}
+
+// next returns the next line without its line end. tooLong reports a
+// line longer than max, which is skipped. At the end it returns io.EOF.
+func (l *lineReader) next() (line []byte, tooLong bool, err error) {
+	frag, err := l.br.ReadSlice('\n')
+	if err == io.EOF && len(frag) == 0 {
+		return nil, false, io.EOF
+	}
+	l.line++
+	if err == nil || err == io.EOF {
+		if len(frag) > l.max+2 {
+			return nil, true, nil
+		}
+		return trimEOL(frag), false, nil
+	}
+	if err != bufio.ErrBufferFull {
+		return nil, false, err
+	}
+	l.long = append(l.long[:0], frag...)
+	for {
+		frag, err = l.br.ReadSlice('\n')
+		if !tooLong {
+			if len(l.long)+len(frag) > l.max+2 {
+				tooLong = true
+				l.long = l.long[:0]
+			} else {
+				l.long = append(l.long, frag...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == nil || err == io.EOF {
+			break
+		}
+		return nil, false, err
+	}
+	if tooLong {
+		return nil, true, nil
+	}
+	return trimEOL(l.long), false, nil
+}
+
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+		if n := len(b); n > 0 && b[n-1] == '\r' {
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeLines decodes the lines of a line format; Index is the line.
+func (d *Decoder) decodeLines(ctx context.Context, br *bufio.Reader, name string, mode lineMode, fn RecordFunc) error {
+	lr := lineReader{br: br, max: d.opts.MaxRecordBytes}
+	seen := 0
+	for {
+		line, tooLong, err := lr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return inputErr(name, lr.line, -1, -1, err)
+		}
+		if err := checkCtx(ctx, lr.line); err != nil {
+			return err
+		}
+		if tooLong {
+			seen++
+			rerr := &RecordError{Source: name, Index: lr.line, Line: lr.line, Table: mode.table,
+				Err: fmt.Errorf("%w: longer than %d bytes", ErrLineTooLong, d.opts.MaxRecordBytes)}
+			if err := fn(nil, rerr); err != nil {
+				return err
+			}
+			continue
+		}
+		if isBlank(line) {
+			continue
+		}
+		seen++
+		raw := bytes.Clone(line)
+		rec, rerr := d.decodeLine(raw, mode)
+		if rerr != nil {
+			rerr.Source, rerr.Index, rerr.Line, rerr.Raw = name, lr.line, lr.line, raw
+		} else {
+			rec.Source, rec.Index, rec.Raw = name, lr.line, raw
+		}
+		if err := fn(rec, rerr); err != nil {
+			return err
+		}
+	}
+	if seen == 0 {
+		return inputErr(name, 0, -1, -1, ErrEmpty)
+	}
+	return nil
+}
+
+func (d *Decoder) decodeLine(raw []byte, mode lineMode) (*ChangeRecord, *RecordError) {
+	if mode.setAside != nil {
+		return nil, &RecordError{Table: mode.table, EventTimeMicros: mode.time, Err: mode.setAside}
+	}
+	switch mode.format {
+	case FormatExport:
+		return d.decodeItemLine(raw, mode)
+	case FormatIncremental:
+		return d.decodeIncrementalLine(raw, mode)
+	}
+	return d.decodeElement(raw, FormatAuto)
+}
+
+// decodeItemLine reads a full-export line {"Item":{...}}.
+func (d *Decoder) decodeItemLine(raw []byte, mode lineMode) (*ChangeRecord, *RecordError) {
+	rerr := &RecordError{Table: mode.table, EventTimeMicros: mode.time}
+	v, err := d.outer.ParseBytes(raw)
+	if err != nil {
+		rerr.Err = fmt.Errorf("%w: not valid JSON: %v", ErrBadRecord, err)
+		return nil, rerr
+	}
+	if v.Type() != fastjson.TypeObject || v.Get("Item") == nil {
+		rerr.Err = fmt.Errorf("%w: want a line {\"Item\":{...}}", ErrBadRecord)
+		return nil, rerr
+	}
+	rec := &ChangeRecord{Table: mode.table, EventName: EventSnapshot, EventTimeMicros: mode.time}
+	if err := parseImage(v, "Item", &rec.NewImage, rerr, ""); err != nil {
+		rerr.Err = err
+		return nil, rerr
+	}
+	if rec.NewImage == nil {
+		rerr.Path, rerr.Err = "Item", fmt.Errorf("%w: Item is null", ErrBadRecord)
+		return nil, rerr
+	}
+	return rec, nil
+}
+
+// decodeIncrementalLine reads an incremental-export line
+// {"Metadata":{"WriteTimestampMicros":...},"Keys":...,"NewImage":...,"OldImage":...}.
+func (d *Decoder) decodeIncrementalLine(raw []byte, mode lineMode) (*ChangeRecord, *RecordError) {
+	rerr := &RecordError{Table: mode.table}
+	v, err := d.outer.ParseBytes(raw)
+	if err != nil {
+		rerr.Err = fmt.Errorf("%w: not valid JSON: %v", ErrBadRecord, err)
+		return nil, rerr
+	}
+	if v.Type() != fastjson.TypeObject {
+		rerr.Err = fmt.Errorf("%w: want an object, got %s", ErrBadRecord, v.Type())
+		return nil, rerr
+	}
+	meta := v.Get("Metadata")
+	if meta == nil || meta.Type() != fastjson.TypeObject {
+		rerr.Path, rerr.Err = "Metadata", fmt.Errorf("%w: no Metadata object", ErrBadRecord)
+		return nil, rerr
+	}
+	ts := meta.Get("WriteTimestampMicros")
+	if ts != nil && ts.Type() == fastjson.TypeObject {
+		// {"N":"..."}
+		ts = ts.Get("N")
+		if ts == nil || ts.Type() != fastjson.TypeString {
+			rerr.Path, rerr.Err = "Metadata.WriteTimestampMicros", fmt.Errorf("%w: want {\"N\":\"...\"}, a string or a number", ErrBadTime)
+			return nil, rerr
+		}
+	}
+	rec := &ChangeRecord{Table: mode.table}
+	if rec.EventTimeMicros, err = d.timeMicros(ts, unitMicros); err != nil {
+		rerr.Path, rerr.Err = "Metadata.WriteTimestampMicros", err
+		return nil, rerr
+	}
+	rerr.EventTimeMicros = rec.EventTimeMicros
+	for _, im := range [...]struct {
+		name string
+		dst  *[]flatten.Attr
+	}{{"Keys", &rec.Keys}, {"NewImage", &rec.NewImage}, {"OldImage", &rec.OldImage}} {
+		if err := parseImage(v, im.name, im.dst, rerr, ""); err != nil {
+			rerr.Err = err
+			return nil, rerr
+		}
+	}
+	if rec.Keys == nil {
+		rerr.Path, rerr.Err = "Keys", fmt.Errorf("%w: no Keys", ErrBadRecord)
+		return nil, rerr
+	}
+	switch {
+	case rec.NewImage != nil && rec.OldImage == nil:
+		rec.EventName = EventInsert
+	case rec.NewImage != nil:
+		rec.EventName = EventModify
+	default:
+		rec.EventName = EventRemove
+	}
+	return rec, nil
+}

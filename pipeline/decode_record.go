@@ -1,0 +1,437 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ddblake/ddblake/flatten"
+	"github.com/valyala/fastjson"
+)
+
+// Time units of the timestamps, as powers of ten below a second.
+const (
+	unitSeconds = 0
+	unitMillis  = 3
+	unitMicros  = 6
+)
+
+// maxMicros is the end of year 9999, in Unix microseconds.
+const maxMicros = 253402300800 * 1e6
+
+// decodeElement decodes one record of a stream: a DynamoDB stream record
+// (a Records[] element of a Lambda event or a jsonl line), a Kinesis
+// event record wrapping a DynamoDB-for-Kinesis record, or such a record
+// on its own (it has tableName). want restricts the kind for documents
+// read with an explicit format. The caller sets Source, Index and Raw.
+func (d *Decoder) decodeElement(raw []byte, want Format) (*ChangeRecord, *RecordError) {
+	v, err := d.outer.ParseBytes(raw)
+	if err != nil {
+		return nil, &RecordError{Err: fmt.Errorf("%w: not valid JSON: %v", ErrBadRecord, err)}
+	}
+	if v.Type() != fastjson.TypeObject {
+		return nil, &RecordError{Err: fmt.Errorf("%w: want an object, got %s", ErrBadRecord, v.Type())}
+	}
+	rec := &ChangeRecord{}
+	rerr := &RecordError{}
+	if k := v.Get("kinesis"); k != nil {
+		if want == FormatLambda {
+			rerr.Err = fmt.Errorf("%w: a Kinesis record in a DynamoDB stream event", ErrBadRecord)
+			return nil, rerr
+		}
+		if err := d.decodeKinesis(v, k, rec, rerr); err != nil {
+			rerr.Err = err
+			return nil, rerr
+		}
+		return rec, nil
+	}
+	if want == FormatKinesis {
+		rerr.Err = fmt.Errorf("%w: record has no \"kinesis\" object", ErrBadRecord)
+		return nil, rerr
+	}
+	kinesisData := v.Get("tableName") != nil
+	if err := d.decodeStreamRecord(v, rec, rerr, kinesisData, ""); err != nil {
+		rerr.Err = err
+		return nil, rerr
+	}
+	return rec, nil
+}
+
+// decodeKinesis reads a Kinesis event record: its sequence number and
+// its base64 data, a DynamoDB-for-Kinesis record.
+func (d *Decoder) decodeKinesis(v, k *fastjson.Value, rec *ChangeRecord, rerr *RecordError) error {
+	if src := v.GetStringBytes("eventSource"); src != nil && string(src) != "aws:kinesis" {
+		return fmt.Errorf("%w: eventSource %q is not aws:kinesis", ErrBadRecord, clip(src))
+	}
+	if k.Type() != fastjson.TypeObject {
+		rerr.Path = "kinesis"
+		return fmt.Errorf("%w: kinesis is %s, want an object", ErrBadRecord, k.Type())
+	}
+	seq := k.GetStringBytes("sequenceNumber")
+	if !validDigits(seq, 128) {
+		rerr.Path = "kinesis.sequenceNumber"
+		return seqErr(seq, k.Get("sequenceNumber"), 128)
+	}
+	rec.Sequence = string(seq)
+	rerr.Sequence = rec.Sequence
+	data := k.GetStringBytes("data")
+	if data == nil {
+		rerr.Path = "kinesis.data"
+		return fmt.Errorf("%w: no kinesis.data string", ErrBadRecord)
+	}
+	n := base64.StdEncoding.DecodedLen(len(data))
+	if cap(d.data) < n {
+		d.data = make([]byte, n)
+	}
+	m, err := base64.StdEncoding.Decode(d.data[:n], data)
+	if err != nil {
+		if m, err = base64.RawStdEncoding.Decode(d.data[:n], data); err != nil {
+			rerr.Path = "kinesis.data"
+			return fmt.Errorf("%w: kinesis.data is not base64: %v", ErrBadRecord, err)
+		}
+	}
+	iv, err := d.inner.ParseBytes(d.data[:m])
+	if err != nil {
+		rerr.Path = "kinesis.data"
+		return fmt.Errorf("%w: kinesis.data is not valid JSON: %v", ErrBadRecord, err)
+	}
+	if iv.Type() != fastjson.TypeObject {
+		rerr.Path = "kinesis.data"
+		return fmt.Errorf("%w: kinesis.data holds %s, want an object", ErrBadRecord, iv.Type())
+	}
+	return d.decodeStreamRecord(iv, rec, rerr, true, "kinesis.data.")
+}
+
+// decodeStreamRecord reads a DynamoDB stream record (kinesisData false)
+// or a DynamoDB-for-Kinesis record (true). at prefixes error paths.
+func (d *Decoder) decodeStreamRecord(v *fastjson.Value, rec *ChangeRecord, rerr *RecordError, kinesisData bool, at string) error {
+	if src := v.GetStringBytes("eventSource"); src != nil && string(src) != "aws:dynamodb" {
+		rerr.Path = at + "eventSource"
+		return fmt.Errorf("%w: eventSource %q is not aws:dynamodb", ErrBadRecord, clip(src))
+	}
+	// Table.
+	var err error
+	if kinesisData {
+		name := v.GetStringBytes("tableName")
+		if name == nil {
+			rerr.Path = at + "tableName"
+			return fmt.Errorf("%w: no tableName", ErrBadTable)
+		}
+		if !ValidTableName(string(name)) {
+			rerr.Path = at + "tableName"
+			return fmt.Errorf("%w: %q", ErrBadTable, clip(name))
+		}
+		rec.Table = d.intern(name)
+	} else {
+		arn := v.GetStringBytes("eventSourceARN")
+		switch {
+		case arn != nil:
+			if rec.Table, err = d.tableFromARN(arn); err != nil {
+				rerr.Path = at + "eventSourceARN"
+				return err
+			}
+		case d.opts.Table != "":
+			rec.Table = d.opts.Table
+		default:
+			rerr.Path = at + "eventSourceARN"
+			return fmt.Errorf("%w: no eventSourceARN to name the table", ErrBadTable)
+		}
+	}
+	rerr.Table = rec.Table
+	// Event name and id.
+	if rec.EventName, err = eventName(v.GetStringBytes("eventName"), v.Get("eventName")); err != nil {
+		rerr.Path = at + "eventName"
+		return err
+	}
+	if id := v.Get("eventID"); id != nil && id.Type() != fastjson.TypeNull {
+		b, err := id.StringBytes()
+		if err != nil {
+			rerr.Path = at + "eventID"
+			return fmt.Errorf("%w: eventID is %s, want a string", ErrBadRecord, id.Type())
+		}
+		rec.EventID = string(b)
+	}
+	ddb := v.Get("dynamodb")
+	if ddb == nil || ddb.Type() != fastjson.TypeObject {
+		rerr.Path = at + "dynamodb"
+		return fmt.Errorf("%w: no dynamodb object", ErrBadRecord)
+	}
+	// Sequence number (the Kinesis one is set by the caller).
+	if !kinesisData {
+		sv := ddb.Get("SequenceNumber")
+		var seq []byte
+		if sv != nil && sv.Type() == fastjson.TypeString {
+			seq, _ = sv.StringBytes()
+		}
+		if !validDigits(seq, 40) {
+			rerr.Path = at + "dynamodb.SequenceNumber"
+			return seqErr(seq, sv, 40)
+		}
+		rec.Sequence = string(seq)
+		rerr.Sequence = rec.Sequence
+	}
+	// Event time.
+	unit := unitSeconds
+	if kinesisData {
+		unit = unitMillis
+		if p := ddb.GetStringBytes("ApproximateCreationDateTimePrecision"); p != nil {
+			switch string(p) {
+			case "MICROSECOND":
+				unit = unitMicros
+			case "MILLISECOND":
+			default:
+				rerr.Path = at + "dynamodb.ApproximateCreationDateTimePrecision"
+				return fmt.Errorf("%w: precision %q, want MILLISECOND or MICROSECOND", ErrBadTime, clip(p))
+			}
+		}
+	}
+	if rec.EventTimeMicros, err = d.timeMicros(ddb.Get("ApproximateCreationDateTime"), unit); err != nil {
+		rerr.Path = at + "dynamodb.ApproximateCreationDateTime"
+		return err
+	}
+	rerr.EventTimeMicros = rec.EventTimeMicros
+	// Images.
+	if err := parseImage(ddb, "Keys", &rec.Keys, rerr, at+"dynamodb."); err != nil {
+		return err
+	}
+	if err := parseImage(ddb, "NewImage", &rec.NewImage, rerr, at+"dynamodb."); err != nil {
+		return err
+	}
+	if err := parseImage(ddb, "OldImage", &rec.OldImage, rerr, at+"dynamodb."); err != nil {
+		return err
+	}
+	if rec.Keys == nil && rec.NewImage == nil && rec.OldImage == nil {
+		rerr.Path = at + "dynamodb"
+		return fmt.Errorf("%w: no Keys, NewImage or OldImage", ErrBadRecord)
+	}
+	rec.TTLDelete = rec.EventName == EventRemove && isTTLIdentity(v.Get("userIdentity"))
+	return nil
+}
+
+// parseImage reads the item obj[name] into *dst, leaving it nil when the
+// field is absent or null.
+func parseImage(obj *fastjson.Value, name string, dst *[]flatten.Attr, rerr *RecordError, at string) error {
+	iv := obj.Get(name)
+	if iv == nil || iv.Type() == fastjson.TypeNull {
+		return nil
+	}
+	attrs, err := flatten.ParseItem(iv)
+	if err != nil {
+		var ae *flatten.AttrError
+		if errors.As(err, &ae) && ae.Path != "" {
+			rerr.Path = at + name + "." + ae.Path
+		} else {
+			rerr.Path = at + name
+		}
+		return err
+	}
+	if attrs == nil {
+		attrs = []flatten.Attr{}
+	}
+	*dst = attrs
+	return nil
+}
+
+// isTTLIdentity reports whether u is DynamoDB's own service identity, the
+// mark of a TTL deletion.
+func isTTLIdentity(u *fastjson.Value) bool {
+	if u == nil || u.Type() != fastjson.TypeObject {
+		return false
+	}
+	return string(u.GetStringBytes("type")) == "Service" &&
+		string(u.GetStringBytes("principalId")) == "dynamodb.amazonaws.com"
+}
+
+// eventName maps a stream record's eventName to its constant.
+func eventName(b []byte, v *fastjson.Value) (string, error) {
+	switch string(b) {
+	case EventInsert:
+		return EventInsert, nil
+	case EventModify:
+		return EventModify, nil
+	case EventRemove:
+		return EventRemove, nil
+	}
+	if v == nil {
+		return "", fmt.Errorf("%w: no eventName", ErrBadRecord)
+	}
+	if b == nil {
+		return "", fmt.Errorf("%w: eventName is %s, want a string", ErrBadEventName, v.Type())
+	}
+	return "", fmt.Errorf("%w: %q", ErrBadEventName, clip(b))
+}
+
+// tableFromARN reads the table name of a DynamoDB ARN
+// (arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME[/stream/...]).
+func (d *Decoder) tableFromARN(arn []byte) (string, error) {
+	if d.table != "" && bytes.Equal(arn, d.arn) {
+		return d.table, nil
+	}
+	name, ok := tableNameOfARN(arn)
+	if !ok {
+		return "", fmt.Errorf("%w: ARN %q does not name a DynamoDB table", ErrBadTable, clip(arn))
+	}
+	if !ValidTableName(string(name)) {
+		return "", fmt.Errorf("%w: %q (from ARN %q)", ErrBadTable, clip(name), clip(arn))
+	}
+	d.arn = append(d.arn[:0], arn...)
+	d.table = string(name)
+	return d.table, nil
+}
+
+// tableNameOfARN returns NAME of arn:P:dynamodb:R:A:table/NAME[/...].
+func tableNameOfARN(arn []byte) ([]byte, bool) {
+	rest := arn
+	var parts [5][]byte
+	for i := 0; i < 5; i++ {
+		j := bytes.IndexByte(rest, ':')
+		if j < 0 {
+			return nil, false
+		}
+		parts[i], rest = rest[:j], rest[j+1:]
+	}
+	if string(parts[0]) != "arn" || string(parts[2]) != "dynamodb" {
+		return nil, false
+	}
+	name, ok := bytes.CutPrefix(rest, []byte("table/"))
+	if !ok {
+		return nil, false
+	}
+	if j := bytes.IndexByte(name, '/'); j >= 0 {
+		name = name[:j]
+	}
+	return name, true
+}
+
+// intern returns name as a string, reusing the last one when equal.
+func (d *Decoder) intern(name []byte) string {
+	if d.name != string(name) {
+		d.name = string(name)
+	}
+	return d.name
+}
+
+// validDigits reports whether b is 1 to max ASCII digits.
+func validDigits(b []byte, max int) bool {
+	if len(b) == 0 || len(b) > max {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func seqErr(seq []byte, v *fastjson.Value, max int) error {
+	switch {
+	case v == nil:
+		return fmt.Errorf("%w: missing", ErrBadSequence)
+	case v.Type() != fastjson.TypeString:
+		return fmt.Errorf("%w: %s, want a string of digits", ErrBadSequence, v.Type())
+	}
+	return fmt.Errorf("%w: %q is not 1 to %d digits", ErrBadSequence, clip(seq), max)
+}
+
+// timeMicros reads a time given in units of 10^-unit seconds as a JSON
+// number or a string holding a number; a string may also be an RFC 3339
+// time. The result is Unix microseconds, fractions below a microsecond
+// dropped.
+func (d *Decoder) timeMicros(v *fastjson.Value, unit int) (int64, error) {
+	if v == nil {
+		return 0, fmt.Errorf("%w: missing", ErrBadTime)
+	}
+	var text []byte
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		if n, err := v.Int64(); err == nil {
+			return scaleMicros(n, unit)
+		}
+		d.num = v.MarshalTo(d.num[:0])
+		text = d.num
+	case fastjson.TypeString:
+		text, _ = v.StringBytes()
+		if len(text) > 0 && (text[0] < '0' || text[0] > '9') || bytes.IndexByte(text, '-') > 0 || bytes.IndexByte(text, ':') >= 0 {
+			t, err := time.Parse(time.RFC3339Nano, string(text))
+			if err != nil {
+				return 0, fmt.Errorf("%w: %q is neither a number nor an RFC 3339 time", ErrBadTime, clip(text))
+			}
+			return checkMicros(t.UnixMicro(), text)
+		}
+	default:
+		return 0, fmt.Errorf("%w: %s, want a number", ErrBadTime, v.Type())
+	}
+	m, err := decimalMicros(string(text), unit)
+	if err != nil {
+		return 0, err
+	}
+	return checkMicros(m, text)
+}
+
+func scaleMicros(n int64, unit int) (int64, error) {
+	mul := int64(1)
+	for i := unit; i < unitMicros; i++ {
+		mul *= 10
+	}
+	if n < 0 || n > maxMicros/mul {
+		return 0, fmt.Errorf("%w: %d is outside years 1970-9999", ErrBadTime, n)
+	}
+	return n * mul, nil
+}
+
+func checkMicros(m int64, text []byte) (int64, error) {
+	if m < 0 || m > maxMicros {
+		return 0, fmt.Errorf("%w: %q is outside years 1970-9999", ErrBadTime, clip(text))
+	}
+	return m, nil
+}
+
+// decimalMicros converts the decimal text of a time in units of
+// 10^-unit seconds to microseconds exactly (truncating below one).
+func decimalMicros(text string, unit int) (int64, error) {
+	n, err := flatten.ParseNumber(text)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %q is not a number", ErrBadTime, clipS(text))
+	}
+	if n.IsZero() {
+		return 0, nil
+	}
+	if n.Neg {
+		return 0, fmt.Errorf("%w: %q is before 1970", ErrBadTime, clipS(text))
+	}
+	// value = Digits × 10^-Scale units = Digits × 10^(6-unit-Scale) µs.
+	shift := unitMicros - unit - n.Scale
+	digits := n.Digits
+	if shift < 0 {
+		if -shift >= len(digits) {
+			return 0, nil
+		}
+		digits = digits[:len(digits)+shift]
+		shift = 0
+	}
+	if len(digits)+shift > 18 {
+		return 0, fmt.Errorf("%w: %q is outside years 1970-9999", ErrBadTime, clipS(text))
+	}
+	m, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %q", ErrBadTime, clipS(text))
+	}
+	for ; shift > 0; shift-- {
+		m *= 10
+	}
+	return m, nil
+}
+
+// clip shortens b for an error message.
+func clip(b []byte) string { return clipS(string(b)) }
+
+func clipS(s string) string {
+	if len(s) > 80 {
+		return s[:77] + "..."
+	}
+	return s
+}

@@ -1,0 +1,352 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// docScanner finds the elements of the Records arrays of JSON event
+// documents without parsing them, so that each element's exact bytes are
+// known. It reads from buf alone (r nil), or from r through buf, keeping
+// buf[keep:] across refills so that one element is always contiguous.
+type docScanner struct {
+	r    io.Reader
+	buf  []byte
+	pos  int
+	keep int
+	base int64 // input offset of buf[0]
+	max  int   // largest element, in bytes
+	eof  bool
+	rerr error // read error other than io.EOF
+
+	lineOff int // newlines before buf[lineOff] have been counted
+	lines   int // newlines before buf[lineOff]
+}
+
+var errScanTooLarge = errors.New("too large")
+
+// fill reads more input into buf; it reports whether bytes were added.
+func (s *docScanner) fill() bool {
+	if s.r == nil || s.eof || s.rerr != nil {
+		return false
+	}
+	if s.keep > 0 {
+		if s.lineOff < s.keep {
+			s.lines += bytes.Count(s.buf[s.lineOff:s.keep], []byte{'\n'})
+			s.lineOff = s.keep
+		}
+		n := copy(s.buf, s.buf[s.keep:])
+		s.buf = s.buf[:n]
+		s.pos -= s.keep
+		s.lineOff -= s.keep
+		s.base += int64(s.keep)
+		s.keep = 0
+	}
+	if len(s.buf) == cap(s.buf) {
+		if len(s.buf) >= s.max {
+			s.rerr = errScanTooLarge
+			return false
+		}
+		c := 2 * cap(s.buf)
+		if c < 256<<10 {
+			c = 256 << 10
+		}
+		if c > s.max {
+			c = s.max
+		}
+		nb := make([]byte, len(s.buf), c)
+		copy(nb, s.buf)
+		s.buf = nb
+	}
+	for {
+		n, err := s.r.Read(s.buf[len(s.buf):cap(s.buf)])
+		s.buf = s.buf[:len(s.buf)+n]
+		if err == io.EOF {
+			s.eof = true
+		} else if err != nil {
+			s.rerr = err
+		}
+		if n > 0 {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
+// lineAt returns the 1-based line of buf[i]; i must not decrease between
+// calls (within one buffer).
+func (s *docScanner) lineAt(i int) int {
+	if i > len(s.buf) {
+		i = len(s.buf)
+	}
+	if i > s.lineOff {
+		s.lines += bytes.Count(s.buf[s.lineOff:i], []byte{'\n'})
+		s.lineOff = i
+	}
+	return s.lines + 1
+}
+
+// skipWS moves past white space; false at the end of the input.
+func (s *docScanner) skipWS() bool {
+	for {
+		for s.pos < len(s.buf) {
+			switch s.buf[s.pos] {
+			case ' ', '\t', '\n', '\r':
+				s.pos++
+			default:
+				return true
+			}
+		}
+		if !s.fill() {
+			return false
+		}
+	}
+}
+
+// skipString moves past the string that starts at pos.
+func (s *docScanner) skipString() bool {
+	i := s.pos + 1
+	for {
+		j := bytes.IndexByte(s.buf[i:], '"')
+		if j < 0 {
+			rel := len(s.buf) - s.pos
+			if !s.fill() {
+				s.pos = len(s.buf)
+				return false
+			}
+			i = s.pos + rel
+			continue
+		}
+		i += j
+		k := i - 1
+		for k > s.pos && s.buf[k] == '\\' {
+			k--
+		}
+		if (i-1-k)%2 == 0 {
+			s.pos = i + 1
+			return true
+		}
+		i++
+	}
+}
+
+// jsonDelim marks the bytes that matter when skipping a nested value.
+var jsonDelim = [256]uint8{'"': 1, '{': 2, '[': 2, '}': 3, ']': 3}
+
+// skipValue moves past one JSON value (after white space). It checks
+// only the structure needed to find the value's end.
+func (s *docScanner) skipValue() error {
+	if !s.skipWS() {
+		return s.endErr()
+	}
+	switch c := s.buf[s.pos]; c {
+	case '"':
+		if !s.skipString() {
+			return s.endErr()
+		}
+		return nil
+	case '{', '[':
+		return s.skipNested()
+	case '}', ']', ',', ':':
+		return fmt.Errorf("%w: unexpected %q", ErrBadDocument, c)
+	}
+	start := s.pos
+	for {
+		for s.pos < len(s.buf) {
+			switch s.buf[s.pos] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r', ':', '"', '{', '[':
+				if s.pos == start {
+					return fmt.Errorf("%w: unexpected %q", ErrBadDocument, s.buf[s.pos])
+				}
+				return nil
+			}
+			s.pos++
+		}
+		if !s.fill() {
+			if s.rerr != nil {
+				return s.endErr()
+			}
+			return nil
+		}
+	}
+}
+
+func (s *docScanner) skipNested() error {
+	depth := 0
+	for {
+		b, i := s.buf, s.pos
+		for i < len(b) {
+			switch jsonDelim[b[i]] {
+			case 0:
+				i++
+				continue
+			case 1:
+				s.pos = i
+				if !s.skipString() {
+					return s.endErr()
+				}
+				b, i = s.buf, s.pos
+				continue
+			case 2:
+				depth++
+			case 3:
+				depth--
+				if depth == 0 {
+					s.pos = i + 1
+					return nil
+				}
+			}
+			i++
+		}
+		s.pos = i
+		if !s.fill() {
+			return s.endErr()
+		}
+	}
+}
+
+// endErr is the error for input that ended inside a value.
+func (s *docScanner) endErr() error {
+	if s.rerr == errScanTooLarge {
+		return fmt.Errorf("%w: one record is larger than %d bytes", ErrRecordTooLarge, s.max)
+	}
+	if s.rerr != nil {
+		return s.rerr
+	}
+	return fmt.Errorf("%w: the input ends inside a value", ErrTruncated)
+}
+
+// expect moves past byte c after white space.
+func (s *docScanner) expect(c byte) error {
+	if !s.skipWS() {
+		return s.endErr()
+	}
+	if s.buf[s.pos] != c {
+		return fmt.Errorf("%w: want %q, found %q", ErrBadDocument, c, s.buf[s.pos])
+	}
+	s.pos++
+	return nil
+}
+
+// decodeDocs decodes one or more {"Records":[...]} documents, one after
+// another. want is FormatLambda or FormatKinesis to insist on one kind of
+// record, FormatAuto to take both. copyRaw copies each record's bytes
+// (the buffer is reused when reading from a stream).
+func (d *Decoder) decodeDocs(ctx context.Context, s *docScanner, source string, want Format, copyRaw bool, fn RecordFunc) error {
+	index, docs := 0, 0
+	fail := func(err error) error {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			return err
+		}
+		return inputErr(source, s.lineAt(s.pos), index, s.base+int64(s.pos), err)
+	}
+	for {
+		s.keep = s.pos
+		if !s.skipWS() {
+			if s.rerr != nil {
+				return fail(s.endErr())
+			}
+			if docs == 0 {
+				return inputErr(source, 0, -1, -1, ErrEmpty)
+			}
+			return nil
+		}
+		if s.buf[s.pos] != '{' {
+			if docs == 0 {
+				return fail(fmt.Errorf("%w: want a {\"Records\":[...]} document, found %q", ErrBadDocument, s.buf[s.pos]))
+			}
+			return fail(fmt.Errorf("%w: unexpected %q after the end of the document", ErrBadDocument, s.buf[s.pos]))
+		}
+		s.pos++
+		found := false
+		for first := true; ; first = false {
+			if !s.skipWS() {
+				return fail(s.endErr())
+			}
+			if s.buf[s.pos] == '}' {
+				s.pos++
+				break
+			}
+			if !first {
+				if err := s.expect(','); err != nil {
+					return fail(err)
+				}
+				if !s.skipWS() {
+					return fail(s.endErr())
+				}
+			}
+			if s.buf[s.pos] != '"' {
+				return fail(fmt.Errorf("%w: want a key, found %q", ErrBadDocument, s.buf[s.pos]))
+			}
+			ks := s.pos
+			if !s.skipString() {
+				return fail(s.endErr())
+			}
+			isRecords := string(s.buf[ks:s.pos]) == `"Records"`
+			if err := s.expect(':'); err != nil {
+				return fail(err)
+			}
+			if !isRecords {
+				if err := s.skipValue(); err != nil {
+					return fail(err)
+				}
+				s.keep = s.pos
+				continue
+			}
+			found = true
+			if err := s.expect('['); err != nil {
+				return fail(err)
+			}
+			for n := 0; ; n++ {
+				s.keep = s.pos
+				if !s.skipWS() {
+					return fail(s.endErr())
+				}
+				if s.buf[s.pos] == ']' {
+					s.pos++
+					break
+				}
+				if n > 0 {
+					if err := s.expect(','); err != nil {
+						return fail(err)
+					}
+					if !s.skipWS() {
+						return fail(s.endErr())
+					}
+				}
+				s.keep = s.pos
+				if err := s.skipValue(); err != nil {
+					return fail(err)
+				}
+				raw := s.buf[s.keep:s.pos]
+				if copyRaw {
+					raw = bytes.Clone(raw)
+				}
+				rec, rerr := d.decodeElement(raw, want)
+				if rerr != nil {
+					rerr.Source, rerr.Index, rerr.Line = source, index, s.lineAt(s.keep)
+					rerr.Raw = raw
+				} else {
+					rec.Source, rec.Index, rec.Raw = source, index, raw
+				}
+				if err := fn(rec, rerr); err != nil {
+					return err
+				}
+				index++
+				if err := checkCtx(ctx, index); err != nil {
+					return err
+				}
+			}
+		}
+		if !found {
+			return fail(fmt.Errorf("%w: no \"Records\" array", ErrBadDocument))
+		}
+		docs++
+	}
+}

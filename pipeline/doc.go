@@ -1,0 +1,29 @@
+// Package pipeline turns DynamoDB change data into change records and
+// runs them through the batch pipeline (flatten, schema registry, sink).
+//
+// The decoders read every input format of docs/FORMATS.md into
+// ChangeRecord values, streaming and in order: Lambda DynamoDB stream
+// events and Kinesis events (DecodeEvent, on the raw payload), stream
+// records one per line, plain or gzip (Decode), and full or incremental
+// DynamoDB exports, whose manifests are followed and whose data files
+// are checked against their MD5 and item counts (DecodeInput). Detect
+// tells the formats apart by content; Resolver turns source arguments
+// (files, directories, export folders, "-", s3:// URIs) into Inputs read
+// through an ObjectReader.
+//
+// Bad data never stops good data: a record that cannot be read reaches
+// the callback as a *RecordError holding its raw bytes, to be set aside,
+// and the rest go on; an input that cannot be read further ends with an
+// *InputError naming the file and the line or record where it broke,
+// after every record before the break.
+//
+// Example:
+//
+//	dec, _ := pipeline.NewDecoder(pipeline.DecodeOptions{})
+//	err := dec.DecodeEvent(payload, "event", func(rec *pipeline.ChangeRecord, rerr *pipeline.RecordError) error {
+//		if rerr != nil {
+//			return quarantine(rerr.Table, rerr.Raw, rerr) // set aside; the batch goes on
+//		}
+//		return batch.Add(rec)
+//	})
+package pipeline

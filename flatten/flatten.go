@@ -106,6 +106,19 @@ func (b *Batch) Reset() {
 	b.omitted = 0
 }
 
+// FirstDay is the UTC day (YYYY-MM-DD) of the batch's earliest event
+// time, or "" for an empty batch.
+func (b *Batch) FirstDay() string {
+	if len(b.metas) == 0 {
+		return ""
+	}
+	first := b.metas[0].EventTime
+	for _, m := range b.metas[1:] {
+		first = min(first, m.EventTime)
+	}
+	return timeFromMillis(first).Format("2006-01-02")
+}
+
 // Len is the number of items added.
 func (b *Batch) Len() int { return len(b.metas) }
 

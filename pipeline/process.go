@@ -1,0 +1,349 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/schemas"
+)
+
+// Batch is one unit of work: the records read from one chunk of an input,
+// or from one Lambda event, in order, with the records that could not be
+// read. ID names everything the batch writes, so that the same batch
+// always writes the same objects.
+type Batch struct {
+	ID      string
+	Records []*ChangeRecord
+	Errors  []*RecordError
+}
+
+// Table is what a Sink needs to know about one table of a batch.
+type Table struct {
+	// Name is the lake table name.
+	Name string
+	// Schema types the rows; it holds every column the rows use.
+	Schema *schemas.Schema
+	// Config holds the table's partitioning, compression and file size.
+	Config TableConfig
+}
+
+// Hourly reports whether the table is partitioned by hour.
+func (t *Table) Hourly() bool { return t.Config.Partition == "hour" }
+
+// Delivery is what a Sink did with the rows of one table.
+type Delivery struct {
+	// Files and Bytes count the objects written (or records sent).
+	Files int
+	Bytes int64
+	// Failed holds the indexes, into the rows handed over, of the rows
+	// that were not delivered, ascending. Set-aside rows are not failed.
+	Failed []int
+	// SetAside holds rows the sink refused for good (e.g. a row too large
+	// for Firehose), by index, with the reason; they go to the quarantine.
+	SetAside map[int]error
+}
+
+// Sink delivers the rows of one table of a batch: Parquet files in the
+// lake, or records to Firehose. It reports the rows it could not deliver
+// rather than failing the whole batch; the error says why.
+type Sink interface {
+	Write(ctx context.Context, batchID string, t *Table, rows []flatten.Row) (Delivery, error)
+}
+
+// Quarantine sets aside the records that cannot become rows.
+type Quarantine interface {
+	// SetAside writes entries under names derived from batchID; it is all
+	// or nothing.
+	SetAside(ctx context.Context, batchID string, entries []SetAside) error
+}
+
+// SetAside is one record put in the quarantine.
+type SetAside struct {
+	// Table is the lake table, or "" when unknown.
+	Table string
+	// EventTimeMicros dates the entry's partition; 0 when unknown.
+	EventTimeMicros int64
+	// Source, Index and Path locate the record and the bad part.
+	Source string
+	Index  int
+	Path   string
+	// Err is the reason.
+	Err error
+	// Raw is the record's bytes.
+	Raw []byte
+}
+
+// Schemas gives each table's schema and commits new columns to it. A
+// commit merges with what other writers committed meanwhile; the result
+// is the schema to type rows by. Implementations are safe for concurrent
+// use.
+type Schemas interface {
+	Commit(ctx context.Context, proposal *schemas.Schema) (*schemas.Schema, error)
+	Schema(ctx context.Context, table string) (*schemas.Schema, error)
+}
+
+// Processor turns batches of change records into rows and hands them to
+// a Sink, committing new columns to the schema registry first and setting
+// bad records aside. It is safe for concurrent use.
+type Processor struct {
+	Config     *Config
+	Schemas    Schemas
+	Sink       Sink
+	Quarantine Quarantine
+
+	mu         sync.Mutex
+	flatteners map[string]*flatten.Flattener
+}
+
+// Result counts what one batch did.
+type Result struct {
+	Records  int
+	Rows     int
+	SetAside int
+	Misfits  int
+	Files    int
+	Bytes    int64
+	// TableRows counts rows per lake table.
+	TableRows map[string]int
+	// FirstFailed is the input position (ChangeRecord.Index or
+	// RecordError.Index) of the first record that was not delivered: its
+	// row did not reach the sink, or it could not be set aside. It is -1
+	// when everything landed.
+	FirstFailed int
+}
+
+// Add folds o into r (FirstFailed excepted).
+func (r *Result) Add(o Result) {
+	r.Records += o.Records
+	r.Rows += o.Rows
+	r.SetAside += o.SetAside
+	r.Misfits += o.Misfits
+	r.Files += o.Files
+	r.Bytes += o.Bytes
+	if r.TableRows == nil {
+		r.TableRows = map[string]int{}
+	}
+	for t, n := range o.TableRows {
+		r.TableRows[t] += n
+	}
+}
+
+// tableBatch gathers the rows of one lake table within a batch.
+type tableBatch struct {
+	name    string
+	config  TableConfig
+	batch   *flatten.Batch
+	records []int // index into Batch.Records, per item added
+	keys    []string
+}
+
+func (p *Processor) flattener(name string, cfg TableConfig) (*flatten.Flattener, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if f, ok := p.flatteners[name]; ok {
+		return f, nil
+	}
+	f, err := flatten.New(cfg.TableConfig)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", name, err)
+	}
+	if p.flatteners == nil {
+		p.flatteners = map[string]*flatten.Flattener{}
+	}
+	p.flatteners[name] = f
+	return f, nil
+}
+
+// Process writes one batch. It returns an error only when it could not
+// try (bad configuration); delivery failures are in Result.FirstFailed
+// with the error that caused them joined into the returned error.
+func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
+	res := Result{Records: len(b.Records), FirstFailed: -1, TableRows: map[string]int{}}
+	var aside []SetAside
+	for _, e := range b.Errors {
+		aside = append(aside, SetAside{
+			Table: lakeTableOrEmpty(e.Table), EventTimeMicros: e.EventTimeMicros,
+			Source: e.Source, Index: e.Index, Path: e.Path, Err: e, Raw: e.Raw,
+		})
+	}
+
+	tables := map[string]*tableBatch{}
+	for i, rec := range b.Records {
+		name, cfg, image, err := p.route(rec)
+		if err != nil {
+			aside = append(aside, SetAside{
+				Table: lakeTableOrEmpty(rec.Table), EventTimeMicros: rec.EventTimeMicros,
+				Source: rec.Source, Index: rec.Index, Err: err, Raw: rec.Raw,
+			})
+			continue
+		}
+		tb, ok := tables[name]
+		if !ok {
+			f, err := p.flattener(name, cfg)
+			if err != nil {
+				return res, err
+			}
+			tb = &tableBatch{name: name, config: cfg, batch: f.NewBatch()}
+			tables[name] = tb
+		}
+		if tb.keys == nil && len(rec.Keys) > 0 {
+			for _, k := range rec.Keys {
+				tb.keys = append(tb.keys, k.Name)
+			}
+		}
+		tb.batch.Add(flatten.Meta{
+			EventName: rec.EventName,
+			EventID:   rec.EventID,
+			EventTime: floorDiv(rec.EventTimeMicros, 1000),
+			Sequence:  SequencePad(rec.Sequence),
+			TTLDelete: rec.TTLDelete,
+		}, image)
+		tb.records = append(tb.records, i)
+	}
+
+	var errs []error
+	failed := func(position int) {
+		if res.FirstFailed < 0 || position < res.FirstFailed {
+			res.FirstFailed = position
+		}
+	}
+
+	names := make([]string, 0, len(tables))
+	for n := range tables {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		tb := tables[name]
+		rows, st, schema, err := p.rows(ctx, tb)
+		if err != nil {
+			errs = append(errs, err)
+			for _, ri := range tb.records {
+				failed(b.Records[ri].Index)
+			}
+			continue
+		}
+		res.Misfits += st.Misfits
+		d, err := p.Sink.Write(ctx, b.ID, &Table{Name: name, Schema: schema, Config: tb.config}, rows)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("table %s: %w", name, err))
+		}
+		res.Files += d.Files
+		res.Bytes += d.Bytes
+		for _, ri := range d.Failed {
+			failed(b.Records[tb.records[ri]].Index)
+		}
+		for ri, why := range d.SetAside {
+			rec := b.Records[tb.records[ri]]
+			aside = append(aside, SetAside{
+				Table: name, EventTimeMicros: rec.EventTimeMicros,
+				Source: rec.Source, Index: rec.Index, Err: why, Raw: rec.Raw,
+			})
+		}
+		delivered := len(rows) - len(d.Failed) - len(d.SetAside)
+		res.Rows += delivered
+		res.TableRows[name] += delivered
+	}
+
+	if len(aside) > 0 {
+		if err := p.Quarantine.SetAside(ctx, b.ID, aside); err != nil {
+			errs = append(errs, fmt.Errorf("quarantine: %w", err))
+			for _, a := range aside {
+				failed(a.Index)
+			}
+		} else {
+			res.SetAside = len(aside)
+		}
+	}
+	return res, errors.Join(errs...)
+}
+
+// rows flattens one table's records: it proposes new columns, commits them
+// to the registry and types the rows by the schema that comes back.
+func (p *Processor) rows(ctx context.Context, tb *tableBatch) ([]flatten.Row, flatten.Stats, *schemas.Schema, error) {
+	current, err := p.Schemas.Schema(ctx, tb.name)
+	if err != nil {
+		return nil, flatten.Stats{}, nil, fmt.Errorf("table %s: schema: %w", tb.name, err)
+	}
+	proposal := current.Clone()
+	changed := false
+	for _, c := range tb.batch.Propose(current) {
+		if _, err := proposal.Add(c); err != nil {
+			return nil, flatten.Stats{}, nil, fmt.Errorf("table %s: %w", tb.name, err)
+		}
+		changed = true
+	}
+	if len(proposal.Keys) == 0 && len(tb.keys) > 0 {
+		proposal.Keys, changed = tb.keys, true
+	}
+	if hourly := tb.config.Partition == "hour"; hourly && !proposal.Hourly {
+		proposal.Hourly, changed = true, true
+	}
+	if first := tb.batch.FirstDay(); first != "" && (proposal.FirstPartition == "" || first < proposal.FirstPartition) {
+		proposal.FirstPartition, changed = first, true
+	}
+	schema := current
+	if changed {
+		if schema, err = p.Schemas.Commit(ctx, proposal); err != nil {
+			return nil, flatten.Stats{}, nil, fmt.Errorf("table %s: schema commit: %w", tb.name, err)
+		}
+	}
+	rows, st := tb.batch.Rows(make([]flatten.Row, 0, tb.batch.Len()), schema)
+	return rows, st, schema, nil
+}
+
+// route picks a record's lake table, rules and image: the NewImage, or
+// for a REMOVE the OldImage, or the Keys when the stream view holds no
+// image.
+func (p *Processor) route(rec *ChangeRecord) (string, TableConfig, []flatten.Attr, error) {
+	table := flatten.TableName(rec.Table)
+	if table == "" || !ValidTableName(rec.Table) {
+		return "", TableConfig{}, nil, fmt.Errorf("%w: %q", ErrBadTable, rec.Table)
+	}
+	image := rec.NewImage
+	if rec.EventName == EventRemove {
+		image = rec.OldImage
+	}
+	if image == nil {
+		image = rec.Keys
+	}
+	if image == nil {
+		return "", TableConfig{}, nil, fmt.Errorf("%w: %s record has no image and no keys", ErrBadRecord, rec.EventName)
+	}
+	cfg := p.Config.Table(rec.Table)
+	if to := cfg.Route(image); to != "" {
+		logical := p.Config.Table(to)
+		if _, own := p.Config.tables()[to]; !own {
+			logical = cfg
+		}
+		logical.Routes = nil
+		return to, logical, image, nil
+	}
+	return table, cfg, image, nil
+}
+
+func (c *Config) tables() map[string]TableConfig {
+	if c == nil {
+		return nil
+	}
+	return c.Tables
+}
+
+func lakeTableOrEmpty(dynamoName string) string {
+	if !ValidTableName(dynamoName) {
+		return ""
+	}
+	return flatten.TableName(dynamoName)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}

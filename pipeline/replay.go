@@ -1,0 +1,227 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/ddblake/ddblake/sink"
+)
+
+// Replay defaults.
+const (
+	// DefaultChunkBytes bounds the raw bytes of records in one batch. With
+	// Workers batches being decoded and Workers being written at once, it
+	// bounds the replay's memory whatever the size of the input.
+	DefaultChunkBytes = 16 << 20
+	// DefaultChunkRecords bounds the records of one batch.
+	DefaultChunkRecords = 100_000
+)
+
+// Replay reads inputs, cuts them into batches of bounded size and writes
+// each batch through a Processor. Inputs are decoded in parallel and
+// batches are written in parallel; one input's batches get names from the
+// input's identity and the batch's position in it, so a rerun overwrites
+// the same objects.
+type Replay struct {
+	// Processor writes each batch.
+	Processor *Processor
+	// Decode configures the decoders.
+	Decode DecodeOptions
+	// Format is the input format (FormatAuto detects it per input).
+	Format Format
+	// Workers is the number of inputs decoded, and of batches written, at
+	// once (default runtime.NumCPU()).
+	Workers int
+	// ChunkBytes and ChunkRecords bound one batch (defaults above).
+	ChunkBytes   int64
+	ChunkRecords int
+	// Progress, when set, is called after each batch is written. It is
+	// called from several goroutines.
+	Progress func(Progress)
+}
+
+// Progress reports one written batch.
+type Progress struct {
+	Input    string
+	Records  int
+	RawBytes int64
+}
+
+// Summary is what a replay did, for its summary line and exit code.
+type Summary struct {
+	Inputs   int
+	Records  int
+	Rows     int
+	SetAside int
+	Misfits  int
+	Files    int
+	Bytes    int64
+	// RawBytes is the size of the records read (decompressed).
+	RawBytes int64
+	// TableRows counts rows per lake table.
+	TableRows map[string]int
+	// InputErrors are the inputs, or parts of inputs, that could not be
+	// read to the end; what came before the break was written.
+	InputErrors []error
+	// WriteErrors are batches that could not be written (fully or in part).
+	WriteErrors []error
+	Elapsed     time.Duration
+}
+
+// Run replays inputs. It returns an error only when it could not start
+// (bad options); everything that went wrong with inputs and batches is in
+// the Summary. Canceling ctx stops it early.
+func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
+	start := time.Now()
+	workers := r.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	if err := r.Decode.Validate(); err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{Inputs: len(inputs), TableRows: map[string]int{}}
+	var mu sync.Mutex // guards sum
+
+	batches := make(chan *replayBatch)
+	var writers sync.WaitGroup
+	for range workers {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for b := range batches {
+				res, err := r.Processor.Process(ctx, &b.Batch)
+				mu.Lock()
+				sum.Records += res.Records
+				sum.Rows += res.Rows
+				sum.SetAside += res.SetAside
+				sum.Misfits += res.Misfits
+				sum.Files += res.Files
+				sum.Bytes += res.Bytes
+				sum.RawBytes += b.raw
+				for t, n := range res.TableRows {
+					sum.TableRows[t] += n
+				}
+				if err != nil {
+					sum.WriteErrors = append(sum.WriteErrors, fmt.Errorf("%s (batch %s): %w", b.input, b.ID, err))
+				}
+				mu.Unlock()
+				if r.Progress != nil {
+					r.Progress(Progress{Input: b.input, Records: len(b.Records) + len(b.Errors), RawBytes: b.raw})
+				}
+			}
+		}()
+	}
+
+	queue := make(chan Input)
+	var readers sync.WaitGroup
+	for range min(workers, max(len(inputs), 1)) {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			dec, err := NewDecoder(r.Decode)
+			if err != nil { // checked by Validate above
+				panic(err)
+			}
+			for in := range queue {
+				if err := r.readInput(ctx, dec, in, batches); err != nil {
+					mu.Lock()
+					sum.InputErrors = append(sum.InputErrors, flattenJoined(err)...)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, in := range inputs {
+		select {
+		case queue <- in:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(queue)
+	readers.Wait()
+	close(batches)
+	writers.Wait()
+	if err := ctx.Err(); err != nil {
+		sum.InputErrors = append(sum.InputErrors, err)
+	}
+	sum.Elapsed = time.Since(start)
+	return sum, nil
+}
+
+type replayBatch struct {
+	Batch
+	input string
+	raw   int64
+}
+
+// readInput decodes one input into batches and sends them to out.
+func (r *Replay) readInput(ctx context.Context, dec *Decoder, in Input, out chan<- *replayBatch) error {
+	maxBytes, maxRecords := r.ChunkBytes, r.ChunkRecords
+	if maxBytes <= 0 {
+		maxBytes = DefaultChunkBytes
+	}
+	if maxRecords <= 0 {
+		maxRecords = DefaultChunkRecords
+	}
+	identity := in.Identity()
+	chunk := 0
+	cur := &replayBatch{input: in.Name}
+	flush := func() error {
+		if len(cur.Records) == 0 && len(cur.Errors) == 0 {
+			return nil
+		}
+		cur.ID = sink.ReplayBatchID(identity, 0, "", chunk)
+		chunk++
+		select {
+		case out <- cur:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		cur = &replayBatch{input: in.Name}
+		return nil
+	}
+	err := dec.DecodeInput(ctx, in, r.Format, func(rec *ChangeRecord, rerr *RecordError) error {
+		if rerr != nil {
+			rerr.Raw = append([]byte(nil), rerr.Raw...)
+			cur.Errors = append(cur.Errors, rerr)
+			cur.raw += int64(len(rerr.Raw))
+		} else {
+			cur.Records = append(cur.Records, rec)
+			cur.raw += int64(len(rec.Raw))
+		}
+		if cur.raw >= maxBytes || len(cur.Records)+len(cur.Errors) >= maxRecords {
+			return flush()
+		}
+		return nil
+	})
+	if ferr := flush(); ferr != nil && err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// flattenJoined splits an errors.Join tree into its leaves.
+func flattenJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flattenJoined(e)...)
+		}
+		return out
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+// ErrNothingRead is returned by callers when no input could be read at all.
+var ErrNothingRead = errors.New("no input could be read")

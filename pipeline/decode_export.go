@@ -142,7 +142,7 @@ func (d *Decoder) decodeExportFile(ctx context.Context, store ObjectReader, key,
 		}
 		if bad != nil {
 			errs = append(errs, inputErr(name, 0, -1, -1, bad))
-			mode.setAside = fmt.Errorf("%w (data file %s)", bad, name)
+			mode.setAside = bad
 		}
 	}
 	rc, err := store.Open(ctx, key)
@@ -306,7 +306,7 @@ func (d *Decoder) parseSummary(b []byte) (exportSummary, error) {
 		case !ok:
 			sum.tableErr = fmt.Errorf("%w: tableArn %q does not name a DynamoDB table", ErrBadTable, clip(arn))
 		case !ValidTableName(string(name)):
-			sum.tableErr = fmt.Errorf("%w: %q (from tableArn)", ErrBadTable, clip(name))
+			sum.tableErr = fmt.Errorf("%w: %q (from tableArn %q)", ErrBadTable, clip(name), clip(arn))
 		default:
 			sum.table = string(name)
 		}

@@ -49,6 +49,9 @@ func (d *Decoder) Decode(ctx context.Context, r io.Reader, name string, format F
 }
 
 func (d *Decoder) decodeStream(ctx context.Context, r io.Reader, name string, format Format, mode lineMode, fn RecordFunc) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if format == "" {
 		format = FormatAuto
 	}

@@ -77,10 +77,10 @@ func FirehosePartitionQuery(hourly bool) string {
 //     <prefix>/<table>/dt=!{partitionKeyFromQuery:dt}/ (and hr=.../);
 //   - failed records under <prefix>/_errors/firehose/<error type>/dt=<day>/.
 //
-// Each JSON row's keys are column names; _event_time must be in a form the
-// OpenX JSON SerDe reads as a timestamp (ISO 8601 such as
-// 2026-04-01T12:00:00.123Z, or epoch milliseconds). It fails like
-// CreateTableDDL, and with ErrBadOption for buffering out of range.
+// Each JSON row's keys are column names, plus dt (and hr); timestamps
+// must be text the OpenX JSON SerDe reads as one, such as the UTC
+// "2026-04-01 12:30:05.123". It fails like CreateTableDDL, and with
+// ErrBadOption for buffering out of range.
 func FirehoseDestination(s *Schema, o Options, f FirehoseOptions) (*fhtypes.ExtendedS3DestinationConfiguration, error) {
 	if _, err := prepare(s, o); err != nil {
 		return nil, err

@@ -1,0 +1,237 @@
+package sink_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/schemas"
+)
+
+// openParquet opens a file body with parquet-go's reader.
+func openParquet(t testing.TB, body []byte) *parquet.File {
+	t.Helper()
+	f, err := parquet.OpenFile(bytes.NewReader(body), int64(len(body)))
+	require.NoError(t, err)
+	return f
+}
+
+// readRows reads every row of a file back into flatten rows typed by s,
+// decoding each cell from the file's own physical and logical types (not
+// from s), so a wrong type in the file shows up as a wrong value.
+func readRows(t testing.TB, body []byte, s *schemas.Schema) []flatten.Row {
+	t.Helper()
+	f := openParquet(t, body)
+	leaves := f.Schema().Columns()
+	// Every column chunk names its column: readers match chunks by path.
+	for _, rg := range f.Metadata().RowGroups {
+		require.Len(t, rg.Columns, len(leaves))
+		for i, cc := range rg.Columns {
+			require.Equal(t, leaves[i], []string(cc.MetaData.PathInSchema))
+		}
+	}
+	var out []flatten.Row
+	for _, rg := range f.RowGroups() {
+		rows := rg.Rows()
+		buf := make([]parquet.Row, 16)
+		for {
+			n, err := rows.ReadRows(buf)
+			for _, pr := range buf[:n] {
+				out = append(out, decodeRow(t, f.Schema(), leaves, pr, s))
+			}
+			if err == io.EOF {
+				break
+			}
+			require.NoError(t, err)
+		}
+		require.NoError(t, rows.Close())
+	}
+	return out
+}
+
+func decodeRow(t testing.TB, fs *parquet.Schema, leaves [][]string, pr parquet.Row, s *schemas.Schema) flatten.Row {
+	r := flatten.Row{Values: make([]flatten.Datum, len(s.Columns))}
+	byCol := make([][]parquet.Value, len(leaves))
+	for _, v := range pr {
+		byCol[v.Column()] = append(byCol[v.Column()], v)
+	}
+	for ci, path := range leaves {
+		leaf, ok := fs.Lookup(path...)
+		require.True(t, ok)
+		vals := byCol[ci]
+		name := path[0]
+		var d flatten.Datum
+		if len(path) == 3 { // name.list.element
+			require.Equal(t, []string{name, "list", "element"}, path)
+			switch {
+			case vals[0].DefinitionLevel() == 0:
+			case vals[0].DefinitionLevel() == 1:
+				d = flatten.Datum{Valid: true, List: []flatten.Datum{}}
+			default:
+				d.Valid = true
+				for _, v := range vals {
+					d.List = append(d.List, decodeScalar(t, leaf.Node.Type(), v))
+				}
+			}
+		} else {
+			require.Len(t, vals, 1, "column %s", name)
+			d = decodeScalar(t, leaf.Node.Type(), vals[0])
+		}
+		switch name {
+		case schemas.ColEventName:
+			r.EventName = d.Str
+		case schemas.ColEventID:
+			r.EventID = d.Str
+		case schemas.ColEventTime:
+			r.EventTime = d.Int
+		case schemas.ColSequence:
+			r.Sequence = d.Str
+		case schemas.ColTTLDelete:
+			r.TTLDelete = d.Bool
+		case schemas.ColExtra:
+			if d.Valid {
+				r.Extra = []byte(d.Str)
+			}
+		default:
+			_, ok := s.Column(name)
+			require.True(t, ok, "file column %s not in schema", name)
+			j, _ := s.Lookup(mustColumn(t, s, name).Path)
+			r.Values[j] = d
+		}
+	}
+	return r
+}
+
+func mustColumn(t testing.TB, s *schemas.Schema, name string) schemas.Column {
+	c, ok := s.Column(name)
+	require.True(t, ok)
+	return c
+}
+
+// decodeScalar decodes one value by the file's types: strings (String
+// logical type), INT64 (plain or TIMESTAMP millis), DOUBLE, BOOLEAN,
+// BYTE_ARRAY without logical type, FIXED_LEN_BYTE_ARRAY DECIMAL.
+func decodeScalar(t testing.TB, typ parquet.Type, v parquet.Value) flatten.Datum {
+	if v.IsNull() {
+		return flatten.Datum{}
+	}
+	lt := typ.LogicalType()
+	switch typ.Kind() {
+	case parquet.ByteArray:
+		if lt != nil {
+			_, isString := lt.Value.(*format.StringType)
+			require.True(t, isString, "byte array logical type %s", lt)
+			return flatten.Datum{Valid: true, Str: string(v.ByteArray())}
+		}
+		require.Nil(t, lt, "binary has no logical type")
+		return flatten.Datum{Valid: true, Bytes: append([]byte{}, v.ByteArray()...)}
+	case parquet.Int64:
+		return flatten.Datum{Valid: true, Int: v.Int64()}
+	case parquet.Double:
+		return flatten.Datum{Valid: true, Float: v.Double()}
+	case parquet.Boolean:
+		return flatten.Datum{Valid: true, Bool: v.Boolean()}
+	case parquet.FixedLenByteArray:
+		require.NotNil(t, lt)
+		dec, ok := lt.Value.(*format.DecimalType)
+		require.True(t, ok, "fixed_len_byte_array logical type %s", lt)
+		return flatten.Datum{Valid: true, Str: decimalText(v.ByteArray(), int(dec.Scale))}
+	}
+	t.Fatalf("unexpected parquet type %s", typ)
+	return flatten.Datum{}
+}
+
+// decimalText renders big-endian two's complement bytes at scale, the
+// way flatten writes decimal cells.
+func decimalText(b []byte, scale int) string {
+	n := new(big.Int).SetBytes(b)
+	if len(b) > 0 && b[0]&0x80 != 0 {
+		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+	}
+	neg := n.Sign() < 0
+	digits := new(big.Int).Abs(n).String()
+	for len(digits) <= scale {
+		digits = "0" + digits
+	}
+	text := digits
+	if scale > 0 {
+		text = digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+	}
+	if neg {
+		text = "-" + text
+	}
+	return text
+}
+
+// normalize pads rows to the schema width and clears null cells, so rows
+// compare equal to what comes back from a file.
+func normalize(s *schemas.Schema, rows []flatten.Row) []flatten.Row {
+	out := make([]flatten.Row, len(rows))
+	for i, r := range rows {
+		v := make([]flatten.Datum, len(s.Columns))
+		for j := range v {
+			if j < len(r.Values) && r.Values[j].Valid {
+				v[j] = r.Values[j]
+				if v[j].List != nil && len(v[j].List) == 0 {
+					v[j].List = []flatten.Datum{}
+				}
+			}
+		}
+		r.Values = v
+		if len(r.Extra) == 0 {
+			r.Extra = nil
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// pageHeaders decodes the headers of every page of one column chunk.
+func pageHeaders(t testing.TB, body []byte, cc *format.ColumnChunk) []format.PageHeader {
+	t.Helper()
+	md := cc.MetaData
+	start := md.DataPageOffset
+	if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < start {
+		start = md.DictionaryPageOffset
+	}
+	end := start + md.TotalCompressedSize
+	var out []format.PageHeader
+	for off := start; off < end; {
+		br := bytes.NewReader(body[off:end])
+		var h format.PageHeader
+		require.NoError(t, thrift.NewDecoder((&thrift.CompactProtocol{}).NewReader(br)).Decode(&h))
+		hdrLen := int64(len(body[off:end]) - br.Len())
+		out = append(out, h)
+		off += hdrLen + int64(h.CompressedPageSize)
+	}
+	return out
+}
+
+// columnChunk finds the chunk of a top-level column in a row group.
+func columnChunk(t testing.TB, rg *format.RowGroup, name string) *format.ColumnChunk {
+	t.Helper()
+	for i := range rg.Columns {
+		if rg.Columns[i].MetaData.PathInSchema[0] == name {
+			return &rg.Columns[i]
+		}
+	}
+	t.Fatalf("no column %s in row group (have %s)", name, chunkNames(rg))
+	return nil
+}
+
+func chunkNames(rg *format.RowGroup) string {
+	var names []string
+	for _, c := range rg.Columns {
+		names = append(names, strings.Join(c.MetaData.PathInSchema, "."))
+	}
+	return fmt.Sprint(names)
+}

@@ -28,8 +28,9 @@ func EncodeRow(dst []byte, schema *schemas.Schema, row *flatten.Row, hourly bool
 	dst = flatten.AppendJSONString(dst, row.EventName)
 	dst = append(dst, `,"`+schemas.ColEventID+`":`...)
 	dst = flatten.AppendJSONString(dst, row.EventID)
+	when := time.UnixMilli(row.EventTime).UTC()
 	dst = append(dst, `,"`+schemas.ColEventTime+`":"`...)
-	dst = appendTimestamp(dst, row.EventTime)
+	dst = appendTime(dst, when)
 	dst = append(dst, `","`+schemas.ColSequence+`":`...)
 	dst = flatten.AppendJSONString(dst, row.Sequence)
 	dst = append(dst, `,"`+schemas.ColTTLDelete+`":`...)
@@ -56,12 +57,11 @@ func EncodeRow(dst []byte, schema *schemas.Schema, row *flatten.Row, hourly bool
 			dst = dst[:mark]
 		}
 	}
-	t := time.UnixMilli(row.EventTime).UTC()
 	dst = append(dst, `,"`+schemas.PartitionDay+`":"`...)
-	dst = appendDate(dst, t)
+	dst = appendDate(dst, when)
 	if hourly {
 		dst = append(dst, `","`+schemas.PartitionHour+`":"`...)
-		dst = append2(dst, t.Hour())
+		dst = append2(dst, when.Hour())
 	}
 	return append(dst, "\"}\n"...)
 }
@@ -120,7 +120,11 @@ func appendDatum(dst []byte, t schemas.Type, d *flatten.Datum) ([]byte, bool) {
 
 // appendTimestamp appends the Unix millisecond time ms in TimestampLayout.
 func appendTimestamp(dst []byte, ms int64) []byte {
-	t := time.UnixMilli(ms).UTC()
+	return appendTime(dst, time.UnixMilli(ms).UTC())
+}
+
+// appendTime appends t (UTC) in TimestampLayout.
+func appendTime(dst []byte, t time.Time) []byte {
 	dst = appendDate(dst, t)
 	hh, mm, ss := t.Clock()
 	dst = append(dst, ' ')

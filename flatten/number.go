@@ -84,6 +84,75 @@ func ParseNumber(s string) (Number, error) {
 	return n, nil
 }
 
+// checkNumber reports whether text is a number DynamoDB can hold, like
+// ParseNumber but without allocating.
+func checkNumber(text []byte) error {
+	s := text
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	mant, exp := s, 0
+	for i, c := range s {
+		if c == 'e' || c == 'E' {
+			mant = s[:i]
+			e := s[i+1:]
+			if len(e) > 0 && (e[0] == '-' || e[0] == '+') {
+				e = e[1:]
+			}
+			if len(e) == 0 || len(s[i+1:]) > 6 {
+				return fmt.Errorf("%w: %q", ErrBadNumber, text)
+			}
+			for _, d := range e {
+				if d < '0' || d > '9' {
+					return fmt.Errorf("%w: %q", ErrBadNumber, text)
+				}
+				exp = exp*10 + int(d-'0')
+			}
+			if s[i+1] == '-' {
+				exp = -exp
+			}
+			break
+		}
+	}
+	intLen, digits := -1, 0
+	first, last := -1, -1 // positions of the first and last non-zero digits
+	for _, c := range mant {
+		if c == '.' {
+			if intLen >= 0 {
+				return fmt.Errorf("%w: %q", ErrBadNumber, text)
+			}
+			intLen = digits
+			continue
+		}
+		if c < '0' || c > '9' {
+			return fmt.Errorf("%w: %q", ErrBadNumber, text)
+		}
+		if c != '0' {
+			if first < 0 {
+				first = digits
+			}
+			last = digits
+		}
+		digits++
+	}
+	if intLen < 0 {
+		intLen = digits
+	}
+	if digits == 0 {
+		return fmt.Errorf("%w: %q", ErrBadNumber, text)
+	}
+	if first < 0 {
+		return nil // zero
+	}
+	if last-first+1 > maxSignificantDigits {
+		return fmt.Errorf("%w: %q has %d significant digits, DynamoDB keeps 38", ErrNumberRange, text, last-first+1)
+	}
+	if mag := intLen - 1 - first + exp; mag < minExponent || mag > maxExponent {
+		return fmt.Errorf("%w: %q is outside 1E-130 to 9.99E+125", ErrNumberRange, text)
+	}
+	return nil
+}
+
 // IsZero reports whether n is zero.
 func (n Number) IsZero() bool { return n.Digits == "" }
 

@@ -94,3 +94,18 @@ func TestNumberText(t *testing.T) {
 	n, _ = ParseNumber("120")
 	require.Equal(t, "120.0", n.Text(1))
 }
+
+// FuzzCheckNumber checks that the allocation-free validator used by the
+// parser agrees with ParseNumber on every input.
+func FuzzCheckNumber(f *testing.F) {
+	for _, s := range []string{"0", "-1.5", "1E+3", "1e-130", "1E-131", "9.99E+125", "1E+126", ".5", "5.", "", "-", "1.2.3",
+		"12345678901234567890123456789012345678", "123456789012345678901234567890123456789", "0.000000000000000000000000000000000000000001",
+		"1e", "1e+", "00000000000000000000000000000000000000000001", "1e999999", "+7", "1e-0000", "1e+00001"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_, perr := ParseNumber(s)
+		cerr := checkNumber([]byte(s))
+		require.Equal(t, perr == nil, cerr == nil, "ParseNumber: %v; checkNumber: %v", perr, cerr)
+	})
+}

@@ -39,10 +39,31 @@ func (k Kind) String() string {
 
 // KindOf returns the kind named by a DynamoDB type tag.
 func KindOf(tag string) (Kind, bool) {
-	for i, n := range kindNames {
-		if n == tag && i != 0 {
-			return Kind(i), true
-		}
+	return kindOfBytes([]byte(tag))
+}
+
+func kindOfBytes(tag []byte) (Kind, bool) {
+	switch string(tag) { // no allocation: the compiler compares in place
+	case "S":
+		return S, true
+	case "N":
+		return N, true
+	case "B":
+		return B, true
+	case "BOOL":
+		return BOOL, true
+	case "NULL":
+		return NULL, true
+	case "M":
+		return M, true
+	case "L":
+		return L, true
+	case "SS":
+		return SS, true
+	case "NS":
+		return NS, true
+	case "BS":
+		return BS, true
 	}
 	return KindInvalid, false
 }
@@ -131,18 +152,38 @@ func ParseItemBytes(b []byte) ([]Attr, error) {
 // result does not refer to v's memory. Errors are *AttrError naming the
 // attribute path.
 func ParseItem(v *fastjson.Value) ([]Attr, error) {
-	return parseMap(v, "", 1)
+	var p attrParser
+	return p.parseMap(v, 1)
 }
 
 // ParseValue reads one DynamoDB JSON attribute value such as {"S":"x"}.
 func ParseValue(v *fastjson.Value) (Value, error) {
-	return parseValue(v, "", 1)
+	var p attrParser
+	return p.parseValue(v, 1)
 }
 
-func parseMap(v *fastjson.Value, path string, depth int) ([]Attr, error) {
+// attrParser reads attribute values, keeping the names of the enclosing
+// attributes so that an error can name its path; the path string itself
+// is built only for errors.
+type attrParser struct {
+	segs []string
+}
+
+func (p *attrParser) fail(err error) error {
+	path := ""
+	for _, s := range p.segs {
+		path = JoinPath(path, s)
+	}
+	return &AttrError{Path: path, Err: err}
+}
+
+func (p *attrParser) push(seg string) { p.segs = append(p.segs, seg) }
+func (p *attrParser) pop()            { p.segs = p.segs[:len(p.segs)-1] }
+
+func (p *attrParser) parseMap(v *fastjson.Value, depth int) ([]Attr, error) {
 	o, err := v.Object()
 	if err != nil {
-		return nil, &AttrError{Path: path, Err: fmt.Errorf("%w: want an object of attributes, got %s", ErrBadValue, v.Type())}
+		return nil, p.fail(fmt.Errorf("%w: want an object of attributes, got %s", ErrBadValue, v.Type()))
 	}
 	attrs := make([]Attr, 0, o.Len())
 	var ferr error
@@ -152,8 +193,9 @@ func parseMap(v *fastjson.Value, path string, depth int) ([]Attr, error) {
 			return
 		}
 		name := string(k)
-		p := JoinPath(path, name)
-		if len(attrs) > 8 {
+		p.push(name)
+		defer p.pop()
+		if len(attrs) > 32 {
 			if seen == nil {
 				seen = make(map[string]struct{}, o.Len())
 				for _, a := range attrs {
@@ -161,19 +203,19 @@ func parseMap(v *fastjson.Value, path string, depth int) ([]Attr, error) {
 				}
 			}
 			if _, dup := seen[name]; dup {
-				ferr = &AttrError{Path: p, Err: ErrDuplicateName}
+				ferr = p.fail(ErrDuplicateName)
 				return
 			}
 			seen[name] = struct{}{}
 		} else {
 			for _, a := range attrs {
 				if a.Name == name {
-					ferr = &AttrError{Path: p, Err: ErrDuplicateName}
+					ferr = p.fail(ErrDuplicateName)
 					return
 				}
 			}
 		}
-		val, err := parseValue(av, p, depth)
+		val, err := p.parseValue(av, depth)
 		if err != nil {
 			ferr = err
 			return
@@ -186,31 +228,31 @@ func parseMap(v *fastjson.Value, path string, depth int) ([]Attr, error) {
 	return attrs, nil
 }
 
-func parseValue(v *fastjson.Value, path string, depth int) (Value, error) {
+func (p *attrParser) parseValue(v *fastjson.Value, depth int) (Value, error) {
 	if depth > MaxDepth {
-		return Value{}, &AttrError{Path: path, Err: ErrTooDeep}
+		return Value{}, p.fail(ErrTooDeep)
 	}
 	o, err := v.Object()
 	if err != nil {
-		return Value{}, &AttrError{Path: path, Err: fmt.Errorf("%w: want an attribute value object, got %s", ErrBadValue, v.Type())}
+		return Value{}, p.fail(fmt.Errorf("%w: want an attribute value object, got %s", ErrBadValue, v.Type()))
 	}
 	if o.Len() != 1 {
 		if o.Len() == 0 {
-			return Value{}, &AttrError{Path: path, Err: ErrNoType}
+			return Value{}, p.fail(ErrNoType)
 		}
 		var tags []string
 		o.Visit(func(k []byte, _ *fastjson.Value) { tags = append(tags, string(k)) })
-		return Value{}, &AttrError{Path: path, Err: fmt.Errorf("%w: %s", ErrMultipleTypes, strings.Join(tags, ", "))}
+		return Value{}, p.fail(fmt.Errorf("%w: %s", ErrMultipleTypes, strings.Join(tags, ", ")))
 	}
 	var tag []byte
 	var inner *fastjson.Value
 	o.Visit(func(k []byte, x *fastjson.Value) { tag, inner = k, x })
-	kind, ok := KindOf(string(tag))
+	kind, ok := kindOfBytes(tag)
 	if !ok {
-		return Value{}, &AttrError{Path: path, Err: fmt.Errorf("%w: %q", ErrUnknownType, tag)}
+		return Value{}, p.fail(fmt.Errorf("%w: %q", ErrUnknownType, tag))
 	}
 	bad := func(want string) error {
-		return &AttrError{Path: path, Err: fmt.Errorf("%w: %s wants %s, got %s", ErrBadValue, kind, want, inner.Type())}
+		return p.fail(fmt.Errorf("%w: %s wants %s, got %s", ErrBadValue, kind, want, inner.Type()))
 	}
 	switch kind {
 	case S:
@@ -224,8 +266,8 @@ func parseValue(v *fastjson.Value, path string, depth int) (Value, error) {
 		if err != nil {
 			return Value{}, bad("a string")
 		}
-		if _, err := ParseNumber(string(s)); err != nil {
-			return Value{}, &AttrError{Path: path, Err: err}
+		if err := checkNumber(s); err != nil {
+			return Value{}, p.fail(err)
 		}
 		return Value{Kind: N, S: string(s)}, nil
 	case B:
@@ -235,7 +277,7 @@ func parseValue(v *fastjson.Value, path string, depth int) (Value, error) {
 		}
 		b, err := decodeBase64(s)
 		if err != nil {
-			return Value{}, &AttrError{Path: path, Err: fmt.Errorf("%w: %v", ErrBadBase64, err)}
+			return Value{}, p.fail(fmt.Errorf("%w: %v", ErrBadBase64, err))
 		}
 		return Value{Kind: B, B: b}, nil
 	case BOOL:
@@ -252,7 +294,7 @@ func parseValue(v *fastjson.Value, path string, depth int) (Value, error) {
 		}
 		return Value{Kind: NULL}, nil
 	case M:
-		m, err := parseMap(inner, path, depth+1)
+		m, err := p.parseMap(inner, depth+1)
 		if err != nil {
 			return Value{}, err
 		}
@@ -264,7 +306,10 @@ func parseValue(v *fastjson.Value, path string, depth int) (Value, error) {
 		}
 		l := make([]Value, len(arr))
 		for i, e := range arr {
-			if l[i], err = parseValue(e, JoinPath(path, itoa(i)), depth+1); err != nil {
+			p.push(itoa(i))
+			l[i], err = p.parseValue(e, depth+1)
+			p.pop()
+			if err != nil {
 				return Value{}, err
 			}
 		}
@@ -276,32 +321,42 @@ func parseValue(v *fastjson.Value, path string, depth int) (Value, error) {
 		return Value{}, bad("an array of strings")
 	}
 	if len(arr) == 0 {
-		return Value{}, &AttrError{Path: path, Err: ErrEmptySet}
+		return Value{}, p.fail(ErrEmptySet)
 	}
-	member := map[Kind]Kind{SS: S, NS: N, BS: B}[kind]
 	l := make([]Value, len(arr))
 	for i, e := range arr {
-		s, err := e.StringBytes()
-		if err != nil {
-			return Value{}, &AttrError{Path: JoinPath(path, itoa(i)), Err: fmt.Errorf("%w: %s member wants a string, got %s", ErrBadValue, kind, e.Type())}
-		}
-		switch member {
-		case S:
-			l[i] = Value{Kind: S, S: string(s)}
-		case N:
-			if _, err := ParseNumber(string(s)); err != nil {
-				return Value{}, &AttrError{Path: JoinPath(path, itoa(i)), Err: err}
-			}
-			l[i] = Value{Kind: N, S: string(s)}
-		case B:
-			b, err := decodeBase64(s)
-			if err != nil {
-				return Value{}, &AttrError{Path: JoinPath(path, itoa(i)), Err: fmt.Errorf("%w: %v", ErrBadBase64, err)}
-			}
-			l[i] = Value{Kind: B, B: b}
+		if err := p.parseMember(kind, e, &l[i]); err != nil {
+			p.push(itoa(i))
+			err = p.fail(err)
+			p.pop()
+			return Value{}, err
 		}
 	}
 	return Value{Kind: kind, L: l}, nil
+}
+
+// parseMember reads one member of a set of the given kind into dst.
+func (p *attrParser) parseMember(set Kind, e *fastjson.Value, dst *Value) error {
+	s, err := e.StringBytes()
+	if err != nil {
+		return fmt.Errorf("%w: %s member wants a string, got %s", ErrBadValue, set, e.Type())
+	}
+	switch set {
+	case SS:
+		*dst = Value{Kind: S, S: string(s)}
+	case NS:
+		if err := checkNumber(s); err != nil {
+			return err
+		}
+		*dst = Value{Kind: N, S: string(s)}
+	case BS:
+		b, err := decodeBase64(s)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrBadBase64, err)
+		}
+		*dst = Value{Kind: B, B: b}
+	}
+	return nil
 }
 
 func decodeBase64(s []byte) ([]byte, error) {

@@ -1,0 +1,104 @@
+package flatten_test
+
+import (
+	"testing"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/internal/sample"
+	"github.com/ddblake/ddblake/schemas"
+)
+
+// benchEvent is a ~6 MB Lambda event of realistic nested chat items.
+func benchEvent(b *testing.B) []byte {
+	b.Helper()
+	g, err := sample.New(sample.DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	event, _, err := g.LambdaEvent(6 << 20)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return event
+}
+
+// images returns the NewImage (or OldImage) of every record of event.
+func images(b *testing.B, p *fastjson.Parser, event []byte) []*fastjson.Value {
+	v, err := p.ParseBytes(event)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var out []*fastjson.Value
+	for _, r := range v.GetArray("Records") {
+		img := r.Get("dynamodb", "NewImage")
+		if img == nil {
+			img = r.Get("dynamodb", "OldImage")
+		}
+		if img != nil {
+			out = append(out, img)
+		}
+	}
+	return out
+}
+
+// BenchmarkParseItem measures reading DynamoDB JSON images into Values.
+func BenchmarkParseItem(b *testing.B) {
+	event := benchEvent(b)
+	var p fastjson.Parser
+	imgs := images(b, &p, event)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(event)))
+	b.ResetTimer()
+	for b.Loop() {
+		for _, img := range imgs {
+			if _, err := flatten.ParseItem(img); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(imgs))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkFlatten measures flattening parsed items into typed rows with
+// a warm schema, the steady state of a stream.
+func BenchmarkFlatten(b *testing.B) {
+	event := benchEvent(b)
+	var p fastjson.Parser
+	var items [][]flatten.Attr
+	for _, img := range images(b, &p, event) {
+		it, err := flatten.ParseItem(img)
+		if err != nil {
+			b.Fatal(err)
+		}
+		items = append(items, it)
+	}
+	f, err := flatten.New(flatten.TableConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := schemas.NewSchema("chat_messages")
+	batch := f.NewBatch()
+	var rows []flatten.Row
+	run := func() {
+		batch.Reset()
+		for i, it := range items {
+			batch.Add(flatten.Meta{EventName: "MODIFY", EventTime: 1775001600000 + int64(i)}, it)
+		}
+		for _, c := range batch.Propose(s) {
+			if _, err := s.Add(c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rows, _ = batch.Rows(rows[:0], s)
+	}
+	run()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(event)))
+	b.ResetTimer()
+	for b.Loop() {
+		run()
+	}
+	b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -103,6 +104,12 @@ type Decoder struct {
 	table string
 	// Last tableName of a Kinesis record.
 	name string
+
+	// Buffers kept for the next input.
+	body bodyReader
+	head *bufio.Reader // the decompressed input
+	doc  []byte        // an event document's window
+	long []byte        // a line longer than head's buffer
 }
 
 // NewDecoder returns a Decoder, or an error when opts are invalid.

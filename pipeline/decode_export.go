@@ -68,7 +68,7 @@ func (d *Decoder) decodeExport(ctx context.Context, in Input, fn RecordFunc) err
 		return strings.TrimSuffix(in.Name, "/") + "/" + rel
 	}
 	sumName := name(ExportSummaryName)
-	b, err := readObject(ctx, in.Store, join(ExportSummaryName), maxSummaryBytes)
+	b, err := d.readObject(ctx, in.Store, join(ExportSummaryName), maxSummaryBytes)
 	if err != nil {
 		return inputErr(sumName, 0, -1, -1, err)
 	}
@@ -77,7 +77,7 @@ func (d *Decoder) decodeExport(ctx context.Context, in Input, fn RecordFunc) err
 		return inputErr(sumName, 0, -1, -1, err)
 	}
 	filesName := name(exportFilesName)
-	b, err = readObject(ctx, in.Store, join(exportFilesName), maxManifestFilesBytes)
+	b, err = d.readObject(ctx, in.Store, join(exportFilesName), maxManifestFilesBytes)
 	if err != nil {
 		return inputErr(filesName, 0, -1, -1, err)
 	}
@@ -124,7 +124,7 @@ func (d *Decoder) decodeExportFile(ctx context.Context, store ObjectReader, key,
 		return []error{inputErr(name, 0, -1, -1, err)}
 	}
 	if f.md5 != "" || f.itemCount >= 0 {
-		sum, count, gzErr, err := verifyDataFile(ctx, store, key)
+		sum, count, gzErr, err := d.verifyDataFile(ctx, store, key)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -165,7 +165,7 @@ func (d *Decoder) decodeExportFile(ctx context.Context, store ObjectReader, key,
 // verifyDataFile reads a data file once for its MD5 and its number of
 // non-blank lines (decompressed). gzErr is set when the gzip data is
 // corrupt (the count is then of the lines before the break).
-func verifyDataFile(ctx context.Context, store ObjectReader, key string) (sum []byte, count int64, gzErr error, err error) {
+func (d *Decoder) verifyDataFile(ctx context.Context, store ObjectReader, key string) (sum []byte, count int64, gzErr error, err error) {
 	rc, err := store.Open(ctx, key)
 	if err != nil {
 		return nil, 0, nil, err
@@ -173,13 +173,13 @@ func verifyDataFile(ctx context.Context, store ObjectReader, key string) (sum []
 	defer rc.Close()
 	h := md5.New()
 	tee := io.TeeReader(rc, h)
-	body, closeBody, err := openBody(tee)
+	body, err := d.body.open(tee)
 	if err != nil {
 		gzErr = err
 	} else {
 		count, gzErr = countLines(ctx, body)
-		closeBody()
 	}
+	d.body.release()
 	if ctx.Err() != nil {
 		return nil, 0, nil, ctx.Err()
 	}
@@ -243,7 +243,7 @@ func md5Equal(listed string, sum []byte) bool {
 }
 
 // readObject reads a whole small object.
-func readObject(ctx context.Context, store ObjectReader, key string, limit int64) ([]byte, error) {
+func (d *Decoder) readObject(ctx context.Context, store ObjectReader, key string, limit int64) ([]byte, error) {
 	rc, err := store.Open(ctx, key)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -252,11 +252,11 @@ func readObject(ctx context.Context, store ObjectReader, key string, limit int64
 		return nil, err
 	}
 	defer rc.Close()
-	body, closeBody, err := openBody(rc)
+	body, err := d.body.open(rc)
 	if err != nil {
 		return nil, err
 	}
-	defer closeBody()
+	defer d.body.release()
 	b, err := readAllLimit(body, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadManifest, err)

@@ -17,6 +17,9 @@ import (
 // when the format is auto.
 const detectBytes = 1 << 20
 
+// keepBufferBytes bounds the buffers a Decoder keeps for its next input.
+const keepBufferBytes = 8 << 20
+
 // lineMode says how to read the lines of a line format.
 type lineMode struct {
 	format Format // FormatJSONL, FormatExport or FormatIncremental
@@ -58,12 +61,18 @@ func (d *Decoder) decodeStream(ctx context.Context, r io.Reader, name string, fo
 	if _, err := ParseFormat(string(format)); err != nil {
 		return inputErr(name, 0, -1, -1, err)
 	}
-	body, closeBody, err := openBody(r)
+	body, err := d.body.open(r)
 	if err != nil {
 		return inputErr(name, 0, -1, -1, err)
 	}
-	defer closeBody()
-	cr := bufio.NewReaderSize(body, detectBytes)
+	defer d.body.release()
+	if d.head == nil {
+		d.head = bufio.NewReaderSize(body, detectBytes)
+	} else {
+		d.head.Reset(body)
+	}
+	cr := d.head
+	defer cr.Reset(&d.body.src)
 	head, herr := cr.Peek(detectBytes)
 	if bytes.HasPrefix(head, utf8BOM) {
 		_, _ = cr.Discard(len(utf8BOM))
@@ -76,6 +85,7 @@ func (d *Decoder) decodeStream(ctx context.Context, r io.Reader, name string, fo
 		}
 		return inputErr(name, 0, -1, -1, ErrEmpty)
 	}
+	want := format // a detected format takes records of both kinds
 	if format == FormatAuto {
 		if format, err = detectPlain(head); err != nil {
 			return inputErr(name, 0, -1, -1, err)
@@ -83,8 +93,12 @@ func (d *Decoder) decodeStream(ctx context.Context, r io.Reader, name string, fo
 	}
 	switch format {
 	case FormatLambda, FormatKinesis:
-		s := docScanner{r: cr, max: d.opts.MaxRecordBytes}
-		return d.decodeDocs(ctx, &s, name, format, true, fn)
+		s := docScanner{r: cr, buf: d.doc[:0], max: d.opts.MaxRecordBytes}
+		err := d.decodeDocs(ctx, &s, name, want, true, fn)
+		if cap(s.buf) <= keepBufferBytes {
+			d.doc = s.buf[:0]
+		}
+		return err
 	case FormatExport, FormatIncremental:
 		if mode.table == "" && mode.setAside == nil {
 			return inputErr(name, 0, -1, -1, fmt.Errorf("%w: export data read without its manifest-summary.json; read the export directory, or name the table", ErrNoTable))
@@ -96,21 +110,50 @@ func (d *Decoder) decodeStream(ctx context.Context, r io.Reader, name string, fo
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// openBody returns r decompressed when it starts with the gzip magic.
-// Read errors of r are wrapped as such; errors of the gzip data wrap
-// ErrCorruptGzip.
-func openBody(r io.Reader) (io.Reader, func(), error) {
-	src := &sourceReader{r: r}
-	br := bufio.NewReaderSize(src, 64<<10)
-	magic, _ := br.Peek(2)
+// bodyReader opens inputs, decompressing gzip (told by its magic
+// bytes), and keeps its buffers for the next input. Read errors of the
+// input are wrapped as such; errors of the gzip data wrap ErrCorruptGzip.
+type bodyReader struct {
+	src sourceReader
+	br  *bufio.Reader
+	zr  *gzip.Reader
+	gz  gzipBody
+}
+
+// open returns r's data, decompressed when r holds gzip data. It is
+// valid until the next open.
+func (b *bodyReader) open(r io.Reader) (io.Reader, error) {
+	b.src = sourceReader{r: r}
+	if b.br == nil {
+		b.br = bufio.NewReaderSize(&b.src, 64<<10)
+	} else {
+		b.br.Reset(&b.src)
+	}
+	magic, _ := b.br.Peek(2)
 	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
-		return br, func() {}, nil
+		return b.br, nil
 	}
-	zr, err := gzip.NewReader(br)
+	b.gz = gzipBody{src: &b.src}
+	var err error
+	if b.zr == nil {
+		b.zr, err = gzip.NewReader(b.br)
+	} else {
+		err = b.zr.Reset(b.br)
+	}
 	if err != nil {
-		return nil, nil, (&gzipBody{src: src}).wrap(err)
+		b.zr = nil
+		return nil, b.gz.wrap(err)
 	}
-	return &gzipBody{zr: zr, src: src}, func() { _ = zr.Close() }, nil
+	b.gz.zr = b.zr
+	return &b.gz, nil
+}
+
+// release drops the reference to the last input.
+func (b *bodyReader) release() {
+	b.src.r = nil
+	if b.br != nil {
+		b.br.Reset(&b.src)
+	}
 }
 
 // sourceReader remembers the read error of the underlying input.
@@ -120,6 +163,9 @@ type sourceReader struct {
 }
 
 func (s *sourceReader) Read(p []byte) (int, error) {
+	if s.r == nil {
+		return 0, io.EOF
+	}
 	n, err := s.r.Read(p)
 	if err != nil && err != io.EOF {
 		s.err = fmt.Errorf("reading: %w", err)
@@ -221,7 +267,12 @@ func isBlank(b []byte) bool {
 
 // decodeLines decodes the lines of a line format; Index is the line.
 func (d *Decoder) decodeLines(ctx context.Context, br *bufio.Reader, name string, mode lineMode, fn RecordFunc) error {
-	lr := lineReader{br: br, max: d.opts.MaxRecordBytes}
+	lr := lineReader{br: br, max: d.opts.MaxRecordBytes, long: d.long[:0]}
+	defer func() {
+		if cap(lr.long) <= keepBufferBytes {
+			d.long = lr.long[:0]
+		}
+	}()
 	seen := 0
 	for {
 		line, tooLong, err := lr.next()

@@ -524,8 +524,10 @@ func TestKinesis(t *testing.T) {
 	c = decodeReader(t, bytes.NewReader(mixed), "mixed.json", FormatLambda, DecodeOptions{})
 	require.Len(t, c.errs, 1)
 	require.Equal(t, 1, c.errs[0].Index)
-	// DecodeEvent takes both.
+	// DecodeEvent takes both, and so does a detected format.
 	c = decodeEvent(t, mixed)
+	require.Len(t, c.recs, 2)
+	c = decodeReader(t, bytes.NewReader(mixed), "mixed.json", FormatAuto, DecodeOptions{})
 	require.Len(t, c.recs, 2)
 }
 

@@ -99,8 +99,10 @@ type Processor struct {
 	flatteners map[string]*flatten.Flattener
 }
 
-// Result counts what one batch did.
+// Result counts what one batch did. When everything was delivered,
+// Records = Rows + SetAside.
 type Result struct {
+	// Records counts the records of the batch, readable or not.
 	Records  int
 	Rows     int
 	SetAside int
@@ -162,7 +164,7 @@ func (p *Processor) flattener(name string, cfg TableConfig) (*flatten.Flattener,
 // try (bad configuration); delivery failures are in Result.FirstFailed
 // with the error that caused them joined into the returned error.
 func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
-	res := Result{Records: len(b.Records), FirstFailed: -1, TableRows: map[string]int{}}
+	res := Result{Records: len(b.Records) + len(b.Errors), FirstFailed: -1, TableRows: map[string]int{}}
 	var aside []SetAside
 	for _, e := range b.Errors {
 		aside = append(aside, SetAside{

@@ -1,0 +1,196 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/sink"
+)
+
+// LakeSink is the Sink that writes rows as Parquet files straight into
+// the lake's store. It is safe for concurrent use.
+type LakeSink struct {
+	store sink.Store
+	mu    sync.Mutex
+	pools map[sink.ParquetOptions]*sync.Pool
+}
+
+// NewLakeSink returns a LakeSink writing to store.
+func NewLakeSink(store sink.Store) *LakeSink {
+	return &LakeSink{store: store, pools: map[sink.ParquetOptions]*sync.Pool{}}
+}
+
+// ParquetOptions returns the encoder options of a table's rules.
+func ParquetOptions(cfg TableConfig) sink.ParquetOptions {
+	return sink.ParquetOptions{
+		Compression: sink.Compression(cfg.Compression),
+		FileBytes:   int64(cfg.TargetFileSize),
+	}
+}
+
+func (l *LakeSink) writer(opts sink.ParquetOptions) (*sink.TableWriter, *sync.Pool, error) {
+	l.mu.Lock()
+	pool, ok := l.pools[opts]
+	if !ok {
+		pool = &sync.Pool{}
+		l.pools[opts] = pool
+	}
+	l.mu.Unlock()
+	if w, ok := pool.Get().(*sink.TableWriter); ok {
+		return w, pool, nil
+	}
+	w, err := sink.NewTableWriter(l.store, opts)
+	return w, pool, err
+}
+
+// Write encodes the rows into the table's partitions and puts the files.
+// Rows in files that could not be put are reported as failed.
+func (l *LakeSink) Write(ctx context.Context, batchID string, t *Table, rows []flatten.Row) (Delivery, error) {
+	w, pool, err := l.writer(ParquetOptions(t.Config))
+	if err != nil {
+		return failAll(len(rows)), err
+	}
+	defer pool.Put(w)
+	files, err := w.Write(ctx, t.Schema, batchID, rows)
+	d := Delivery{Files: len(files)}
+	for _, f := range files {
+		d.Bytes += f.Bytes
+	}
+	if err != nil {
+		var we *sink.WriteError
+		if errors.As(err, &we) {
+			d.Failed = we.Unwritten
+		} else {
+			d.Failed = failAll(len(rows)).Failed
+		}
+		return d, err
+	}
+	return d, nil
+}
+
+func failAll(n int) Delivery {
+	d := Delivery{Failed: make([]int, n)}
+	for i := range d.Failed {
+		d.Failed[i] = i
+	}
+	return d
+}
+
+// StoreQuarantine is the Quarantine that writes set-aside records as JSON
+// lines under the lake's _errors/ folder.
+type StoreQuarantine struct {
+	q *sink.Quarantine
+}
+
+// NewStoreQuarantine returns a quarantine writing to store.
+func NewStoreQuarantine(store sink.Store) *StoreQuarantine {
+	return &StoreQuarantine{q: sink.NewQuarantine(store)}
+}
+
+// SetAside writes the entries, one object per table and day.
+func (s *StoreQuarantine) SetAside(ctx context.Context, batchID string, entries []SetAside) error {
+	recs := make([]sink.QuarantineRecord, len(entries))
+	for i, e := range entries {
+		recs[i] = sink.QuarantineRecord{
+			Table:     e.Table,
+			EventTime: floorDiv(e.EventTimeMicros, 1000),
+			Reason:    e.Err.Error(),
+			Source:    e.Source,
+			Index:     e.Index,
+			Path:      e.Path,
+			ErrorKind: ErrorKind(e.Err),
+			Raw:       e.Raw,
+		}
+	}
+	_, err := s.q.Write(ctx, batchID, recs)
+	return err
+}
+
+// ErrorKind is a short stable word for the class of a record's problem,
+// for grouping set-aside records: bad_json, bad_table, bad_number, ...
+func ErrorKind(err error) string {
+	kinds := []struct {
+		err  error
+		kind string
+	}{
+		{ErrBadTable, "bad_table"},
+		{ErrBadSequence, "bad_sequence"},
+		{ErrBadTime, "bad_time"},
+		{ErrBadEventName, "bad_event_name"},
+		{ErrChecksum, "checksum"},
+		{ErrItemCount, "item_count"},
+		{ErrLineTooLong, "too_large"},
+		{flatten.ErrBadJSON, "bad_json"},
+		{flatten.ErrMultipleTypes, "multiple_types"},
+		{flatten.ErrNoType, "no_type"},
+		{flatten.ErrUnknownType, "unknown_type"},
+		{flatten.ErrBadNumber, "bad_number"},
+		{flatten.ErrNumberRange, "number_range"},
+		{flatten.ErrBadBase64, "bad_base64"},
+		{flatten.ErrTooDeep, "too_deep"},
+		{flatten.ErrEmptySet, "empty_set"},
+		{flatten.ErrDuplicateName, "duplicate_name"},
+		{flatten.ErrBadValue, "bad_value"},
+		{ErrBadRecord, "bad_record"},
+	}
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			return k.kind
+		}
+	}
+	return "other"
+}
+
+// RegistrySchemas is the Schemas of a lake: the schema registry stored in
+// the lake, with an in-memory copy so that a batch reads the store only
+// for tables it has not seen. It is safe for concurrent use.
+type RegistrySchemas struct {
+	reg   *sink.Registry
+	mu    sync.Mutex
+	cache map[string]*schemas.Schema
+}
+
+// NewRegistrySchemas returns the Schemas stored in store.
+func NewRegistrySchemas(store sink.Store) *RegistrySchemas {
+	return &RegistrySchemas{reg: sink.NewRegistry(store), cache: map[string]*schemas.Schema{}}
+}
+
+// Schema returns the schema of table as last seen (loaded once).
+func (r *RegistrySchemas) Schema(ctx context.Context, table string) (*schemas.Schema, error) {
+	r.mu.Lock()
+	s, ok := r.cache[table]
+	r.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := r.reg.Load(ctx, table)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.cache[table]; ok { // another goroutine got there first
+		return c, nil
+	}
+	r.cache[table] = s
+	return s, nil
+}
+
+// Commit merges proposal into the stored schema and remembers the result.
+// Schemas handed out before stay valid: they are never modified.
+func (r *RegistrySchemas) Commit(ctx context.Context, proposal *schemas.Schema) (*schemas.Schema, error) {
+	// The stored schema wins every merge, so concurrent commits, from this
+	// process or others, agree on every column's name and type.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, err := r.reg.Commit(ctx, proposal)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	r.cache[proposal.Table] = s
+	return s, nil
+}

@@ -1,0 +1,180 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/localstore"
+)
+
+// replayInto replays sources into the lake at dir with the real local
+// store, as `ddblake replay --to dir` does.
+func replayInto(t *testing.T, dir string, cfg *Config, sources ...string) Summary {
+	t.Helper()
+	ctx := context.Background()
+	store, err := localstore.New(dir)
+	require.NoError(t, err)
+	inputs, err := (&Resolver{}).Resolve(ctx, sources...)
+	require.NoError(t, err)
+	r := &Replay{
+		Processor: &Processor{Config: cfg, Schemas: NewRegistrySchemas(store), Sink: NewLakeSink(store), Quarantine: NewStoreQuarantine(store)},
+		Workers:   2,
+	}
+	sum, err := r.Run(ctx, inputs)
+	require.NoError(t, err)
+	return sum
+}
+
+// lakeFiles maps every file under dir (relative path) to its SHA-256.
+func lakeFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
+		return nil
+	}))
+	return out
+}
+
+// parquetRows counts the rows of every Parquet file under dir/table.
+func parquetRows(t *testing.T, dir, table string) int {
+	t.Helper()
+	n := 0
+	files, _ := filepath.Glob(filepath.Join(dir, table, "dt=*", "*.parquet"))
+	for _, f := range files {
+		fh, err := os.Open(f)
+		require.NoError(t, err)
+		st, _ := fh.Stat()
+		pf, err := parquet.OpenFile(fh, st.Size())
+		require.NoError(t, err)
+		n += int(pf.NumRows())
+		fh.Close()
+	}
+	return n
+}
+
+func TestReplaySample(t *testing.T) {
+	dir := t.TempDir()
+	sum := replayInto(t, dir, nil, "../testdata/sample")
+	require.Empty(t, sum.InputErrors)
+	require.Empty(t, sum.WriteErrors)
+	require.NotZero(t, sum.Records)
+	require.Equal(t, sum.Records, sum.Rows+sum.SetAside, "every record is a row or set aside")
+	require.Equal(t, 0, sum.SetAside, "the sample is clean")
+	require.ElementsMatch(t, []string{"chat_messages", "chat_rooms"}, keys(sum.TableRows))
+	for table, rows := range sum.TableRows {
+		require.Equal(t, rows, parquetRows(t, dir, table), table)
+		_, err := os.Stat(filepath.Join(dir, "_ddblake", "schemas", table+".json"))
+		require.NoError(t, err)
+	}
+
+	// A rerun leaves the lake byte-identical.
+	before := lakeFiles(t, dir)
+	again := replayInto(t, dir, nil, "../testdata/sample")
+	require.Equal(t, sum.Rows, again.Rows)
+	require.Equal(t, before, lakeFiles(t, dir))
+}
+
+func keys(m map[string]int) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestReplayBadInputsSetAsideAndGoOn(t *testing.T) {
+	dir := t.TempDir()
+	sum := replayInto(t, dir, nil,
+		"../testdata/inputs/lambda/bad_records.json",
+		"../testdata/inputs/jsonl/corrupt_truncated.jsonl.gz",
+		"../testdata/inputs/export/bad_md5",
+		"../testdata/inputs/lambda/chat_stream.json",
+	)
+	require.NotEmpty(t, sum.InputErrors, "the corrupt gzip and the bad MD5 are reported")
+	var msgs []string
+	for _, e := range sum.InputErrors {
+		msgs = append(msgs, e.Error())
+	}
+	joined := strings.Join(msgs, "\n")
+	require.Contains(t, joined, "corrupt_truncated.jsonl.gz")
+	require.Contains(t, joined, "MD5")
+	require.NotZero(t, sum.SetAside)
+	require.NotZero(t, sum.Rows, "good records still land")
+	require.Equal(t, sum.Records, sum.Rows+sum.SetAside, "every record read is a row or set aside")
+	quarantined := 0
+	for k := range lakeFiles(t, dir) {
+		if strings.HasPrefix(k, "_errors/") {
+			quarantined++
+			require.True(t, strings.HasSuffix(k, ".jsonl"), k)
+		}
+		require.False(t, strings.Contains(k, ".."), k)
+	}
+	require.NotZero(t, quarantined)
+}
+
+// failingStore fails every Put of a data file of one table, as an S3
+// outage would.
+type failingStore struct {
+	sink.Store
+	table string
+	mu    sync.Mutex
+	puts  int
+}
+
+func (f *failingStore) Put(ctx context.Context, key string, body []byte) error {
+	f.mu.Lock()
+	f.puts++
+	f.mu.Unlock()
+	if strings.HasPrefix(key, f.table+"/") {
+		return errors.New("503 Slow Down")
+	}
+	return f.Store.Put(ctx, key, body)
+}
+
+func TestProcessReportsFirstUndeliveredRecord(t *testing.T) {
+	ctx := context.Background()
+	base, err := localstore.New(t.TempDir())
+	require.NoError(t, err)
+	store := &failingStore{Store: base, table: "chat_rooms"}
+	p := &Processor{Schemas: NewRegistrySchemas(store), Sink: NewLakeSink(store), Quarantine: NewStoreQuarantine(store)}
+
+	payload, err := os.ReadFile("../testdata/sample/lambda/chat-rooms/shard-0/001.json")
+	require.NoError(t, err)
+	b := &Batch{ID: "test-batch"}
+	require.NoError(t, DecodeEvent(payload, "event", func(rec *ChangeRecord, rerr *RecordError) error {
+		if rerr != nil {
+			b.Errors = append(b.Errors, rerr)
+		} else {
+			b.Records = append(b.Records, rec)
+		}
+		return nil
+	}))
+	require.NotEmpty(t, b.Records)
+	res, err := p.Process(ctx, b)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "503 Slow Down")
+	require.Equal(t, b.Records[0].Index, res.FirstFailed, "nothing of the failing table landed")
+	require.Zero(t, res.Rows)
+}

@@ -66,6 +66,7 @@ type user struct {
 	region   string
 	manner   string // manner temperature, a DynamoDB number
 	client   string
+	sender   value // senderValue, once built
 }
 
 func newUser(r rnd) *user {
@@ -97,8 +98,16 @@ func newSystemUser() *user {
 	return &user{id: "system", nickname: "당근 알림", region: "", manner: "36.5", client: "server"}
 }
 
-// senderValue is the sender map stored in a message.
+// senderValue is the sender map stored in a message. It is built once
+// per user; values are never mutated, so messages share it.
 func (u *user) senderValue() value {
+	if u.sender.k == 0 {
+		u.sender = u.buildSender()
+	}
+	return u.sender
+}
+
+func (u *user) buildSender() value {
 	img := vNull()
 	if u.imageURL != "" {
 		img = vS(u.imageURL)
@@ -266,7 +275,8 @@ func messageItem(r rnd, rm *room, u *user, ms int64, k msgKind, ttlSec int64) it
 		price = offerPrice(r, rm.art)
 		body = price + "원에 가능할까요? 🙂"
 	}
-	it := item{
+	it := make(item, 0, 20)
+	it = append(it,
 		a("roomId", vS(rm.id)),
 		a("sk", vS(sk)),
 		a("type", vS(typ)),
@@ -277,7 +287,7 @@ func messageItem(r rnd, rm *room, u *user, ms int64, k msgKind, ttlSec int64) it
 		a("flags", vL(vBool(r.chance(0.05)), vBool(k == kindSystem))),
 		a("meta", vS(metaJSON(r, u, k, price))),
 		a("ttl", vInt(ttlSec)),
-	}
+	)
 	if k == kindImage {
 		n := 1 + r.IntN(3)
 		atts := make([]value, n)

@@ -18,7 +18,9 @@ const (
 // is at most targetBytes long and short of it by less than one record
 // (about 1-3 KB), unless the record limit is reached first (targets above
 // roughly 15 MB). targetBytes must be within MinLambdaEventBytes and
-// MaxLambdaEventBytes (ErrBadSize). The event is built in memory.
+// MaxLambdaEventBytes (ErrBadSize). The event is built in memory. Only
+// the configuration's Seed and Start matter: the history is simulated
+// with as many rooms as the size needs.
 func (g *Generator) LambdaEvent(targetBytes int) ([]byte, int, error) {
 	if targetBytes < MinLambdaEventBytes || targetBytes > MaxLambdaEventBytes {
 		return nil, 0, fmt.Errorf("%w: Lambda event of %d bytes (want %d..%d)",

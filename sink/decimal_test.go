@@ -97,11 +97,11 @@ func TestAppendDecimalRefuses(t *testing.T) {
 		{"12a", 10, 0},
 		{"NaN", 10, 0},
 		{" 1", 10, 0},
-		{"1.234", 10, 2},                                   // would lose a digit
-		{"123456", 5, 0},                                   // too many digits
-		{"1000.00", 5, 2},                                  // integer part too long
+		{"1.234", 10, 2},  // would lose a digit
+		{"123456", 5, 0},  // too many digits
+		{"1000.00", 5, 2}, // integer part too long
 		{"100000000000000000000000000000000000000", 38, 0}, // 39 digits
-		{"1", 38, 38},                                      // no room for an integer digit
+		{"1", 38, 38}, // no room for an integer digit
 	} {
 		_, err := appendDecimal(nil, tc.text, tc.prec, tc.scale, decimalLen(tc.prec))
 		require.ErrorIs(t, err, ErrBadDecimal, "%q decimal(%d,%d)", tc.text, tc.prec, tc.scale)

@@ -228,7 +228,7 @@ func TestParquetFileMetadata(t *testing.T) {
 	st := columnChunk(t, rg, "qty").MetaData.Statistics
 	require.Len(t, st.MinValue, 8)
 	require.Equal(t, []byte{0, 0, 0, 0, 0, 0, 0, 0x80}, st.MinValue) // little-endian min int64
-	require.EqualValues(t, 2, st.NullCount) // rows 2 and 3
+	require.EqualValues(t, 2, st.NullCount)                          // rows 2 and 3
 }
 
 func columnOrdinal(rg *format.RowGroup, name string) int {

@@ -1,0 +1,131 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"unicode/utf8"
+)
+
+// QuarantineRecord is one input record set aside, with why. The
+// quarantine keeps the raw bytes so the record can be fixed and replayed.
+type QuarantineRecord struct {
+	// Table is the table the input named (as given: it may be empty or
+	// not a valid lake name, in which case the record is filed under
+	// _unknown).
+	Table string
+	// EventTime files the record under its day (Unix ms, UTC); records
+	// whose time is unknown (0) go under dt=1970-01-01.
+	EventTime int64
+	// Reason says what was wrong, for a person.
+	Reason string
+	// Source and Index locate the record in its input (file and line, or
+	// event and record index).
+	Source string
+	Index  int
+	// Path is the attribute path at fault, if any.
+	Path string
+	// ErrorKind is a short stable word for the class of problem
+	// (bad_json, bad_table, bad_value, ...), for grouping.
+	ErrorKind string
+	// Raw is the record's bytes as read.
+	Raw []byte
+}
+
+// quarantineLine is the JSON shape of one quarantine line, in field order.
+type quarantineLine struct {
+	Reason    string  `json:"reason"`
+	Source    string  `json:"source"`
+	Index     int     `json:"index"`
+	Path      string  `json:"path,omitempty"`
+	ErrorKind string  `json:"error_kind,omitempty"`
+	Table     string  `json:"table,omitempty"`
+	Raw       *string `json:"raw,omitempty"`
+	RawBase64 string  `json:"raw_base64,omitempty"`
+}
+
+// AppendQuarantineLine appends rec to dst as one line of JSON:
+// {"reason","source","index","path","error_kind","table","raw"} where raw
+// is the record's bytes as a string when they are valid UTF-8, else
+// "raw_base64" holds them in standard base64.
+func AppendQuarantineLine(dst []byte, rec QuarantineRecord) []byte {
+	line := quarantineLine{Reason: rec.Reason, Source: rec.Source, Index: rec.Index, Path: rec.Path,
+		ErrorKind: rec.ErrorKind, Table: rec.Table}
+	if utf8.Valid(rec.Raw) {
+		raw := string(rec.Raw)
+		line.Raw = &raw
+	} else {
+		line.RawBase64 = base64.StdEncoding.EncodeToString(rec.Raw)
+	}
+	buf := bytes.NewBuffer(dst)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(line); err != nil {
+		// Strings and ints always encode; keep the line anyway.
+		fmt.Fprintf(buf, "{\"reason\":%q}\n", err.Error())
+	}
+	return buf.Bytes()
+}
+
+// Quarantine writes set-aside records to _errors/<table>/dt=<day>/<batch>.jsonl.
+// It is safe for concurrent use when its Store is.
+type Quarantine struct {
+	store Store
+}
+
+// NewQuarantine returns a Quarantine writing to store.
+func NewQuarantine(store Store) *Quarantine { return &Quarantine{store: store} }
+
+// Write files recs under one object per (table, day), named by batchID,
+// and returns what it wrote, in key order. Rewriting the same batch
+// replaces the same objects. It stops at the first failed Put, returning
+// the files written before it and a *KeyError.
+func (q *Quarantine) Write(ctx context.Context, batchID string, recs []QuarantineRecord) ([]WrittenFile, error) {
+	type group struct {
+		key   string
+		table string
+		day   string
+		recs  []int
+	}
+	byKey := map[string]*group{}
+	for i, r := range recs {
+		p := PartitionOf(r.EventTime, false)
+		key, err := QuarantineKey(r.Table, p.Day, batchID)
+		if err != nil {
+			return nil, err
+		}
+		g, ok := byKey[key]
+		if !ok {
+			table := r.Table
+			if ValidateTable(table) != nil {
+				table = UnknownTable
+			}
+			g = &group{key: key, table: table, day: p.Day}
+			byKey[key] = g
+		}
+		g.recs = append(g.recs, i)
+	}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var out []WrittenFile
+	var body []byte
+	for _, k := range keys {
+		g := byKey[k]
+		body = body[:0]
+		for _, i := range g.recs {
+			body = AppendQuarantineLine(body, recs[i])
+		}
+		if err := q.store.Put(ctx, k, body); err != nil {
+			return out, err
+		}
+		out = append(out, WrittenFile{Key: k, Table: g.table, Partition: Partition{Day: g.day},
+			Rows: len(g.recs), Bytes: int64(len(body))})
+	}
+	return out, nil
+}

@@ -1,0 +1,174 @@
+package sink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/ddblake/ddblake/schemas"
+)
+
+// DefaultCommitAttempts is how many times Registry.Commit tries before it
+// gives up with ErrContention.
+const DefaultCommitAttempts = 25
+
+// Registry persists table schemas in a Store, one JSON object per table at
+// SchemaKey(table), and commits new columns with optimistic concurrency:
+// read the stored schema and its version, merge, write only if the
+// version is unchanged, and on a lost race read again and retry. So
+// writers on many goroutines, processes or Lambdas never lose a column.
+// It is safe for concurrent use when its Store is.
+type Registry struct {
+	store Store
+	// MaxAttempts bounds the read-merge-write rounds of Commit (default
+	// DefaultCommitAttempts).
+	MaxAttempts int
+}
+
+// NewRegistry returns a Registry over store.
+func NewRegistry(store Store) *Registry { return &Registry{store: store} }
+
+// Load returns the stored schema of table, or an empty schema when the
+// table has none yet. It fails with ErrBadName for a bad table name and
+// with schemas.ErrBadSchema for a stored schema that is not valid.
+func (r *Registry) Load(ctx context.Context, table string) (*schemas.Schema, error) {
+	s, _, err := r.load(ctx, table)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		s = schemas.NewSchema(table)
+	}
+	return s, nil
+}
+
+// load reads the schema of table and its version; a missing schema is
+// (nil, "", nil).
+func (r *Registry) load(ctx context.Context, table string) (*schemas.Schema, string, error) {
+	key, err := SchemaKey(table)
+	if err != nil {
+		return nil, "", err
+	}
+	data, version, err := r.store.GetVersion(ctx, key)
+	if errors.Is(err, ErrNotExist) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("registry: load %s: %w", table, err)
+	}
+	s := new(schemas.Schema)
+	if err := json.Unmarshal(data, s); err != nil {
+		return nil, "", fmt.Errorf("registry: %s: %w", key, err)
+	}
+	if s.Table != table {
+		return nil, "", fmt.Errorf("%w: %s holds table %q", schemas.ErrBadSchema, key, s.Table)
+	}
+	return s, version, nil
+}
+
+// Commit stores proposed, a schema holding the columns the caller needs
+// (typically the loaded schema plus new columns), merged into whatever is
+// stored: stored columns keep their names, types and order, and columns
+// only proposed are appended (renamed if another writer took the name;
+// see schemas.Schema.Merge). It returns the merged schema, which the
+// caller must use from then on: its column indexes are the ones rows are
+// built with. proposed is not modified. When the merge adds nothing,
+// nothing is written. Commit fails with ErrContention when it loses the
+// race MaxAttempts times.
+func (r *Registry) Commit(ctx context.Context, proposed *schemas.Schema) (*schemas.Schema, error) {
+	key, err := SchemaKey(proposed.Table)
+	if err != nil {
+		return nil, err
+	}
+	attempts := r.MaxAttempts
+	if attempts <= 0 {
+		attempts = DefaultCommitAttempts
+	}
+	for attempt := 0; attempt < attempts; attempt++ {
+		stored, version, err := r.load(ctx, proposed.Table)
+		if err != nil {
+			return nil, err
+		}
+		merged := proposed.Clone()
+		if stored != nil {
+			merged.Merge(stored)
+			if merged.Equal(stored) {
+				return stored, nil
+			}
+		}
+		if err := merged.Validate(); err != nil {
+			return nil, fmt.Errorf("registry: commit %s: %w", proposed.Table, err)
+		}
+		data, err := json.MarshalIndent(merged, "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("registry: commit %s: %w", proposed.Table, err)
+		}
+		data = append(data, '\n')
+		_, err = r.store.PutIf(ctx, key, data, version)
+		if err == nil {
+			return merged, nil
+		}
+		if !errors.Is(err, ErrPrecondition) {
+			return nil, fmt.Errorf("registry: commit %s: %w", proposed.Table, err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%w: table %s after %d attempts", ErrContention, proposed.Table, attempts)
+}
+
+// Tables lists the tables that have a stored schema, sorted.
+func (r *Registry) Tables(ctx context.Context) ([]string, error) {
+	objs, err := r.store.List(ctx, SchemasPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("registry: list: %w", err)
+	}
+	var tables []string
+	for _, o := range objs {
+		name, ok := strings.CutSuffix(strings.TrimPrefix(o.Key, SchemasPrefix), ".json")
+		if ok && !strings.Contains(name, "/") && ValidateTable(name) == nil {
+			tables = append(tables, name)
+		}
+	}
+	return tables, nil
+}
+
+// LoadAll loads every stored schema into an in-memory registry.
+func (r *Registry) LoadAll(ctx context.Context) (*schemas.Registry, error) {
+	tables, err := r.Tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reg := schemas.NewRegistry()
+	for _, t := range tables {
+		s, err := r.Load(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		reg.Put(s)
+	}
+	return reg, nil
+}
+
+// backoff is the wait before retry attempt+1: exponential from 2ms to
+// 250ms, with full jitter so racing writers spread out.
+func backoff(attempt int) time.Duration {
+	ceiling := 2 * time.Millisecond << min(attempt, 7)
+	return time.Duration(rand.Int64N(int64(ceiling))) + time.Millisecond
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -111,13 +111,13 @@ func testMissing(t *testing.T, st sink.Store, _ Options) {
 func testList(t *testing.T, st sink.Store, _ Options) {
 	ctx := context.Background()
 	keys := map[string]string{
-		"orders/dt=2026-04-01/a-0000.parquet":        "1",
-		"orders/dt=2026-04-01/a-0001.parquet":        "22",
-		"orders/dt=2026-04-02/hr=00/a-0000.parquet":  "333",
+		"orders/dt=2026-04-01/a-0000.parquet":         "1",
+		"orders/dt=2026-04-01/a-0001.parquet":         "22",
+		"orders/dt=2026-04-02/hr=00/a-0000.parquet":   "333",
 		"orders_archive/dt=2026-04-01/a-0000.parquet": "4444",
-		"_errors/_unknown/dt=2026-04-01/a.jsonl":     "55555",
-		"_ddblake/schemas/orders.json":               "666666",
-		"top":                                        "7777777",
+		"_errors/_unknown/dt=2026-04-01/a.jsonl":      "55555",
+		"_ddblake/schemas/orders.json":                "666666",
+		"top":                                         "7777777",
 	}
 	for k, v := range keys {
 		require.NoError(t, st.Put(ctx, k, []byte(v)))

@@ -1,0 +1,69 @@
+package pipeline
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/sink/firehose"
+)
+
+// FirehoseSink is the Sink that sends rows to Amazon Data Firehose as flat
+// JSON records (one per row, see firehose.EncodeRow), each to the delivery
+// stream its table names through the Sender's stream template; Firehose
+// converts them to Parquet in the lake. It is safe for concurrent use.
+//
+// A row too large for Firehose is set aside (it would never be accepted),
+// and the rows Firehose did not acknowledge are reported as failed: a
+// Lambda reports their records, and every later one, for redelivery.
+type FirehoseSink struct {
+	sender *firehose.Sender
+	pool   sync.Pool // *firehose.Records
+}
+
+// NewFirehoseSink returns a FirehoseSink sending through sender.
+func NewFirehoseSink(sender *firehose.Sender) *FirehoseSink {
+	return &FirehoseSink{sender: sender}
+}
+
+// Write encodes the rows of one table and sends them. Delivery.Files and
+// Bytes count the records Firehose acknowledged and their size;
+// Delivery.SetAside holds the rows refused before sending (over the
+// 1,000 KiB record limit, or a table that makes no valid stream name), and
+// Delivery.Failed the rows not acknowledged, whose cause is in the error.
+// batchID is not used: Firehose names its own objects.
+func (f *FirehoseSink) Write(ctx context.Context, _ string, t *Table, rows []flatten.Row) (Delivery, error) {
+	recs, _ := f.pool.Get().(*firehose.Records)
+	if recs == nil {
+		recs = &firehose.Records{}
+	}
+	defer func() {
+		recs.Reset()
+		f.pool.Put(recs)
+	}()
+	schema := t.Schema
+	if schema.Table != t.Name {
+		// Entries name their stream by the schema's table; keep them on
+		// the table the Processor routed the rows to.
+		schema = schema.Clone()
+		schema.Table = t.Name
+	}
+	hourly := schema.Hourly || t.Hourly()
+	for i := range rows {
+		recs.Add(i, schema, &rows[i], hourly)
+	}
+	res, err := f.sender.Send(ctx, recs.Entries())
+	d := Delivery{Files: res.Delivered, Bytes: res.DeliveredBytes}
+	if len(res.Refused) > 0 {
+		d.SetAside = make(map[int]error, len(res.Refused))
+		for _, e := range res.Refused {
+			d.SetAside[e.Index] = e
+		}
+	}
+	for _, e := range res.Undelivered {
+		d.Failed = append(d.Failed, e.Index)
+	}
+	d.Failed = slices.Compact(d.Failed) // Undelivered is sorted by index
+	return d, err
+}

@@ -8,6 +8,8 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/valyala/fastjson"
 )
 
 // benchMessage appends a realistic chat message item as DynamoDB JSON.
@@ -111,6 +113,51 @@ func BenchmarkDecodeLambda(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(len(recs)), "records/event")
+}
+
+// BenchmarkDecodeLambdaStages measures the stages of DecodeEvent on the
+// same payload: finding the records' bytes, parsing them as JSON, and the
+// whole decoding (with the attribute values).
+func BenchmarkDecodeLambdaStages(b *testing.B) {
+	payload := []byte(`{"Records":[` + strings.Join(benchRecords(lambdaMaxPayload-64), ",") + `]}`)
+	b.Run("scan", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(payload)))
+		for i := 0; i < b.N; i++ {
+			s := docScanner{buf: payload, pos: 1}
+			if key, ok := s.nextKey(); !ok || key != "Records" || s.expect('[') != nil {
+				b.Fatal("not an event")
+			}
+			for s.skipValue() == nil {
+				if s.expect(',') != nil {
+					break
+				}
+			}
+		}
+	})
+	b.Run("scan+json", func(b *testing.B) {
+		var p fastjson.Parser
+		b.ReportAllocs()
+		b.SetBytes(int64(len(payload)))
+		for i := 0; i < b.N; i++ {
+			s := docScanner{buf: payload, pos: 1}
+			if key, ok := s.nextKey(); !ok || key != "Records" || s.expect('[') != nil {
+				b.Fatal("not an event")
+			}
+			for {
+				start := s.pos
+				if s.skipValue() != nil {
+					break
+				}
+				if _, err := p.ParseBytes(payload[start:s.pos]); err != nil {
+					b.Fatal(err)
+				}
+				if s.expect(',') != nil {
+					break
+				}
+			}
+		}
+	})
 }
 
 func BenchmarkDecodeJSONL(b *testing.B) {

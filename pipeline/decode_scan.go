@@ -180,28 +180,42 @@ func (s *docScanner) skipNested() error {
 	depth := 0
 	for {
 		b, i := s.buf, s.pos
+	scan:
 		for i < len(b) {
 			switch jsonDelim[b[i]] {
 			case 0:
 				i++
-				continue
 			case 1:
+				// A string: find its end here; near the end of the
+				// buffer, let skipString refill.
+				j := i + 1
+				for j < len(b) {
+					c := b[j]
+					if c == '"' {
+						i = j + 1
+						continue scan
+					}
+					if c == '\\' {
+						j++
+					}
+					j++
+				}
 				s.pos = i
 				if !s.skipString() {
 					return s.endErr()
 				}
 				b, i = s.buf, s.pos
-				continue
 			case 2:
 				depth++
+				i++
 			case 3:
 				depth--
+				i++
 				if depth == 0 {
-					s.pos = i + 1
+					s.pos = i
 					return nil
 				}
 			}
-			i++
 		}
 		s.pos = i
 		if !s.fill() {

@@ -680,6 +680,24 @@ func TestDecodeDocumentStreaming(t *testing.T) {
 		}
 	}
 
+	// Escaped quotes and backslashes, cut at every place.
+	esc := event(
+		streamRecord(nil, map[string]string{"NewImage": `{"roomId":{"S":"room-1"},"body":{"S":"say \"안녕\" \\ C:\\temp\\"},"q":{"S":"\\\""}}`}),
+		streamRecord(nil, map[string]string{"NewImage": `{"roomId":{"S":"}]\\"},"x\"y":{"S":"\u0022{["}}`}),
+	)
+	want = decodeEvent(t, esc)
+	require.NoError(t, want.err)
+	require.Len(t, want.recs, 2)
+	require.Equal(t, `say "안녕" \ C:\temp\`, attr(t, want.recs[0].NewImage, "body").S)
+	for n := 1; n < 14; n++ {
+		got := decodeReader(t, &chunkReader{bytes.NewReader(esc), n}, "esc.json", FormatLambda, DecodeOptions{})
+		require.NoError(t, got.err)
+		require.Len(t, got.recs, 2, "chunk %d", n)
+		for i := range want.recs {
+			require.Equal(t, string(want.recs[i].Raw), string(got.recs[i].Raw))
+		}
+	}
+
 	// Records larger than the first buffer, and a limit on their size.
 	big := streamRecord(nil, map[string]string{"NewImage": `{"roomId":{"S":"room-1"},"body":{"S":"` + strings.Repeat("가", 200000) + `"}}`})
 	doc := event(streamRecord(nil, nil), big, big, streamRecord(nil, nil))

@@ -31,9 +31,11 @@ type lineMode struct {
 }
 
 // Decode decodes one input read from r: an event document (or several,
-// one after another), or lines of a line format, plain or gzip (told by
-// its magic bytes). name names the input in records and errors. With
-// FormatAuto the format is detected from the first MiB (see Detect).
+// one after another, Index counting on across them), or lines of a line
+// format, plain or gzip (told by its magic bytes), streaming: only the
+// record being decoded is held. name names the input in records and
+// errors. With FormatAuto the format is detected from the first MiB (see
+// Detect). Raw is a copy the record owns.
 // Export and incremental data read this way, without their manifest,
 // take their table from DecodeOptions.Table (else ErrNoTable).
 //

@@ -93,7 +93,8 @@ type RecordError struct {
 	// EventTimeMicros is the record's event time when it could be read.
 	EventTimeMicros int64
 	// Raw is the exact bytes of the record (the Records[] element or the
-	// line). For DecodeEvent it shares the payload's memory.
+	// line; nil for a line too long to keep). For DecodeEvent it shares
+	// the payload's memory.
 	Raw []byte
 	// Err is the cause: one of this package's sentinels, or a
 	// *flatten.AttrError for a bad attribute value.

@@ -199,8 +199,12 @@ func (s streamStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 func (s streamStore) List(ctx context.Context, dir string) ([]ObjectInfo, error) { return nil, nil }
 
 // DecodeInput decodes one input: an export directory through its
-// manifests (see the package documentation; format is then ignored), or
-// a file or stream with Decode. Errors are as for Decode; the errors of
+// manifests, or a file or stream with Decode. An export's summary names
+// its table and kind (full or incremental; format is then ignored), and
+// its data files are read in manifest order, each twice: once to check
+// its MD5 and item count, then for its records, which a file that fails
+// a check hands on as RecordErrors (ErrChecksum, ErrItemCount) so that
+// they are set aside. Records name their data file and line. Errors are as for Decode; the errors of
 // an export's files (missing, failed checks, corrupt) are *InputErrors
 // joined with errors.Join after the other files have been read (see
 // InputErrors).

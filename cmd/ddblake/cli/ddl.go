@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/sink"
+)
+
+// DDL output formats.
+const (
+	ddlAthena         = "athena"
+	ddlGlue           = "glue"
+	ddlCloudFormation = "cloudformation"
+	ddlFirehose       = "firehose"
+)
+
+func (s *session) ddlCommand() *cobra.Command {
+	var o ddlOptions
+	cmd := &cobra.Command{
+		Use:   "ddl [--config F] --lake DIR|s3://... [--location s3://...] [--database DB] [--format athena|glue|cloudformation|firehose]",
+		Short: "Print the table definitions of a lake",
+		Long: `Ddl reads the schema registry of the lake (<lake>/_ddblake/schemas/) and prints
+the definition of every table in one of these formats:
+
+  athena          (default) an Athena script: CREATE DATABASE, and per table
+                  CREATE EXTERNAL TABLE with partition projection and
+                  CREATE OR REPLACE VIEW <table>_latest (each item's current
+                  state), statements separated by blank lines
+  glue            a JSON array holding one Glue TableInput per table, each as
+                  aws glue create-table --table-input takes it
+                  (jq -c '.[]' splits it)
+  cloudformation  one CloudFormation template (YAML) with an AWS::Glue::Table
+                  per table (and the database with --include-database)
+  firehose        a JSON object mapping each table name to the
+                  ExtendedS3DestinationConfiguration of a delivery stream that
+                  lands its rows in the lake as Parquet
+
+--location is the S3 location Athena and Glue read the lake from: required
+when --lake is a local directory (the place it is uploaded to), and the --lake
+URI itself by default when that is s3://. --database defaults to ddblake. The
+parquet.compression table property follows the configuration's default
+compression.`,
+		Example: `  ddblake ddl --lake ./lake --location s3://my-lake/ddb > lake.sql
+  ddblake ddl --lake s3://my-lake/ddb --format glue | jq -c '.[]'`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usage("ddl: takes no arguments (got %s); name the lake with --lake", strings.Join(args, " "))
+			}
+			return s.ddl(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.config, "config", "", "configuration file (YAML)")
+	f.StringVar(&o.lake, "lake", "", "the lake: a local directory or s3://bucket/prefix (required)")
+	f.StringVar(&o.location, "location", "", "S3 location of the lake for Athena and Glue (default: --lake when it is s3://)")
+	f.StringVar(&o.database, "database", schemas.DefaultDatabase, "Glue/Athena database")
+	f.StringVar(&o.format, "format", ddlAthena, "output: athena, glue, cloudformation or firehose")
+	f.BoolVar(&o.includeDatabase, "include-database", false, "cloudformation: add the AWS::Glue::Database resource")
+	f.StringVar(&o.roleARN, "role-arn", "", "firehose: the IAM role the delivery stream assumes")
+	return cmd
+}
+
+type ddlOptions struct {
+	config, lake, location, database, format string
+	includeDatabase                          bool
+	roleARN                                  string
+}
+
+func (s *session) ddl(ctx context.Context, o ddlOptions) error {
+	switch o.format {
+	case ddlAthena, ddlGlue, ddlCloudFormation, ddlFirehose:
+	default:
+		return usage("ddl: --format %q: want athena, glue, cloudformation or firehose", o.format)
+	}
+	cfg, err := loadConfig(o.config)
+	if err != nil {
+		return err
+	}
+	if o.lake == "" {
+		return usage("ddl: --lake is required: the lake directory or s3://bucket/prefix whose tables to define")
+	}
+	if o.location == "" {
+		if !isS3(o.lake) {
+			return usage("ddl: --location s3://bucket/prefix is required when --lake is a local directory: it is where Athena reads the lake")
+		}
+		o.location = o.lake
+	}
+	opts := schemas.Options{Database: o.database, Location: strings.TrimSuffix(o.location, "/"), Compression: compression(cfg)}
+	if err := opts.Validate(); err != nil {
+		return usage("ddl: %v", err)
+	}
+
+	store, err := s.openLake(ctx, o.lake, false)
+	if err != nil {
+		return err
+	}
+	reg, err := sink.NewRegistry(store).LoadAll(ctx)
+	if err != nil {
+		return exit(ExitFailed, fmt.Errorf("ddl: lake %s: %w", o.lake, err))
+	}
+	var tables []*schemas.Schema
+	for _, name := range reg.Tables() {
+		t, _ := reg.Get(name)
+		tables = append(tables, t)
+	}
+	if len(tables) == 0 {
+		return exit(ExitFailed, fmt.Errorf("ddl: lake %s: %w (no %s*.json; replay into it first)", o.lake, ErrNoTables, sink.SchemasPrefix))
+	}
+
+	out, err := ddlOutput(o, opts, tables)
+	if err != nil {
+		return exit(ExitFailed, fmt.Errorf("ddl: %w", err))
+	}
+	if _, err := s.stdout.Write(out); err != nil {
+		return exit(ExitFailed, fmt.Errorf("ddl: standard output: %w", err))
+	}
+	return nil
+}
+
+// ddlOutput renders the definitions of tables in o.format.
+func ddlOutput(o ddlOptions, opts schemas.Options, tables []*schemas.Schema) ([]byte, error) {
+	switch o.format {
+	case ddlGlue:
+		docs := make([][]byte, len(tables))
+		for i, t := range tables {
+			doc, err := schemas.GlueTableInputJSON(t, opts)
+			if err != nil {
+				return nil, err
+			}
+			docs[i] = doc
+		}
+		return jsonArray(docs)
+	case ddlCloudFormation:
+		return schemas.CloudFormationYAML(tables, opts, schemas.CloudFormationOptions{IncludeDatabase: o.includeDatabase})
+	case ddlFirehose:
+		names := make([]string, len(tables))
+		docs := make([][]byte, len(tables))
+		for i, t := range tables {
+			doc, err := schemas.FirehoseDestinationJSON(t, opts, schemas.FirehoseOptions{RoleARN: o.roleARN})
+			if err != nil {
+				return nil, err
+			}
+			names[i], docs[i] = t.Table, doc
+		}
+		return jsonObject(names, docs)
+	}
+	script, err := schemas.AthenaScript(tables, opts)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasSuffix(script, "\n") {
+		script += "\n"
+	}
+	return []byte(script), nil
+}
+
+// compression is the parquet.compression table property of the
+// configuration's default compression.
+func compression(cfg *pipeline.Config) string {
+	c := cfg.Table("").Compression
+	if c == "none" {
+		return "UNCOMPRESSED"
+	}
+	return strings.ToUpper(c)
+}
+
+// jsonArray joins JSON documents into one indented array.
+func jsonArray(docs [][]byte) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, d := range docs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(d)
+	}
+	b.WriteByte(']')
+	return indent(b.Bytes())
+}
+
+// jsonObject makes one indented JSON object of names and documents.
+func jsonObject(names []string, docs [][]byte) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, d := range docs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		key, err := json.Marshal(names[i])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(key)
+		b.WriteByte(':')
+		b.Write(d)
+	}
+	b.WriteByte('}')
+	return indent(b.Bytes())
+}
+
+func indent(doc []byte) ([]byte, error) {
+	var out bytes.Buffer
+	if err := json.Indent(&out, doc, "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
+}

@@ -1,0 +1,326 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/goccy/go-yaml"
+	"github.com/spf13/cobra"
+
+	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/pipeline"
+)
+
+// inferBatchItems is how many items an infer worker flattens before it
+// folds them into its Inferrer.
+const inferBatchItems = 4096
+
+func (s *session) inferCommand() *cobra.Command {
+	var o readOptions
+	cmd := &cobra.Command{
+		Use:   "infer [--config F] SOURCE...",
+		Short: "Propose column declarations as YAML",
+		Long: `Infer reads SOURCEs, flattens every item as replay would, and prints a
+configuration (YAML) that declares, for every attribute path of every table,
+the column type that fits all the values seen, not only those of the first
+batch: integers that turn fractional become decimal(38,s), numbers too wide
+for a decimal become string, and a path whose values differ in DynamoDB type
+becomes json.
+
+The output is the --config file (if any) with the inferred columns added to
+each table's columns; declared columns are kept as they are. Use it as
+replay's --config so a new lake types every column to fit all of its data.
+Paths that cannot be declared are listed in comments.`,
+		Example: `  ddblake infer exports/ > ddblake.yaml
+  ddblake replay --config ddblake.yaml --to lake exports/`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return s.infer(cmd.Context(), o, args)
+		},
+	}
+	o.register(cmd)
+	return cmd
+}
+
+func (s *session) infer(ctx context.Context, o readOptions, sources []string) error {
+	in, err := s.readInputs(ctx, "infer", o.format, o.config, o.table, sources)
+	if err != nil {
+		return err
+	}
+	cfg := in.config
+	if cfg == nil {
+		cfg = &pipeline.Config{}
+	}
+	sc := &inferScan{cfg: cfg, flatteners: map[string]*flatten.Flattener{}, result: map[string]*flatten.Inferrer{}}
+	sc.run(ctx, in)
+
+	doc, err := inferredConfig(cfg, sc)
+	if err != nil {
+		return exit(ExitFailed, fmt.Errorf("infer: %w", err))
+	}
+	if _, err := s.stdout.Write(doc); err != nil {
+		return exit(ExitFailed, fmt.Errorf("infer: standard output: %w", err))
+	}
+
+	inputErrs := append(append([]error(nil), in.unresolved...), sc.inputErrs...)
+	lines := make([]string, 0, len(inputErrs)+len(sc.bad))
+	for _, e := range inputErrs {
+		lines = append(lines, "input error: "+e.Error())
+	}
+	lines = append(lines, sc.bad...)
+	fmt.Fprintf(s.stderr, "inferred %s of %s from %s in %s; %s set aside\n",
+		plural(sc.columns, "column"), plural(len(sc.result), "table"), plural(sc.records, "record"),
+		plural(len(in.inputs), "input"), group(sc.badCount))
+	listErrors(s.stderr, lines, sc.badCount-len(sc.bad))
+	return exitCode(ctx, pipeline.Summary{Records: sc.records, SetAside: sc.badCount}, inputErrs)
+}
+
+// inferScan reads inputs in parallel and folds every item into one
+// Inferrer per configuration table (the DynamoDB table name, or the
+// logical table of a routing rule).
+type inferScan struct {
+	cfg *pipeline.Config
+
+	mu         sync.Mutex
+	flatteners map[string]*flatten.Flattener
+	result     map[string]*flatten.Inferrer
+	records    int
+	badCount   int
+	bad        []string // the first maxListed set-aside records
+	inputErrs  []error
+	columns    int
+}
+
+// inferTable is one worker's state for one table.
+type inferTable struct {
+	batch *flatten.Batch
+	inf   *flatten.Inferrer
+}
+
+func (sc *inferScan) run(ctx context.Context, in *input) {
+	queue := make(chan pipeline.Input)
+	var wg sync.WaitGroup
+	for range min(runtime.NumCPU(), len(in.inputs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc.worker(ctx, in, queue)
+		}()
+	}
+	for _, input := range in.inputs {
+		select {
+		case queue <- input:
+		case <-ctx.Done():
+		}
+	}
+	close(queue)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		sc.inputErrs = append(sc.inputErrs, err)
+	}
+}
+
+func (sc *inferScan) worker(ctx context.Context, in *input, queue <-chan pipeline.Input) {
+	dec, err := pipeline.NewDecoder(in.decode)
+	tables := map[string]*inferTable{}
+	records, bad := 0, []string(nil)
+	badCount := 0
+	var inputErrs []error
+	for input := range queue {
+		if err != nil { // options checked by readInputs; reported per input all the same
+			inputErrs = append(inputErrs, err)
+			continue
+		}
+		derr := dec.DecodeInput(ctx, input, in.format, func(rec *pipeline.ChangeRecord, rerr *pipeline.RecordError) error {
+			records++
+			if rerr != nil {
+				badCount++
+				if len(bad) < maxListed {
+					bad = append(bad, "set aside: "+rerr.Error())
+				}
+				return nil
+			}
+			key, tc, image, err := routeRecord(sc.cfg, rec)
+			if err == nil {
+				var t *inferTable
+				if t, err = sc.table(tables, key, tc); err == nil {
+					t.batch.Add(flatten.Meta{EventName: rec.EventName}, image)
+					if t.batch.Len() >= inferBatchItems {
+						t.inf.Add(t.batch)
+						t.batch.Reset()
+					}
+				}
+			}
+			if err != nil {
+				badCount++
+				if len(bad) < maxListed {
+					bad = append(bad, fmt.Sprintf("set aside: %s: record %d: %v", rec.Source, rec.Index, err))
+				}
+			}
+			return nil
+		})
+		if derr != nil {
+			inputErrs = append(inputErrs, pipelineErrors(derr)...)
+		}
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	for key, t := range tables {
+		t.inf.Add(t.batch)
+		if r, ok := sc.result[key]; ok {
+			r.Merge(t.inf)
+		} else {
+			sc.result[key] = t.inf
+		}
+	}
+	sc.records += records
+	sc.badCount += badCount
+	if room := maxListed - len(sc.bad); room > 0 {
+		sc.bad = append(sc.bad, bad[:min(room, len(bad))]...)
+	}
+	sc.inputErrs = append(sc.inputErrs, inputErrs...)
+}
+
+// table returns a worker's state for key, with the flattener shared by
+// every worker.
+func (sc *inferScan) table(tables map[string]*inferTable, key string, tc pipeline.TableConfig) (*inferTable, error) {
+	if t, ok := tables[key]; ok {
+		return t, nil
+	}
+	sc.mu.Lock()
+	f, ok := sc.flatteners[key]
+	if !ok {
+		var err error
+		if f, err = flatten.New(tc.TableConfig); err != nil {
+			sc.mu.Unlock()
+			return nil, fmt.Errorf("table %s: %w", key, err)
+		}
+		sc.flatteners[key] = f
+	}
+	sc.mu.Unlock()
+	t := &inferTable{batch: f.NewBatch(), inf: flatten.NewInferrer()}
+	tables[key] = t
+	return t, nil
+}
+
+// routeRecord picks a record's configuration table, rules and image the
+// way the replay does: a routing rule's logical table (with its own rules
+// when the configuration has an entry for it, else the physical table's),
+// or the record's DynamoDB table; the NewImage, or for a REMOVE the
+// OldImage, or the Keys when the stream view holds no image.
+func routeRecord(cfg *pipeline.Config, rec *pipeline.ChangeRecord) (string, pipeline.TableConfig, []flatten.Attr, error) {
+	if !pipeline.ValidTableName(rec.Table) || flatten.TableName(rec.Table) == "" {
+		return "", pipeline.TableConfig{}, nil, fmt.Errorf("%w: %q", pipeline.ErrBadTable, rec.Table)
+	}
+	image := rec.NewImage
+	if rec.EventName == pipeline.EventRemove {
+		image = rec.OldImage
+	}
+	if image == nil {
+		image = rec.Keys
+	}
+	if image == nil {
+		return "", pipeline.TableConfig{}, nil, fmt.Errorf("%w: %s record has no image and no keys", pipeline.ErrBadRecord, rec.EventName)
+	}
+	tc := cfg.Table(rec.Table)
+	if to := tc.Route(image); to != "" {
+		if _, own := cfg.Tables[to]; own {
+			tc = cfg.Table(to)
+		}
+		tc.Routes = nil
+		return to, tc, image, nil
+	}
+	return rec.Table, tc, image, nil
+}
+
+// pipelineErrors splits an input's error into its *InputErrors (an
+// export may report several), or returns it as it is.
+func pipelineErrors(err error) []error {
+	ies := pipeline.InputErrors(err)
+	if len(ies) == 0 {
+		return []error{err}
+	}
+	out := make([]error, len(ies))
+	for i, e := range ies {
+		out[i] = e
+	}
+	return out
+}
+
+// inferredConfig returns the configuration cfg with every inferred column
+// declared, as YAML, with comments on the paths left out. It checks that
+// the document reads back with pipeline.ParseConfig.
+func inferredConfig(cfg *pipeline.Config, sc *inferScan) ([]byte, error) {
+	out := *cfg
+	out.Tables = maps.Clone(cfg.Tables)
+	if out.Tables == nil {
+		out.Tables = map[string]pipeline.TableConfig{}
+	}
+	var notes []string
+	for _, key := range slices.Sorted(maps.Keys(sc.result)) {
+		tc := out.Tables[key]
+		tc.Columns = maps.Clone(tc.Columns)
+		if tc.Columns == nil {
+			tc.Columns = map[string]string{}
+		}
+		for _, c := range sc.result[key].Columns() {
+			if c.Declared {
+				continue
+			}
+			p, ok := configPath(c.Path)
+			switch {
+			case c.Note != "":
+				notes = append(notes, fmt.Sprintf("%s: %s: %s", key, c.Path, c.Note))
+			case !ok:
+				notes = append(notes, fmt.Sprintf("%s: %s: %s (a '.' inside an attribute name cannot be written as a configuration path)",
+					key, c.Path, c.Type))
+			default:
+				tc.Columns[p] = c.Type.String()
+				sc.columns++
+			}
+		}
+		if len(tc.Columns) == 0 {
+			tc.Columns = nil
+		}
+		out.Tables[key] = tc
+	}
+	body, err := yaml.MarshalWithOptions(&out, yaml.Indent(2), yaml.IndentSequence(true))
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteString("# Column declarations proposed by `ddblake infer`: each type fits every\n")
+	b.WriteString("# value seen. Review them, then use this file as --config.\n")
+	if len(notes) > 0 {
+		b.WriteString("#\n# Not declared (these keep the type replay infers from their first batch):\n")
+		for _, n := range notes {
+			b.WriteString("#   " + strings.ReplaceAll(n, "\n", " ") + "\n")
+		}
+	}
+	b.Write(body)
+	if _, err := pipeline.ParseConfig(b.Bytes()); err != nil {
+		return nil, fmt.Errorf("the proposed configuration does not read back: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// configPath writes an attribute path as a configuration path: names
+// joined with '.'. A name holding a '.' cannot be written so (the
+// configuration splits paths at every '.'), nor can the empty path.
+func configPath(path string) (string, bool) {
+	if path == "" {
+		return "", false
+	}
+	segs := flatten.SplitPath(path)
+	for _, s := range segs {
+		if strings.Contains(s, ".") {
+			return "", false
+		}
+	}
+	return strings.Join(segs, "."), true
+}

@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/localstore"
+	"github.com/ddblake/ddblake/sink/s3store"
+)
+
+// s3ClientFor returns the session's S3 client, made on first use from the
+// default AWS configuration chain and the endpoint variables.
+func (s *session) s3ClientFor(ctx context.Context) (*s3.Client, error) {
+	if s.s3 != nil {
+		return s.s3, nil
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	endpoint := s.getenv("AWS_ENDPOINT_URL_S3")
+	if endpoint == "" {
+		endpoint = s.getenv("AWS_ENDPOINT_URL")
+	}
+	pathStyle := s.pathStyle || localEndpoint(endpoint)
+	if v := s.getenv("DDBLAKE_S3_PATH_STYLE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, usage("DDBLAKE_S3_PATH_STYLE=%q: want true or false", v)
+		}
+		pathStyle = pathStyle || b
+	}
+	s.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+		o.UsePathStyle = pathStyle
+	})
+	return s.s3, nil
+}
+
+// localEndpoint reports whether an endpoint URL names an IP address or
+// localhost, where buckets cannot be host names.
+func localEndpoint(endpoint string) bool {
+	if endpoint == "" {
+		return false
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	return h == "localhost" || net.ParseIP(h) != nil
+}
+
+// isS3 reports whether a location is an s3:// URI.
+func isS3(loc string) bool { return strings.HasPrefix(loc, "s3://") }
+
+// openLake opens the lake at loc, a local directory or s3://bucket/prefix.
+// A local lake that does not exist is created when create is set, else it
+// is an error.
+func (s *session) openLake(ctx context.Context, loc string, create bool) (sink.Store, error) {
+	if isS3(loc) {
+		if _, _, err := s3store.ParseURI(loc); err != nil {
+			return nil, usage("lake %s: %v", loc, err)
+		}
+		client, err := s.s3ClientFor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		st, err := s3store.New(client, loc, s3store.Options{})
+		if err != nil {
+			return nil, usage("lake %s: %v", loc, err)
+		}
+		return st, nil
+	}
+	if !create {
+		fi, err := os.Stat(loc)
+		if err != nil {
+			return nil, exit(ExitFailed, fmt.Errorf("lake %s: %w", loc, err))
+		}
+		if !fi.IsDir() {
+			return nil, exit(ExitFailed, fmt.Errorf("lake %s: not a directory", loc))
+		}
+	}
+	st, err := localstore.New(loc)
+	if err != nil {
+		return nil, exit(ExitFailed, err)
+	}
+	return st, nil
+}
+
+// resolver returns the Resolver of the session's sources: local paths,
+// stdin for "-", and S3 objects through the session's client.
+func (s *session) resolver() *pipeline.Resolver {
+	return &pipeline.Resolver{
+		Local: pipeline.LocalFS{},
+		Stdin: s.stdin,
+		S3: func(ctx context.Context, bucket string) (pipeline.ObjectReader, error) {
+			client, err := s.s3ClientFor(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return &s3Objects{client: client, bucket: bucket}, nil
+		},
+	}
+}
+
+// resolveAll resolves each source on its own, so that one missing source
+// does not hide the others: it returns the inputs of the sources that
+// could be resolved and an error for each that could not.
+func (s *session) resolveAll(ctx context.Context, sources []string) ([]pipeline.Input, []error) {
+	r := s.resolver()
+	var inputs []pipeline.Input
+	var errs []error
+	for _, src := range sources {
+		ins, err := r.Resolve(ctx, src)
+		if err != nil {
+			var ee *ExitError
+			if errors.As(err, &ee) { // a bad S3 setting: the whole run is off
+				return nil, []error{err}
+			}
+			errs = append(errs, err)
+			continue
+		}
+		inputs = append(inputs, ins...)
+	}
+	return inputs, errs
+}
+
+// s3Objects is the pipeline.ObjectReader of one S3 bucket.
+type s3Objects struct {
+	client *s3.Client
+	bucket string
+}
+
+// Open opens the object key.
+func (o *s3Objects) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if key == "" {
+		return nil, o.notExist(key, nil)
+	}
+	out, err := o.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &o.bucket, Key: &key})
+	if err != nil {
+		return nil, o.mapErr(key, err)
+	}
+	return out.Body, nil
+}
+
+// Stat describes the object key.
+func (o *s3Objects) Stat(ctx context.Context, key string) (pipeline.ObjectInfo, error) {
+	if key == "" {
+		return pipeline.ObjectInfo{}, o.notExist(key, nil)
+	}
+	out, err := o.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &o.bucket, Key: &key})
+	if err != nil {
+		return pipeline.ObjectInfo{}, o.mapErr(key, err)
+	}
+	return pipeline.ObjectInfo{
+		Key:     key,
+		Size:    aws.ToInt64(out.ContentLength),
+		ETag:    strings.Trim(aws.ToString(out.ETag), `"`),
+		ModTime: aws.ToTime(out.LastModified),
+	}, nil
+}
+
+// List returns the objects under dir, sorted by key; "folder" marker
+// objects (keys ending in '/') are left out.
+func (o *s3Objects) List(ctx context.Context, dir string) ([]pipeline.ObjectInfo, error) {
+	prefix := strings.TrimSuffix(dir, "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	pages := s3.NewListObjectsV2Paginator(o.client, &s3.ListObjectsV2Input{Bucket: &o.bucket, Prefix: &prefix})
+	var out []pipeline.ObjectInfo
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, o.mapErr(prefix, err)
+		}
+		for _, obj := range page.Contents {
+			key := aws.ToString(obj.Key)
+			if key == "" || strings.HasSuffix(key, "/") {
+				continue
+			}
+			out = append(out, pipeline.ObjectInfo{
+				Key:     key,
+				Size:    aws.ToInt64(obj.Size),
+				ETag:    strings.Trim(aws.ToString(obj.ETag), `"`),
+				ModTime: aws.ToTime(obj.LastModified),
+			})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+func (o *s3Objects) notExist(key string, cause error) error {
+	if cause == nil {
+		return fmt.Errorf("s3://%s/%s: %w", o.bucket, key, fs.ErrNotExist)
+	}
+	return fmt.Errorf("s3://%s/%s: %w: %w", o.bucket, key, fs.ErrNotExist, cause)
+}
+
+// mapErr names the object and marks "no such key" and 404 answers as
+// fs.ErrNotExist.
+func (o *s3Objects) mapErr(key string, err error) error {
+	var nsk *types.NoSuchKey
+	var nf *types.NotFound
+	var nb *types.NoSuchBucket
+	var re *awshttp.ResponseError
+	if errors.As(err, &nsk) || errors.As(err, &nf) || errors.As(err, &nb) ||
+		(errors.As(err, &re) && re.HTTPStatusCode() == 404) {
+		return o.notExist(key, err)
+	}
+	return fmt.Errorf("s3://%s/%s: %w", o.bucket, key, err)
+}

@@ -1,0 +1,258 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ddblake/ddblake/pipeline"
+)
+
+// DefaultLake is where replay writes when --to is not given.
+const DefaultLake = "./lake"
+
+func (s *session) replayCommand() *cobra.Command {
+	var o replayOptions
+	cmd := &cobra.Command{
+		Use:   "replay [--config F] [--to DIR|s3://...] [--format FORMAT] [--table NAME] SOURCE...",
+		Short: "Replay change data into the lake",
+		Long: `Replay reads change data and writes it into the lake as Parquet, with the
+schema registry and set-aside records beside it.
+
+A SOURCE is a file, a directory (walked), an export directory (its manifests
+are followed, item counts and MD5 checked), - for standard input, or an
+s3://bucket/key URI (an object or a prefix). .gz files are read transparently.
+
+--format auto (the default) tells the format of each input from its content.
+--table names the table of inputs that name none: stream records without
+eventSourceARN and export data files read without their manifest.
+
+A progress bar shows on a terminal; the run ends with one summary line on
+standard error, then one line per input that could not be read to the end and
+per batch that could not be written.
+
+Exit codes: 0 all written; 3 done, but some records were set aside (in
+<lake>/_errors/) or some inputs could not be read to the end; 2 bad usage or
+configuration; 1 could not finish (write errors, or nothing could be read).`,
+		Example: `  ddblake replay ./exports/
+  ddblake replay --to s3://my-lake/ddb --config ddblake.yaml s3://my-exports/AWSDynamoDB/
+  gunzip -c records.jsonl.gz | ddblake replay --format jsonl --table chat-messages -`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return s.replay(cmd.Context(), o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.config, "config", "", "configuration file (YAML)")
+	f.StringVar(&o.to, "to", DefaultLake, "the lake: a local directory or s3://bucket/prefix")
+	f.StringVar(&o.format, "format", string(pipeline.FormatAuto), "input format: auto, lambda, kinesis, jsonl, export or incremental")
+	f.StringVar(&o.table, "table", "", "DynamoDB table name of inputs that name none")
+	return cmd
+}
+
+type replayOptions struct {
+	config, to, format, table string
+}
+
+// input is what the commands that read SOURCEs share: checked options,
+// the configuration and the resolved inputs.
+type input struct {
+	format pipeline.Format
+	config *pipeline.Config
+	decode pipeline.DecodeOptions
+	inputs []pipeline.Input
+	// unresolved holds the sources that could not be resolved.
+	unresolved []error
+}
+
+// readInputs checks the options of a command that reads SOURCEs, loads
+// the configuration and resolves the sources. It fails with a usage error,
+// or with ErrNothingRead when no source could be resolved at all.
+func (s *session) readInputs(ctx context.Context, command, format, configPath, table string, sources []string) (*input, error) {
+	f, err := parseFormat(command, format)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := loadConfig(configPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := needSources(command, sources); err != nil {
+		return nil, err
+	}
+	if table != "" && !pipeline.ValidTableName(table) {
+		return nil, usage("%s: --table %q: want a DynamoDB table name (3-255 of a-z, A-Z, 0-9, _, - and .)", command, table)
+	}
+	in := &input{format: f, config: cfg, decode: pipeline.DecodeOptions{Table: table}}
+	in.inputs, in.unresolved = s.resolveAll(ctx, sources)
+	for _, err := range in.unresolved {
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			return nil, err
+		}
+	}
+	if len(in.inputs) == 0 {
+		lines := make([]string, 0, len(in.unresolved))
+		for _, err := range in.unresolved {
+			lines = append(lines, "input error: "+err.Error())
+		}
+		if len(lines) == 0 {
+			return nil, exit(ExitFailed, fmt.Errorf("%s: %w: no input files in %s", command, ErrNothingRead, strings.Join(sources, " ")))
+		}
+		listErrors(s.stderr, lines, 0)
+		return nil, exit(ExitFailed, fmt.Errorf("%s: %w", command, ErrNothingRead))
+	}
+	return in, nil
+}
+
+func (s *session) replay(ctx context.Context, o replayOptions, sources []string) error {
+	in, err := s.readInputs(ctx, "replay", o.format, o.config, o.table, sources)
+	if err != nil {
+		return err
+	}
+	store, err := s.openLake(ctx, o.to, true)
+	if err != nil {
+		return err
+	}
+	aside := &asideLog{next: pipeline.NewStoreQuarantine(store)}
+	bar := newProgress(s.stderr, "replaying")
+	r := &pipeline.Replay{
+		Processor: &pipeline.Processor{
+			Config:     in.config,
+			Schemas:    pipeline.NewRegistrySchemas(store),
+			Sink:       pipeline.NewLakeSink(store),
+			Quarantine: aside,
+		},
+		Decode:   in.decode,
+		Format:   in.format,
+		Workers:  runtime.NumCPU(),
+		Progress: bar.add,
+	}
+	sum, err := r.Run(ctx, in.inputs)
+	bar.done()
+	if err != nil {
+		return usage("replay: %v", err)
+	}
+	inputErrs := append(append([]error(nil), in.unresolved...), sum.InputErrors...)
+
+	fmt.Fprintln(s.stderr, summaryLine(sum, inputErrs, strings.TrimSuffix(o.to, "/")+"/_errors"))
+	var lines []string
+	for _, e := range inputErrs {
+		lines = append(lines, "input error: "+e.Error())
+	}
+	for _, e := range sum.WriteErrors {
+		lines = append(lines, "write error: "+e.Error())
+	}
+	shown, more := aside.list()
+	listErrors(s.stderr, append(lines, shown...), more)
+	return exitCode(ctx, sum, inputErrs)
+}
+
+// summaryLine is the one line that ends a replay.
+func summaryLine(sum pipeline.Summary, inputErrs []error, errorsAt string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "replayed %s: %s → %s in %s", plural(sum.Inputs, "input"),
+		plural(sum.Records, "record"), plural(sum.Rows, "row"), plural(len(sum.TableRows), "table"))
+	if len(sum.TableRows) > 0 {
+		fmt.Fprintf(&b, " (%s)", tableList(sum.TableRows))
+	}
+	fmt.Fprintf(&b, ", %s, %s", plural(sum.Files, "file"), iecBytes(sum.Bytes))
+	if sum.SetAside > 0 {
+		fmt.Fprintf(&b, "; %s set aside in %s", group(sum.SetAside), errorsAt)
+	}
+	if sum.Misfits > 0 {
+		fmt.Fprintf(&b, "; %s did not fit their column (kept in _extra)", plural(sum.Misfits, "value"))
+	}
+	if len(inputErrs) > 0 {
+		fmt.Fprintf(&b, "; %s not read to the end", plural(len(inputErrs), "input"))
+	}
+	if len(sum.WriteErrors) > 0 {
+		fmt.Fprintf(&b, "; %s not written", plural(len(sum.WriteErrors), "batch"))
+	}
+	fmt.Fprintf(&b, "; %s, %s records/s, %.1f MB/s", seconds(sum.Elapsed),
+		group(int(rate(float64(sum.Records), sum.Elapsed))), rate(float64(sum.RawBytes)/1e6, sum.Elapsed))
+	return b.String()
+}
+
+// exitCode maps what a run did to its exit code.
+func exitCode(ctx context.Context, sum pipeline.Summary, inputErrs []error) error {
+	switch {
+	case ctx.Err() != nil:
+		return exit(ExitFailed, fmt.Errorf("interrupted: %w", context.Cause(ctx)))
+	case len(sum.WriteErrors) > 0:
+		return exit(ExitFailed, nil)
+	case sum.Records == 0 && len(inputErrs) > 0 && !anyRead(inputErrs):
+		return exit(ExitFailed, ErrNothingRead)
+	case sum.SetAside > 0 || len(inputErrs) > 0:
+		return exit(ExitPartial, nil)
+	}
+	return nil
+}
+
+// readErrors are the input errors of inputs that were opened and read,
+// as opposed to sources that are missing or cannot be opened.
+var readErrors = []error{
+	pipeline.ErrEmpty, pipeline.ErrTruncated, pipeline.ErrBadDocument, pipeline.ErrRecordTooLarge,
+	pipeline.ErrCorruptGzip, pipeline.ErrUnknownFormat, pipeline.ErrBadManifest, pipeline.ErrUnsupported,
+	pipeline.ErrMissingFile, pipeline.ErrNoTable, pipeline.ErrChecksum, pipeline.ErrItemCount,
+	pipeline.ErrLineTooLong,
+}
+
+// anyRead reports whether one of errs comes from an input that was read
+// (empty, truncated, corrupt...), rather than one that could not be opened.
+func anyRead(errs []error) bool {
+	for _, err := range errs {
+		for _, r := range readErrors {
+			if errors.Is(err, r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// asideLog is a Quarantine that passes entries on and keeps the first
+// ones, to list them after the summary line.
+type asideLog struct {
+	next  pipeline.Quarantine
+	mu    sync.Mutex
+	lines []string
+	more  int
+}
+
+// SetAside writes the entries through next and notes them.
+func (a *asideLog) SetAside(ctx context.Context, batchID string, entries []pipeline.SetAside) error {
+	if err := a.next.SetAside(ctx, batchID, entries); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, e := range entries {
+		if len(a.lines) >= maxListed {
+			a.more++
+			continue
+		}
+		a.lines = append(a.lines, "set aside: "+describeAside(e))
+	}
+	return nil
+}
+
+// list returns the noted entries and the number of the others.
+func (a *asideLog) list() ([]string, int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.lines...), a.more
+}
+
+// describeAside names a set-aside record's source, position and reason.
+func describeAside(e pipeline.SetAside) string {
+	var re *pipeline.RecordError
+	if errors.As(e.Err, &re) {
+		return re.Error() // names the source, line or record, and path
+	}
+	return fmt.Sprintf("%s: record %d: %v", e.Source, e.Index, e.Err)
+}

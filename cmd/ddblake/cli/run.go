@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/spf13/cobra"
+
+	"github.com/ddblake/ddblake/pipeline"
+)
+
+// Run runs the ddblake command line args (without the program name) and
+// returns its exit code (see the Exit constants). It reads stdin for the
+// source "-", writes results to stdout and messages to stderr; the
+// environment is read for S3 settings only.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	s := &session{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	root := s.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if !errors.As(err, &ee) {
+		// Errors cobra makes itself: unknown command or flag, bad
+		// argument count.
+		ee = &ExitError{Code: ExitUsage, Err: err}
+	}
+	if ee.Err != nil {
+		fmt.Fprintf(stderr, "ddblake: %v\n", ee.Err)
+		if ee.Code == ExitUsage && !errors.Is(ee.Err, ErrConfig) {
+			fmt.Fprintln(stderr, "Run 'ddblake --help' for usage.")
+		}
+	}
+	return ee.Code
+}
+
+// session is one run of the command line: its streams, environment and
+// the S3 client, made when first needed.
+type session struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+
+	pathStyle bool
+	s3        *s3.Client // made on first use
+}
+
+func (s *session) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ddblake",
+		Short: "Turn DynamoDB change data into a Parquet data lake that Athena queries",
+		Long: `ddblake turns DynamoDB change data (stream events, Kinesis events, exported
+stream files, table exports) into a Parquet data lake, and prints the Athena,
+Glue, CloudFormation and Firehose definitions of its tables.
+
+Exit codes: 0 all written; 3 done, but some records or inputs were set aside
+(see the summary and <lake>/_errors/); 2 bad usage or configuration; 1 could
+not finish.`,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		if cmd == root {
+			return usage("%v", err)
+		}
+		return usage("%s: %v", cmd.Name(), err)
+	})
+	root.PersistentFlags().BoolVar(&s.pathStyle, "s3-path-style", false,
+		"address S3 buckets in the URL path (for S3-compatible servers; also DDBLAKE_S3_PATH_STYLE=true)")
+	root.AddCommand(s.replayCommand(), s.ddlCommand(), s.inferCommand(), s.flattenCommand(), s.versionCommand())
+	return root
+}
+
+// usageError is a usage message that is ErrUsage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string        { return e.msg }
+func (e *usageError) Is(target error) bool { return target == ErrUsage }
+
+// usage returns a usage error, exit code 2.
+func usage(format string, a ...any) error {
+	return exit(ExitUsage, &usageError{msg: fmt.Sprintf(format, a...)})
+}
+
+// loadConfig reads and checks the configuration file; none gives nil (the
+// defaults).
+func loadConfig(path string) (*pipeline.Config, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, exit(ExitUsage, &configError{Err: err})
+	}
+	cfg, err := pipeline.ParseConfig(data)
+	if err != nil {
+		return nil, exit(ExitUsage, &configError{Path: path, Err: err})
+	}
+	return cfg, nil
+}
+
+// configError is a configuration file that cannot be used; it is
+// ErrConfig.
+type configError struct {
+	Path string // empty when Err names the file
+	Err  error
+}
+
+func (e *configError) Error() string {
+	if e.Path == "" {
+		return "config: " + e.Err.Error()
+	}
+	return "config " + e.Path + ": " + e.Err.Error()
+}
+func (e *configError) Unwrap() error        { return e.Err }
+func (e *configError) Is(target error) bool { return target == ErrConfig }
+
+// parseFormat reads --format of the commands that read inputs.
+func parseFormat(command, s string) (pipeline.Format, error) {
+	f, err := pipeline.ParseFormat(s)
+	if err != nil {
+		names := make([]string, 0, len(pipeline.Formats()))
+		for _, f := range pipeline.Formats() {
+			names = append(names, string(f))
+		}
+		return "", usage("%s: --format %q: want one of %s", command, s, strings.Join(names, ", "))
+	}
+	return f, nil
+}
+
+// needSources checks that a command got at least one SOURCE.
+func needSources(command string, args []string) error {
+	if len(args) == 0 {
+		return usage("%s: need at least one SOURCE (a file, directory, export directory, - or s3://bucket/key)", command)
+	}
+	stdin := 0
+	for _, a := range args {
+		if a == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return usage("%s: standard input (-) can be read only once", command)
+	}
+	return nil
+}

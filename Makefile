@@ -1,32 +1,20 @@
-# ddblake: common tasks. `make demo` replays the bundled sample into ./lake
-# and queries it; `make test` runs every test CI runs.
+# ddblake build targets. Run from the repository root.
 
 GO ?= go
-export PATH := $(shell $(GO) env GOPATH)/bin:$(PATH)
 
-RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+# ---------------------------------------------------------------- lambda
+# The Lambda package: dist/lambda/bootstrap (provided.al2023, arm64, CGO
+# off, no RPC mode, stripped) and dist/lambda/ddblake-lambda.zip holding it
+# (plus dist/lambda/ddblake.yaml when present, for DDBLAKE_CONFIG=ddblake.yaml).
+# LAMBDA_GOARCH=amd64 builds for x86_64 functions.
+LAMBDA_DIR    ?= dist/lambda
+LAMBDA_GOARCH ?= arm64
 
-.PHONY: test test-unit test-e2e tools vet sample demo
-
-## test: everything CI runs: format and vet checks, unit tests with the
-## race detector, then the end-to-end tests that read the lake with DuckDB.
-test: tools vet test-unit test-e2e
-
-## tools: the test servers the tests start (Lambda Runtime Interface Emulator).
-tools:
-	@command -v aws-lambda-rie >/dev/null 2>&1 || $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
-
-vet:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
-	$(GO) vet ./...
-	cd e2e && $(GO) vet ./...
-
-test-unit:
-	$(GO) test -race -count=1 ./...
-
-test-e2e:
-	cd e2e && $(GO) test -count=1 ./...
-
-## sample: regenerate the bundled sample data (deterministic).
-sample:
-	$(GO) run ./cmd/ddblake-sample -out testdata/sample
+.PHONY: lambda
+lambda:
+	mkdir -p $(LAMBDA_DIR)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath \
+		-ldflags "-s -w" -o $(LAMBDA_DIR)/bootstrap ./cmd/ddblake-lambda
+	$(GO) run ./scripts/lambdazip -o $(LAMBDA_DIR)/ddblake-lambda.zip $(LAMBDA_DIR)/bootstrap \
+		$(wildcard $(LAMBDA_DIR)/ddblake.yaml)
+	@ls -l $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/ddblake-lambda.zip

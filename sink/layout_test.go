@@ -32,6 +32,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestDataKey(t *testing.T) {
+	t.Parallel()
 	key, err := sink.DataKey("chat_messages", sink.Partition{Day: "2026-04-01"}, "batch-0001")
 	require.NoError(t, err)
 	require.Equal(t, "chat_messages/dt=2026-04-01/batch-0001.parquet", key)
@@ -42,6 +43,7 @@ func TestDataKey(t *testing.T) {
 }
 
 func TestLayoutRefusesEscapes(t *testing.T) {
+	t.Parallel()
 	day := sink.Partition{Day: "2026-04-01"}
 	for _, tc := range []struct {
 		table string
@@ -85,6 +87,7 @@ func TestLayoutRefusesEscapes(t *testing.T) {
 }
 
 func TestQuarantineKey(t *testing.T) {
+	t.Parallel()
 	key, err := sink.QuarantineKey("chat_messages", "2026-04-01", "b-0000")
 	require.NoError(t, err)
 	require.Equal(t, "_errors/chat_messages/dt=2026-04-01/b-0000.jsonl", key)
@@ -101,6 +104,7 @@ func TestQuarantineKey(t *testing.T) {
 }
 
 func TestSchemaKey(t *testing.T) {
+	t.Parallel()
 	key, err := sink.SchemaKey("chat_messages")
 	require.NoError(t, err)
 	require.Equal(t, "_ddblake/schemas/chat_messages.json", key)
@@ -110,6 +114,7 @@ func TestSchemaKey(t *testing.T) {
 }
 
 func TestPartitionOf(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		ms     int64
 		hourly bool
@@ -129,6 +134,7 @@ func TestPartitionOf(t *testing.T) {
 }
 
 func TestValidateKey(t *testing.T) {
+	t.Parallel()
 	for _, good := range []string{"a", "t/dt=2026-04-01/x.parquet", "_ddblake/schemas/t.json", "A-b_c.d=e", "a..b"} {
 		require.NoError(t, sink.ValidateKey(good), good)
 	}
@@ -146,6 +152,7 @@ func TestValidateKey(t *testing.T) {
 }
 
 func TestBatchIDs(t *testing.T) {
+	t.Parallel()
 	a := sink.ReplayBatchID("/data/export/data/abc.json.gz", 1234, "", 0)
 	require.Equal(t, a, sink.ReplayBatchID("/data/export/data/abc.json.gz", 1234, "", 0), "deterministic")
 	others := []string{
@@ -177,6 +184,7 @@ func TestBatchIDs(t *testing.T) {
 // TestLayoutGolden pins the lake's naming: a change would make a rerun
 // write new files beside the old ones instead of replacing them.
 func TestLayoutGolden(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	replay := sink.ReplayBatchID("s3://bucket/exports/AWSDynamoDB/01234-abcd/data/xyz.json.gz", 52_428_800, `"9b2cf535f27731c974343645a3985328"`, 3)
 	lambda := sink.LambdaBatchID("arn:aws:dynamodb:ap-northeast-2:123456789012:table/chat-messages/stream/2026-01-01T00:00:00.000",

@@ -39,14 +39,30 @@ func readRows(t testing.TB, body []byte, s *schemas.Schema) []flatten.Row {
 			require.Equal(t, leaves[i], []string(cc.MetaData.PathInSchema))
 		}
 	}
+	plan := make([]leafPlan, len(leaves))
+	for i, path := range leaves {
+		leaf, ok := f.Schema().Lookup(path...)
+		require.True(t, ok)
+		p := leafPlan{name: path[0], typ: leaf.Node.Type(), list: len(path) == 3, col: -1}
+		if p.list {
+			require.Equal(t, []string{p.name, "list", "element"}, path)
+		}
+		if !schemas.Reserved(p.name) {
+			c, ok := s.Column(p.name)
+			require.True(t, ok, "file column %s not in schema", p.name)
+			p.col, _ = s.Lookup(c.Path)
+		}
+		plan[i] = p
+	}
 	var out []flatten.Row
+	byCol := make([][]parquet.Value, len(leaves))
 	for _, rg := range f.RowGroups() {
 		rows := rg.Rows()
-		buf := make([]parquet.Row, 16)
+		buf := make([]parquet.Row, 64)
 		for {
 			n, err := rows.ReadRows(buf)
 			for _, pr := range buf[:n] {
-				out = append(out, decodeRow(t, f.Schema(), leaves, pr, s))
+				out = append(out, decodeRow(t, plan, byCol, pr, len(s.Columns)))
 			}
 			if err == io.EOF {
 				break
@@ -58,35 +74,41 @@ func readRows(t testing.TB, body []byte, s *schemas.Schema) []flatten.Row {
 	return out
 }
 
-func decodeRow(t testing.TB, fs *parquet.Schema, leaves [][]string, pr parquet.Row, s *schemas.Schema) flatten.Row {
-	r := flatten.Row{Values: make([]flatten.Datum, len(s.Columns))}
-	byCol := make([][]parquet.Value, len(leaves))
+// leafPlan says how to decode one leaf column of a file.
+type leafPlan struct {
+	name string
+	typ  parquet.Type
+	list bool
+	col  int // schema column index; -1 for metadata columns
+}
+
+func decodeRow(t testing.TB, plan []leafPlan, byCol [][]parquet.Value, pr parquet.Row, width int) flatten.Row {
+	r := flatten.Row{Values: make([]flatten.Datum, width)}
+	for i := range byCol {
+		byCol[i] = byCol[i][:0]
+	}
 	for _, v := range pr {
 		byCol[v.Column()] = append(byCol[v.Column()], v)
 	}
-	for ci, path := range leaves {
-		leaf, ok := fs.Lookup(path...)
-		require.True(t, ok)
+	for ci, p := range plan {
 		vals := byCol[ci]
-		name := path[0]
 		var d flatten.Datum
-		if len(path) == 3 { // name.list.element
-			require.Equal(t, []string{name, "list", "element"}, path)
-			switch {
-			case vals[0].DefinitionLevel() == 0:
-			case vals[0].DefinitionLevel() == 1:
-				d = flatten.Datum{Valid: true, List: []flatten.Datum{}}
-			default:
-				d.Valid = true
-				for _, v := range vals {
-					d.List = append(d.List, decodeScalar(t, leaf.Node.Type(), v))
-				}
+		switch {
+		case !p.list:
+			if len(vals) != 1 {
+				t.Fatalf("column %s: %d values in one row", p.name, len(vals))
 			}
-		} else {
-			require.Len(t, vals, 1, "column %s", name)
-			d = decodeScalar(t, leaf.Node.Type(), vals[0])
+			d = decodeScalar(t, p.typ, vals[0])
+		case vals[0].DefinitionLevel() == 0:
+		case vals[0].DefinitionLevel() == 1:
+			d = flatten.Datum{Valid: true, List: []flatten.Datum{}}
+		default:
+			d.Valid = true
+			for _, v := range vals {
+				d.List = append(d.List, decodeScalar(t, p.typ, v))
+			}
 		}
-		switch name {
+		switch p.name {
 		case schemas.ColEventName:
 			r.EventName = d.Str
 		case schemas.ColEventID:
@@ -102,19 +124,10 @@ func decodeRow(t testing.TB, fs *parquet.Schema, leaves [][]string, pr parquet.R
 				r.Extra = []byte(d.Str)
 			}
 		default:
-			_, ok := s.Column(name)
-			require.True(t, ok, "file column %s not in schema", name)
-			j, _ := s.Lookup(mustColumn(t, s, name).Path)
-			r.Values[j] = d
+			r.Values[p.col] = d
 		}
 	}
 	return r
-}
-
-func mustColumn(t testing.TB, s *schemas.Schema, name string) schemas.Column {
-	c, ok := s.Column(name)
-	require.True(t, ok)
-	return c
 }
 
 // decodeScalar decodes one value by the file's types: strings (String
@@ -127,13 +140,13 @@ func decodeScalar(t testing.TB, typ parquet.Type, v parquet.Value) flatten.Datum
 	lt := typ.LogicalType()
 	switch typ.Kind() {
 	case parquet.ByteArray:
-		if lt != nil {
-			_, isString := lt.Value.(*format.StringType)
-			require.True(t, isString, "byte array logical type %s", lt)
-			return flatten.Datum{Valid: true, Str: string(v.ByteArray())}
+		if lt == nil {
+			return flatten.Datum{Valid: true, Bytes: append([]byte{}, v.ByteArray()...)}
 		}
-		require.Nil(t, lt, "binary has no logical type")
-		return flatten.Datum{Valid: true, Bytes: append([]byte{}, v.ByteArray()...)}
+		if _, isString := lt.Value.(*format.StringType); !isString {
+			t.Fatalf("byte array with logical type %s", lt)
+		}
+		return flatten.Datum{Valid: true, Str: string(v.ByteArray())}
 	case parquet.Int64:
 		return flatten.Datum{Valid: true, Int: v.Int64()}
 	case parquet.Double:
@@ -141,9 +154,10 @@ func decodeScalar(t testing.TB, typ parquet.Type, v parquet.Value) flatten.Datum
 	case parquet.Boolean:
 		return flatten.Datum{Valid: true, Bool: v.Boolean()}
 	case parquet.FixedLenByteArray:
-		require.NotNil(t, lt)
 		dec, ok := lt.Value.(*format.DecimalType)
-		require.True(t, ok, "fixed_len_byte_array logical type %s", lt)
+		if !ok {
+			t.Fatalf("fixed_len_byte_array with logical type %v", lt)
+		}
 		return flatten.Datum{Valid: true, Str: decimalText(v.ByteArray(), int(dec.Scale))}
 	}
 	t.Fatalf("unexpected parquet type %s", typ)

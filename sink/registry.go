@@ -62,6 +62,9 @@ func (r *Registry) load(ctx context.Context, table string) (*schemas.Schema, str
 	}
 	s := new(schemas.Schema)
 	if err := json.Unmarshal(data, s); err != nil {
+		if !errors.Is(err, schemas.ErrBadSchema) {
+			err = fmt.Errorf("%w: %w", schemas.ErrBadSchema, err)
+		}
 		return nil, "", fmt.Errorf("registry: %s: %w", key, err)
 	}
 	if s.Table != table {

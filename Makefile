@@ -1,6 +1,48 @@
-# ddblake build targets. Run from the repository root.
+# ddblake: common tasks, run from the repository root.
+#   make demo   replays the bundled sample into ./lake, then queries it
+#   make test   everything CI runs
 
 GO ?= go
+export PATH := $(shell $(GO) env GOPATH)/bin:$(PATH)
+
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+LAKE        ?= lake
+
+.PHONY: demo test tools vet test-unit test-e2e sample lambda
+
+# ---------------------------------------------------------------- demo
+## demo: replay testdata/sample into ./lake, then query it with DuckDB.
+demo:
+	$(GO) build -o bin/ddblake ./cmd/ddblake
+	./bin/ddblake replay --to $(LAKE) testdata/sample
+	cd e2e && $(GO) run ./cmd/lakequery -lake ../$(LAKE) \
+		"SELECT dt, _event_name, count(*) AS rows FROM chat_messages GROUP BY ALL ORDER BY ALL" \
+		"SELECT room_id, count(*) AS live_messages, epoch_ms(max(created_at)) AS last_message_at FROM chat_messages_latest GROUP BY room_id ORDER BY live_messages DESC LIMIT 5"
+
+# ---------------------------------------------------------------- test
+## test: gofmt and vet checks, unit tests with the race detector, then the
+## end-to-end tests that read the lake back with DuckDB.
+test: tools vet test-unit test-e2e
+
+## tools: the test server the tests start as a process (the Lambda Runtime
+## Interface Emulator); S3 and Firehose servers run inside the tests.
+tools:
+	@command -v aws-lambda-rie >/dev/null 2>&1 || $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	cd e2e && $(GO) vet ./...
+
+test-unit:
+	$(GO) test -race -count=1 ./...
+
+test-e2e:
+	cd e2e && $(GO) test -count=1 ./...
+
+## sample: regenerate the bundled sample data (deterministic).
+sample:
+	$(GO) run ./cmd/ddblake-sample -out testdata/sample -force
 
 # ---------------------------------------------------------------- lambda
 # The Lambda package: dist/lambda/bootstrap (provided.al2023, arm64, CGO
@@ -10,7 +52,6 @@ GO ?= go
 LAMBDA_DIR    ?= dist/lambda
 LAMBDA_GOARCH ?= arm64
 
-.PHONY: lambda
 lambda:
 	mkdir -p $(LAMBDA_DIR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath \

@@ -132,6 +132,7 @@ func parquetRows(t *testing.T, dir string) (rows map[string]int, files int) {
 }
 
 func TestReplaySampleMatchesLakeAndReruns(t *testing.T) {
+	t.Parallel()
 	lake := filepath.Join(t.TempDir(), "lake")
 	res := ddblake(t, "", "replay", "--to", lake, fixture("sample"))
 	require.Equal(t, cli.ExitOK, res.code, res.stderr)
@@ -220,6 +221,7 @@ func TestReplayExitCodes(t *testing.T) {
 }
 
 func TestReplaySetsBadRecordsAside(t *testing.T) {
+	t.Parallel()
 	lake := filepath.Join(t.TempDir(), "lake")
 	res := ddblake(t, "", "replay", "--to", lake, fixture("inputs", "lambda", "bad_records.json"))
 	require.Equal(t, cli.ExitPartial, res.code, res.stderr)
@@ -252,6 +254,7 @@ func TestReplaySetsBadRecordsAside(t *testing.T) {
 }
 
 func TestReplayNeverWritesOutsideTheLake(t *testing.T) {
+	t.Parallel()
 	parent := t.TempDir()
 	lake := filepath.Join(parent, "lake")
 	res := ddblake(t, "", "replay", "--to", lake, fixture("cli", "escape"))
@@ -276,6 +279,7 @@ func TestReplayNeverWritesOutsideTheLake(t *testing.T) {
 }
 
 func TestReplayStdin(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(fixture("inputs", "jsonl", "stream.jsonl"))
 	require.NoError(t, err)
 	lake := filepath.Join(t.TempDir(), "lake")
@@ -320,6 +324,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	res := ddblake(t, "", "version")
 	require.Equal(t, cli.ExitOK, res.code)
 	b := cli.Build()

@@ -40,6 +40,8 @@ type ExitError struct {
 	Err  error
 }
 
+// Error returns the cause's message, or names the code when there is no
+// cause.
 func (e *ExitError) Error() string {
 	if e.Err == nil {
 		return "exit code " + strconv.Itoa(e.Code)

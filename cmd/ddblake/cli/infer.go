@@ -56,8 +56,10 @@ func (s *session) infer(ctx context.Context, o readOptions, sources []string) er
 	if cfg == nil {
 		cfg = &pipeline.Config{}
 	}
-	sc := &inferScan{cfg: cfg, flatteners: map[string]*flatten.Flattener{}, result: map[string]*flatten.Inferrer{}}
+	sc := &inferScan{cfg: cfg, flatteners: map[string]*flatten.Flattener{}, result: map[string]*flatten.Inferrer{},
+		bar: newProgress(s.stderr, "scanning")}
 	sc.run(ctx, in)
+	sc.bar.done()
 
 	doc, err := inferredConfig(cfg, sc)
 	if err != nil {
@@ -73,9 +75,9 @@ func (s *session) infer(ctx context.Context, o readOptions, sources []string) er
 		lines = append(lines, "input error: "+e.Error())
 	}
 	lines = append(lines, sc.bad...)
-	fmt.Fprintf(s.stderr, "inferred %s of %s from %s in %s; %s set aside\n",
+	fmt.Fprintf(s.stderr, "inferred %s of %s from %s in %s; %s\n",
 		plural(sc.columns, "column"), plural(len(sc.result), "table"), plural(sc.records, "record"),
-		plural(len(in.inputs), "input"), group(sc.badCount))
+		plural(len(in.inputs), "input"), plural(sc.badCount, "bad record"))
 	listErrors(s.stderr, lines, sc.badCount-len(sc.bad))
 	return exitCode(ctx, pipeline.Summary{Records: sc.records, SetAside: sc.badCount}, inputErrs)
 }
@@ -85,13 +87,14 @@ func (s *session) infer(ctx context.Context, o readOptions, sources []string) er
 // logical table of a routing rule).
 type inferScan struct {
 	cfg *pipeline.Config
+	bar *progress
 
 	mu         sync.Mutex
 	flatteners map[string]*flatten.Flattener
 	result     map[string]*flatten.Inferrer
 	records    int
 	badCount   int
-	bad        []string // the first maxListed set-aside records
+	bad        []string // the first maxListed bad records
 	inputErrs  []error
 	columns    int
 }
@@ -117,6 +120,9 @@ func (sc *inferScan) run(ctx context.Context, in *input) {
 		case queue <- input:
 		case <-ctx.Done():
 		}
+		if ctx.Err() != nil {
+			break
+		}
 	}
 	close(queue)
 	wg.Wait()
@@ -128,23 +134,29 @@ func (sc *inferScan) run(ctx context.Context, in *input) {
 func (sc *inferScan) worker(ctx context.Context, in *input, queue <-chan pipeline.Input) {
 	dec, err := pipeline.NewDecoder(in.decode)
 	tables := map[string]*inferTable{}
-	records, bad := 0, []string(nil)
-	badCount := 0
-	var inputErrs []error
+	var (
+		records, badCount int
+		bad               []string
+		inputErrs         []error
+	)
 	for input := range queue {
 		if err != nil { // options checked by readInputs; reported per input all the same
 			inputErrs = append(inputErrs, err)
 			continue
 		}
+		read := pipeline.Progress{Input: input.Name}
 		derr := dec.DecodeInput(ctx, input, in.format, func(rec *pipeline.ChangeRecord, rerr *pipeline.RecordError) error {
 			records++
+			read.Records++
 			if rerr != nil {
+				read.RawBytes += int64(len(rerr.Raw))
 				badCount++
 				if len(bad) < maxListed {
-					bad = append(bad, "set aside: "+rerr.Error())
+					bad = append(bad, "bad record: "+rerr.Error())
 				}
 				return nil
 			}
+			read.RawBytes += int64(len(rec.Raw))
 			key, tc, image, err := routeRecord(sc.cfg, rec)
 			if err == nil {
 				var t *inferTable
@@ -159,11 +171,12 @@ func (sc *inferScan) worker(ctx context.Context, in *input, queue <-chan pipelin
 			if err != nil {
 				badCount++
 				if len(bad) < maxListed {
-					bad = append(bad, fmt.Sprintf("set aside: %s: record %d: %v", rec.Source, rec.Index, err))
+					bad = append(bad, fmt.Sprintf("bad record: %s: record %d: %v", rec.Source, rec.Index, err))
 				}
 			}
 			return nil
 		})
+		sc.bar.add(read)
 		if derr != nil {
 			inputErrs = append(inputErrs, pipelineErrors(derr)...)
 		}
@@ -297,7 +310,7 @@ func inferredConfig(cfg *pipeline.Config, sc *inferScan) ([]byte, error) {
 	b.WriteString("# Column declarations proposed by `ddblake infer`: each type fits every\n")
 	b.WriteString("# value seen. Review them, then use this file as --config.\n")
 	if len(notes) > 0 {
-		b.WriteString("#\n# Not declared (these keep the type replay infers from their first batch):\n")
+		b.WriteString("#\n# Not declared (replay types these from the batch that creates their column):\n")
 		for _, n := range notes {
 			b.WriteString("#   " + strings.ReplaceAll(n, "\n", " ") + "\n")
 		}

@@ -33,7 +33,7 @@ func (s *session) s3ClientFor(ctx context.Context) (*s3.Client, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("aws configuration: %w", err)
+		return nil, exit(ExitUsage, fmt.Errorf("aws configuration: %w", err))
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
@@ -55,6 +55,9 @@ func (s *session) s3ClientFor(ctx context.Context) (*s3.Client, error) {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 		o.UsePathStyle = pathStyle
+		// S3-compatible servers often send no checksums; that is no
+		// reason to log a line per object read.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	return s.s3, nil
 }

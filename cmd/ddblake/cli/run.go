@@ -30,9 +30,13 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitOK
 	}
 	var ee *ExitError
-	if !errors.As(err, &ee) {
-		// Errors cobra makes itself: unknown command or flag, bad
-		// argument count.
+	switch {
+	case errors.As(err, &ee):
+	case s.started:
+		ee = &ExitError{Code: ExitFailed, Err: err}
+	default:
+		// Errors cobra makes itself before running the command: unknown
+		// command or flag, bad argument count.
 		ee = &ExitError{Code: ExitUsage, Err: err}
 	}
 	if ee.Err != nil {
@@ -53,6 +57,7 @@ type session struct {
 
 	pathStyle bool
 	s3        *s3.Client // made on first use
+	started   bool       // the command line parsed, a command runs
 }
 
 func (s *session) rootCommand() *cobra.Command {
@@ -66,6 +71,7 @@ Glue, CloudFormation and Firehose definitions of its tables.
 Exit codes: 0 all written; 3 done, but some records or inputs were set aside
 (see the summary and <lake>/_errors/); 2 bad usage or configuration; 1 could
 not finish.`,
+		PersistentPreRun:  func(*cobra.Command, []string) { s.started = true },
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
@@ -85,7 +91,10 @@ not finish.`,
 // usageError is a usage message that is ErrUsage.
 type usageError struct{ msg string }
 
-func (e *usageError) Error() string        { return e.msg }
+// Error returns the message.
+func (e *usageError) Error() string { return e.msg }
+
+// Is reports whether target is ErrUsage.
 func (e *usageError) Is(target error) bool { return target == ErrUsage }
 
 // usage returns a usage error, exit code 2.
@@ -117,13 +126,17 @@ type configError struct {
 	Err  error
 }
 
+// Error names the file and the problem.
 func (e *configError) Error() string {
 	if e.Path == "" {
 		return "config: " + e.Err.Error()
 	}
 	return "config " + e.Path + ": " + e.Err.Error()
 }
-func (e *configError) Unwrap() error        { return e.Err }
+// Unwrap returns the cause.
+func (e *configError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrConfig.
 func (e *configError) Is(target error) bool { return target == ErrConfig }
 
 // parseFormat reads --format of the commands that read inputs.

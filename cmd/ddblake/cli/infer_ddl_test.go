@@ -1,0 +1,225 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
+	"github.com/goccy/go-yaml"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ddblake/ddblake/cmd/ddblake/cli"
+	"github.com/ddblake/ddblake/pipeline"
+)
+
+// inferConfig runs infer and checks that its output is a configuration.
+func inferConfig(t *testing.T, args ...string) (string, *pipeline.Config) {
+	t.Helper()
+	res := ddblake(t, "", append([]string{"infer"}, args...)...)
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+	cfg, err := pipeline.ParseConfig([]byte(res.stdout))
+	require.NoError(t, err, "infer's output reads back as a configuration:\n%s", res.stdout)
+	path := filepath.Join(t.TempDir(), "inferred.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(res.stdout), 0o644))
+	return path, cfg
+}
+
+func TestInferFitsEveryBatch(t *testing.T) {
+	t.Parallel()
+	early, later := fixture("cli", "infer", "early.jsonl"), fixture("cli", "infer", "later.jsonl")
+	path, cfg := inferConfig(t, early, later)
+	cols := cfg.Tables["shop-items"].Columns
+	require.Equal(t, "decimal(38,2)", cols["price"], "integers first, fractions later: a decimal that fits both")
+	require.Equal(t, "json", cols["code"], "N in some items, S in others")
+	require.Equal(t, "array<decimal(38,1)>", cols["tags"])
+	require.Equal(t, "string", cols["sku"])
+	require.NotContains(t, cols, "note", "only nulls: no type to declare")
+	require.NotContains(t, cols, "dims.cm.w", "a name with a '.' cannot be a configuration path")
+
+	// Replayed one input after the other, the default configuration types
+	// price and code from the first input, and the second misfits.
+	replayBoth := func(config ...string) (misfits int) {
+		lake := filepath.Join(t.TempDir(), "lake")
+		for _, in := range []string{early, later} {
+			res := ddblake(t, "", append(append([]string{"replay", "--to", lake}, config...), in)...)
+			require.Equal(t, cli.ExitOK, res.code, res.stderr)
+			misfits += parseSummary(t, res.stderr).misfits
+		}
+		return misfits
+	}
+	require.NotZero(t, replayBoth(), "the default configuration misfits later values")
+	// The null-only "note" has no column either way; everything else fits.
+	require.Equal(t, 1, replayBoth("--config", path), "only the null-only attribute stays in _extra")
+}
+
+func TestInferKeepsTheConfiguration(t *testing.T) {
+	t.Parallel()
+	base := filepath.Join(t.TempDir(), "base.yaml")
+	require.NoError(t, os.WriteFile(base, []byte(`defaults:
+  compression: snappy
+tables:
+  shop-items:
+    columns: {price: "decimal(12,2)"}
+    omit: [tags]
+    partition: hour
+`), 0o644))
+	_, cfg := inferConfig(t, "--config", base, fixture("cli", "infer"))
+	tc := cfg.Tables["shop-items"]
+	require.Equal(t, "decimal(12,2)", tc.Columns["price"], "a declared type is kept")
+	require.Equal(t, []string{"tags"}, tc.Omit)
+	require.Equal(t, "hour", tc.Partition)
+	require.Equal(t, "snappy", cfg.Defaults.Compression)
+	require.NotContains(t, tc.Columns, "tags", "omitted attributes are not declared")
+	require.Equal(t, "json", tc.Columns["code"])
+}
+
+func TestInferSample(t *testing.T) {
+	t.Parallel()
+	path, cfg := inferConfig(t, fixture("sample"))
+	require.ElementsMatch(t, []string{"chat-messages", "chat-rooms"}, keysOf(cfg.Tables), "keyed by DynamoDB table name, as the configuration is")
+	for name, tc := range cfg.Tables {
+		require.NotEmpty(t, tc.Columns, name)
+	}
+
+	// With the inferred configuration, the sample's only misfits are
+	// values of attributes that were never anything but null.
+	lake := filepath.Join(t.TempDir(), "lake")
+	res := ddblake(t, "", "replay", "--config", path, "--to", lake, fixture("sample"))
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+	inferred := parseSummary(t, res.stderr)
+	def := ddblake(t, "", "replay", "--to", filepath.Join(t.TempDir(), "lake"), fixture("sample"))
+	require.Equal(t, cli.ExitOK, def.code, def.stderr)
+	require.LessOrEqual(t, inferred.misfits, parseSummary(t, def.stderr).misfits)
+	require.Equal(t, parseSummary(t, def.stderr).rows, inferred.rows)
+
+	out, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "#   ") {
+			require.Contains(t, line, ": ", "each note names its table and path")
+		}
+	}
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestInferBadInput(t *testing.T) {
+	t.Parallel()
+	res := ddblake(t, "", "infer", fixture("inputs", "lambda", "bad_records.json"), fixture("inputs", "lambda", "truncated.json"))
+	require.Equal(t, cli.ExitPartial, res.code, res.stderr)
+	_, err := pipeline.ParseConfig([]byte(res.stdout))
+	require.NoError(t, err, "the good records still give a configuration")
+	require.Contains(t, res.stderr, "bad record: "+fixture("inputs", "lambda", "bad_records.json"))
+	require.Contains(t, res.stderr, "input error: "+fixture("inputs", "lambda", "truncated.json"))
+}
+
+// replaySample replays the sample into a new lake and returns it.
+func replaySample(t *testing.T) string {
+	t.Helper()
+	lake := filepath.Join(t.TempDir(), "lake")
+	res := ddblake(t, "", "replay", "--to", lake, fixture("sample"))
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+	return lake
+}
+
+func TestDDL(t *testing.T) {
+	t.Parallel()
+	lake := replaySample(t)
+	tables := []string{"chat_messages", "chat_rooms"}
+
+	t.Run("athena", func(t *testing.T) {
+		res := ddblake(t, "", "ddl", "--lake", lake, "--location", "s3://my-lake/ddb", "--database", "chat")
+		require.Equal(t, cli.ExitOK, res.code, res.stderr)
+		require.Contains(t, res.stdout, "CREATE DATABASE IF NOT EXISTS")
+		for _, table := range tables {
+			require.Contains(t, res.stdout, "CREATE EXTERNAL TABLE IF NOT EXISTS `chat`.`"+table+"`")
+			require.Contains(t, res.stdout, "'s3://my-lake/ddb/"+table+"/'")
+			require.Contains(t, res.stdout, `CREATE OR REPLACE VIEW "chat"."`+table+`_latest"`)
+		}
+		require.Contains(t, res.stdout, "'ZSTD'", "the default compression")
+	})
+	t.Run("glue", func(t *testing.T) {
+		res := ddblake(t, "", "ddl", "--lake", lake, "--location", "s3://my-lake/ddb", "--format", "glue")
+		require.Equal(t, cli.ExitOK, res.code, res.stderr)
+		var inputs []gluetypes.TableInput
+		require.NoError(t, json.Unmarshal([]byte(res.stdout), &inputs))
+		require.Len(t, inputs, len(tables))
+		for i, in := range inputs {
+			require.Equal(t, tables[i], *in.Name)
+			require.Equal(t, "s3://my-lake/ddb/"+tables[i]+"/", *in.StorageDescriptor.Location)
+			require.NotEmpty(t, in.StorageDescriptor.Columns)
+			require.NotEmpty(t, in.PartitionKeys)
+		}
+	})
+	t.Run("cloudformation", func(t *testing.T) {
+		res := ddblake(t, "", "ddl", "--lake", lake, "--location", "s3://my-lake/ddb", "--format", "cloudformation", "--include-database")
+		require.Equal(t, cli.ExitOK, res.code, res.stderr)
+		var tmpl struct {
+			Resources map[string]struct {
+				Type string `yaml:"Type"`
+			} `yaml:"Resources"`
+		}
+		require.NoError(t, yaml.Unmarshal([]byte(res.stdout), &tmpl))
+		counts := map[string]int{}
+		for _, r := range tmpl.Resources {
+			counts[r.Type]++
+		}
+		require.Equal(t, map[string]int{"AWS::Glue::Table": 2, "AWS::Glue::Database": 1}, counts)
+	})
+	t.Run("firehose", func(t *testing.T) {
+		res := ddblake(t, "", "ddl", "--lake", lake, "--location", "s3://my-lake/ddb", "--format", "firehose", "--role-arn", "arn:aws:iam::123456789012:role/firehose")
+		require.Equal(t, cli.ExitOK, res.code, res.stderr)
+		var dests map[string]fhtypes.ExtendedS3DestinationConfiguration
+		require.NoError(t, json.Unmarshal([]byte(res.stdout), &dests))
+		require.ElementsMatch(t, tables, keysOf(dests))
+		for table, d := range dests {
+			require.Equal(t, "arn:aws:s3:::my-lake", *d.BucketARN)
+			require.Contains(t, *d.Prefix, table+"/")
+			require.Equal(t, "arn:aws:iam::123456789012:role/firehose", *d.RoleARN)
+		}
+	})
+}
+
+func TestDDLErrors(t *testing.T) {
+	t.Parallel()
+	lake := t.TempDir()
+	res := ddblake(t, "", "replay", "--to", lake, fixture("inputs", "lambda", "chat_stream.json"))
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+	empty := t.TempDir()
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"no lake", []string{"--location", "s3://b-1/p"}, cli.ExitUsage, "--lake is required"},
+		{"local lake without location", []string{"--lake", lake}, cli.ExitUsage, "--location s3://bucket/prefix is required"},
+		{"bad location", []string{"--lake", lake, "--location", "/tmp/x"}, cli.ExitUsage, "ddl: "},
+		{"bad format", []string{"--lake", lake, "--location", "s3://b-1/p", "--format", "hive"}, cli.ExitUsage, `--format "hive"`},
+		{"bad database", []string{"--lake", lake, "--location", "s3://b-1/p", "--database", "My DB"}, cli.ExitUsage, "My DB"},
+		{"arguments", []string{"--lake", lake, "--location", "s3://b-1/p", "extra"}, cli.ExitUsage, "takes no arguments"},
+		{"missing lake", []string{"--lake", filepath.Join(empty, "nope"), "--location", "s3://b-1/p"}, cli.ExitFailed, "nope"},
+		{"empty lake", []string{"--lake", empty, "--location", "s3://b-1/p"}, cli.ExitFailed, "no tables in the lake"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res := ddblake(t, "", append([]string{"ddl"}, tt.args...)...)
+			require.Equal(t, tt.code, res.code, res.stderr)
+			require.Contains(t, res.stderr, tt.stderr)
+			require.Empty(t, res.stdout)
+		})
+	}
+	_, err := os.Stat(filepath.Join(empty, "nope"))
+	require.True(t, os.IsNotExist(err), "ddl never creates a lake")
+}

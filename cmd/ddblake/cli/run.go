@@ -133,6 +133,7 @@ func (e *configError) Error() string {
 	}
 	return "config " + e.Path + ": " + e.Err.Error()
 }
+
 // Unwrap returns the cause.
 func (e *configError) Unwrap() error { return e.Err }
 

@@ -943,3 +943,22 @@ func TestParseFormat(t *testing.T) {
 }
 
 func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func TestInputErrorsTree(t *testing.T) {
+	a := &InputError{Source: "a.json", Line: 3, Index: -1, Offset: -1, Err: ErrTruncated}
+	b := &InputError{Source: "b.json.gz", Index: -1, Offset: -1, Err: ErrCorruptGzip}
+	err := errors.Join(a, fmt.Errorf("export: %w", errors.Join(b, errors.New("other"))))
+	require.Equal(t, []*InputError{a, b}, InputErrors(err))
+	require.Nil(t, InputErrors(nil))
+	require.Equal(t, "a.json: line 3: truncated JSON", a.Error())
+	require.Equal(t, "b.json.gz: corrupt gzip data", b.Error())
+
+	r := &RecordError{Source: "s.jsonl", Index: 4, Line: 4, Path: "dynamodb.NewImage.n", Err: &flatten.AttrError{Path: "n", Err: flatten.ErrBadNumber}}
+	require.Equal(t, "s.jsonl: line 4: dynamodb.NewImage.n: N is not a number", r.Error())
+	require.ErrorIs(t, r, flatten.ErrBadNumber)
+	r = &RecordError{Source: "event", Index: 2, Line: 9, Err: ErrBadRecord}
+	require.Equal(t, "event: record 2 (line 9): malformed record", r.Error())
+
+	_, err = NewDecoder(DecodeOptions{MaxRecordBytes: -1})
+	require.Error(t, err)
+}

@@ -154,24 +154,31 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 
 // summaryLine is the one line that ends a replay.
 func summaryLine(sum pipeline.Summary, inputErrs []error, errorsAt string) string {
+	tables := map[string]int{} // tables that got rows
+	for t, n := range sum.TableRows {
+		if n > 0 {
+			tables[t] = n
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "replayed %s: %s → %s in %s", plural(sum.Inputs, "input"),
-		plural(sum.Records, "record"), plural(sum.Rows, "row"), plural(len(sum.TableRows), "table"))
-	if len(sum.TableRows) > 0 {
-		fmt.Fprintf(&b, " (%s)", tableList(sum.TableRows))
+		plural(sum.Records, "record"), plural(sum.Rows, "row"), plural(len(tables), "table"))
+	if len(tables) > 0 {
+		fmt.Fprintf(&b, " (%s)", tableList(tables))
 	}
 	fmt.Fprintf(&b, ", %s, %s", plural(sum.Files, "file"), iecBytes(sum.Bytes))
 	if sum.SetAside > 0 {
 		fmt.Fprintf(&b, "; %s set aside in %s", group(sum.SetAside), errorsAt)
 	}
 	if sum.Misfits > 0 {
-		fmt.Fprintf(&b, "; %s did not fit their column (kept in _extra)", plural(sum.Misfits, "value"))
+		fmt.Fprintf(&b, "; %s kept in _extra (no fitting column)", plural(sum.Misfits, "value"))
 	}
 	if len(inputErrs) > 0 {
 		fmt.Fprintf(&b, "; %s not read to the end", plural(len(inputErrs), "input"))
 	}
 	if len(sum.WriteErrors) > 0 {
-		fmt.Fprintf(&b, "; %s not written", plural(len(sum.WriteErrors), "batch"))
+		fmt.Fprintf(&b, "; %s not written (%s)", plural(max(sum.Records-sum.Rows-sum.SetAside, 0), "record"),
+			plural(len(sum.WriteErrors), "batch"))
 	}
 	fmt.Fprintf(&b, "; %s, %s records/s, %.1f MB/s", seconds(sum.Elapsed),
 		group(int(rate(float64(sum.Records), sum.Elapsed))), rate(float64(sum.RawBytes)/1e6, sum.Elapsed))

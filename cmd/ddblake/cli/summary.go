@@ -94,10 +94,13 @@ func group(n int) string {
 	return b.String()
 }
 
-// plural writes "1 input", "2 inputs".
+// plural writes "1 input", "2 inputs", "3 batches".
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "ch") {
+		return group(n) + " " + noun + "es"
 	}
 	return group(n) + " " + noun + "s"
 }

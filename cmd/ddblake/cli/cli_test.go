@@ -170,6 +170,7 @@ func keys(m map[string]int) []string {
 }
 
 func TestReplayExitCodes(t *testing.T) {
+	emptyDir := t.TempDir()
 	badConfig := filepath.Join(t.TempDir(), "bad.yaml")
 	require.NoError(t, os.WriteFile(badConfig, []byte("tables:\n  chat-messages:\n    colums: {price: bigint}\n"), 0o644))
 	tests := []struct {
@@ -194,7 +195,8 @@ func TestReplayExitCodes(t *testing.T) {
 		{"one source of two missing", []string{fixture("inputs", "lambda", "chat_stream.json"), fixture("nope.json")}, cli.ExitPartial,
 			[]string{"input error: source " + fixture("nope.json") + ": source not found"}},
 		{"all sources missing", []string{fixture("nope.json"), fixture("nope2.json")}, cli.ExitFailed,
-			[]string{"nope.json", "nope2.json", "nothing could be read"}},
+			[]string{"nope.json", "nope2.json", "no input could be read"}},
+		{"empty directory", []string{emptyDir}, cli.ExitFailed, []string{"input error: source " + emptyDir, "no input could be read"}},
 		{"no source", nil, cli.ExitUsage,
 			[]string{"replay: need at least one SOURCE (a file, directory, export directory, - or s3://bucket/key)"}},
 		{"unknown flag", []string{"--bogus", fixture("sample")}, cli.ExitUsage, []string{"unknown flag: --bogus"}},

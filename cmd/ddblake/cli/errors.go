@@ -26,8 +26,6 @@ var (
 	// ErrConfig marks a configuration file that cannot be read or is not
 	// valid.
 	ErrConfig = errors.New("bad configuration")
-	// ErrNothingRead is a run in which no source could be read at all.
-	ErrNothingRead = errors.New("nothing could be read")
 	// ErrNoTables is a lake whose schema registry holds no table.
 	ErrNoTables = errors.New("no tables in the lake")
 )

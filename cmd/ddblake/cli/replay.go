@@ -71,7 +71,7 @@ type input struct {
 
 // readInputs checks the options of a command that reads SOURCEs, loads
 // the configuration and resolves the sources. It fails with a usage error,
-// or with ErrNothingRead when no source could be resolved at all.
+// or with pipeline.ErrNothingRead when no source could be resolved at all.
 func (s *session) readInputs(ctx context.Context, command, format, configPath, table string, sources []string) (*input, error) {
 	f, err := parseFormat(command, format)
 	if err != nil {
@@ -101,10 +101,10 @@ func (s *session) readInputs(ctx context.Context, command, format, configPath, t
 			lines = append(lines, "input error: "+err.Error())
 		}
 		if len(lines) == 0 {
-			return nil, exit(ExitFailed, fmt.Errorf("%s: %w: no input files in %s", command, ErrNothingRead, strings.Join(sources, " ")))
+			return nil, exit(ExitFailed, fmt.Errorf("%s: %w: no input files in %s", command, pipeline.ErrNothingRead, strings.Join(sources, " ")))
 		}
 		listErrors(s.stderr, lines, 0)
-		return nil, exit(ExitFailed, fmt.Errorf("%s: %w", command, ErrNothingRead))
+		return nil, exit(ExitFailed, fmt.Errorf("%s: %w", command, pipeline.ErrNothingRead))
 	}
 	return in, nil
 }
@@ -193,7 +193,7 @@ func exitCode(ctx context.Context, sum pipeline.Summary, inputErrs []error) erro
 	case len(sum.WriteErrors) > 0:
 		return exit(ExitFailed, nil)
 	case sum.Records == 0 && len(inputErrs) > 0 && !anyRead(inputErrs):
-		return exit(ExitFailed, ErrNothingRead)
+		return exit(ExitFailed, pipeline.ErrNothingRead)
 	case sum.SetAside > 0 || len(inputErrs) > 0:
 		return exit(ExitPartial, nil)
 	}

@@ -285,12 +285,7 @@ func readExport(t *testing.T, dir string) []expRecord {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &sum))
 	table := lakeTableName(sum.TableArn[strings.LastIndex(sum.TableArn, "/")+1:])
-	var exportMicros int64
-	if sum.ExportTime != "" {
-		tm, err := time.Parse(time.RFC3339Nano, sum.ExportTime)
-		require.NoError(t, err)
-		exportMicros = tm.UnixMicro()
-	}
+	exportMicros := readExportSummaryTime(t, sum.ExportTime)
 	manifest, err := os.ReadFile(filepath.Join(dir, "manifest-files.json"))
 	require.NoError(t, err)
 	var out []expRecord
@@ -317,6 +312,18 @@ func readExport(t *testing.T, dir string) []expRecord {
 		require.Equal(t, entry.ItemCount, n, "fixture %s: manifest item count", path)
 	}
 	return out
+}
+
+// readExportSummaryTime reads exportTime (RFC 3339) as Unix microseconds;
+// incremental exports have none.
+func readExportSummaryTime(t *testing.T, s string) int64 {
+	t.Helper()
+	if s == "" {
+		return 0
+	}
+	tm, err := time.Parse(time.RFC3339Nano, s)
+	require.NoError(t, err)
+	return tm.UnixMicro()
 }
 
 func readExportLine(t *testing.T, source, table string, exportMicros int64, incremental bool, line []byte) expRecord {

@@ -46,15 +46,15 @@ func typed(t *testing.T, raw json.RawMessage) (string, json.RawMessage) {
 
 // rowCheck compares one row with its record and collects mismatches.
 type rowCheck struct {
-	t       *testing.T
-	reg     *registry
-	row     lakeRow
-	where   string
-	extra   map[string]any // expected _extra, as nested DynamoDB JSON
+	t     *testing.T
+	reg   *registry
+	row   lakeRow
+	where string
+	extra map[string]any // expected _extra, as nested DynamoDB JSON
 	// maybe are NULLs (and empty lists or maps) whose column exists now
 	// but may not have when the row's batch was written: they are null in
 	// the column, or kept in _extra.
-	maybe [][]string
+	maybe   [][]string
 	problem []string
 	// checked38 counts numbers of 30 or more digits compared as text.
 	checked38 int

@@ -68,6 +68,11 @@ type DecodeOptions struct {
 	// MaxRecordBytes bounds one line of a line format and one record of
 	// an event document (DefaultMaxRecordBytes when 0).
 	MaxRecordBytes int
+	// Workers is the number of goroutines DecodeEvent decodes the
+	// records of a large payload with (one when 0 or 1). The callback is
+	// still called in order from the calling goroutine, once the payload
+	// is decoded.
+	Workers int
 }
 
 // Validate checks the options.
@@ -77,6 +82,9 @@ func (o DecodeOptions) Validate() error {
 	}
 	if o.MaxRecordBytes < 0 {
 		return fmt.Errorf("negative MaxRecordBytes %d", o.MaxRecordBytes)
+	}
+	if o.Workers < 0 {
+		return fmt.Errorf("negative Workers %d", o.Workers)
 	}
 	return nil
 }
@@ -110,6 +118,10 @@ type Decoder struct {
 	head *bufio.Reader // the decompressed input
 	doc  []byte        // an event document's window
 	long []byte        // a line longer than head's buffer
+
+	// For DecodeEvent with Workers > 1.
+	spans   []eventSpan
+	helpers []*Decoder
 }
 
 // NewDecoder returns a Decoder, or an error when opts are invalid.
@@ -132,6 +144,9 @@ func NewDecoder(opts DecodeOptions) (*Decoder, error) {
 // not such a document, or is cut short, returns an *InputError after the
 // records before the break have been passed to fn.
 func (d *Decoder) DecodeEvent(payload []byte, source string, fn RecordFunc) error {
+	if d.opts.Workers > 1 && len(payload) >= parallelMinBytes {
+		return d.decodeEventParallel(payload, source, fn)
+	}
 	s := docScanner{buf: payload, max: d.opts.MaxRecordBytes}
 	return d.decodeDocs(context.Background(), &s, source, FormatAuto, false, fn)
 }

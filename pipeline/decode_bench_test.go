@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -91,28 +92,32 @@ const lambdaMaxPayload = 6 << 20
 func BenchmarkDecodeLambda(b *testing.B) {
 	recs := benchRecords(lambdaMaxPayload - 64)
 	payload := []byte(`{"Records":[` + strings.Join(recs, ",") + `]}`)
-	d, err := NewDecoder(DecodeOptions{})
-	if err != nil {
-		b.Fatal(err)
+	for _, workers := range []int{1, runtime.NumCPU()} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			d, err := NewDecoder(DecodeOptions{Workers: workers})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			fn := func(rec *ChangeRecord, rerr *RecordError) error {
+				if rerr != nil {
+					return rerr
+				}
+				n++
+				return nil
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(payload)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := d.DecodeEvent(payload, "event", fn); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64(len(recs)), "records/event")
+		})
 	}
-	n := 0
-	fn := func(rec *ChangeRecord, rerr *RecordError) error {
-		if rerr != nil {
-			return rerr
-		}
-		n++
-		return nil
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(payload)))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := d.DecodeEvent(payload, "event", fn); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
-	b.ReportMetric(float64(len(recs)), "records/event")
 }
 
 // BenchmarkDecodeLambdaStages measures the stages of DecodeEvent on the

@@ -252,12 +252,31 @@ func (s *docScanner) expect(c byte) error {
 // record, FormatAuto to take both. copyRaw copies each record's bytes
 // (the buffer is reused when reading from a stream).
 func (d *Decoder) decodeDocs(ctx context.Context, s *docScanner, source string, want Format, copyRaw bool, fn RecordFunc) error {
-	index, docs := 0, 0
-	fail := func(err error) error {
-		var ie *InputError
-		if errors.As(err, &ie) {
+	return s.scanDocs(source, func(raw []byte, start, index int) error {
+		if copyRaw {
+			raw = bytes.Clone(raw)
+		}
+		rec, rerr := d.decodeElement(raw, want)
+		if rerr != nil {
+			rerr.Source, rerr.Index, rerr.Line, rerr.Raw = source, index, s.lineAt(start), raw
+		} else {
+			rec.Source, rec.Index, rec.Raw = source, index, raw
+		}
+		if err := fn(rec, rerr); err != nil {
 			return err
 		}
+		return checkCtx(ctx, index+1)
+	})
+}
+
+// scanDocs finds the records of one or more {"Records":[...]} documents,
+// one after another, and calls emit with each record's bytes (valid
+// during the call), their offset in s.buf and the record's index. It
+// returns emit's error as it is, or an *InputError where the input
+// cannot be read further.
+func (s *docScanner) scanDocs(source string, emit func(raw []byte, start, index int) error) error {
+	index, docs := 0, 0
+	fail := func(err error) error {
 		return inputErr(source, s.lineAt(s.pos), index, s.base+int64(s.pos), err)
 	}
 	for {
@@ -338,24 +357,10 @@ func (d *Decoder) decodeDocs(ctx context.Context, s *docScanner, source string, 
 				if err := s.skipValue(); err != nil {
 					return fail(err)
 				}
-				raw := s.buf[s.keep:s.pos]
-				if copyRaw {
-					raw = bytes.Clone(raw)
-				}
-				rec, rerr := d.decodeElement(raw, want)
-				if rerr != nil {
-					rerr.Source, rerr.Index, rerr.Line = source, index, s.lineAt(s.keep)
-					rerr.Raw = raw
-				} else {
-					rec.Source, rec.Index, rec.Raw = source, index, raw
-				}
-				if err := fn(rec, rerr); err != nil {
+				if err := emit(s.buf[s.keep:s.pos], s.keep, index); err != nil {
 					return err
 				}
 				index++
-				if err := checkCtx(ctx, index); err != nil {
-					return err
-				}
 			}
 		}
 		if !found {

@@ -962,3 +962,52 @@ func TestInputErrorsTree(t *testing.T) {
 	_, err = NewDecoder(DecodeOptions{MaxRecordBytes: -1})
 	require.Error(t, err)
 }
+
+func TestDecodeEventWorkers(t *testing.T) {
+	var doc struct{ Records []json.RawMessage }
+	require.NoError(t, json.Unmarshal(readFixture(t, "lambda/bad_records.json"), &doc))
+	recs := benchRecords(1 << 20)
+	for i, bad := range doc.Records {
+		at := (i * 37) % len(recs)
+		recs = append(recs[:at], append([]string{string(bad)}, recs[at:]...)...)
+	}
+	whole := []byte("{\"Records\":[\n" + strings.Join(recs, ",\n") + "\n]}")
+	cut := whole[:len(whole)*9/10]
+	for _, payload := range [][]byte{whole, cut} {
+		var want []goldenRecord
+		seqErr := DecodeEvent(payload, "event", func(rec *ChangeRecord, rerr *RecordError) error {
+			want = append(want, renderRecord(rec, rerr))
+			return nil
+		})
+		for _, workers := range []int{2, 3, 8} {
+			d, err := NewDecoder(DecodeOptions{Workers: workers})
+			require.NoError(t, err)
+			for run := 0; run < 2; run++ { // helpers are reused
+				var got []goldenRecord
+				err = d.DecodeEvent(payload, "event", func(rec *ChangeRecord, rerr *RecordError) error {
+					got = append(got, renderRecord(rec, rerr))
+					return nil
+				})
+				require.Equal(t, fmt.Sprint(seqErr), fmt.Sprint(err))
+				require.Equal(t, len(want), len(got))
+				for i := range want {
+					require.Equal(t, want[i], got[i], "workers %d record %d", workers, i)
+				}
+			}
+		}
+	}
+	// The callback's error stops the delivery.
+	d, err := NewDecoder(DecodeOptions{Workers: 2})
+	require.NoError(t, err)
+	stop := errors.New("stop")
+	calls := 0
+	err = d.DecodeEvent(whole, "event", func(*ChangeRecord, *RecordError) error {
+		calls++
+		if calls == 5 {
+			return stop
+		}
+		return nil
+	})
+	require.Equal(t, stop, err)
+	require.Equal(t, 5, calls)
+}

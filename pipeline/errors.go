@@ -101,6 +101,8 @@ type RecordError struct {
 	Err error
 }
 
+// Error names the source, the record (line or index), the path and the
+// cause.
 func (e *RecordError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Source)
@@ -154,6 +156,7 @@ type InputError struct {
 	Err error
 }
 
+// Error names the source, where it broke and the cause.
 func (e *InputError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Source)

@@ -35,6 +35,9 @@ func (d *Decoder) decodeElement(raw []byte, want Format) (*ChangeRecord, *Record
 	if v.Type() != fastjson.TypeObject {
 		return nil, &RecordError{Err: fmt.Errorf("%w: want an object, got %s", ErrBadRecord, v.Type())}
 	}
+	if v.Get("Records") != nil {
+		return nil, &RecordError{Err: fmt.Errorf("%w: a whole event, not one record (read the input with format auto or lambda)", ErrBadRecord)}
+	}
 	rec := &ChangeRecord{}
 	rerr := &RecordError{}
 	if k := v.Get("kinesis"); k != nil {

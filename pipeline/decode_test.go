@@ -751,6 +751,11 @@ func TestJSONL(t *testing.T) {
 	require.Equal(t, 3, c.errs[0].Index)
 	require.Len(t, c.recs, 4)
 
+	// A whole event on a line, read as jsonl, says how to read it.
+	c = decodeReader(t, strings.NewReader(string(event(streamRecord(nil, nil)))+"\n"), "events.jsonl", FormatJSONL, DecodeOptions{})
+	require.Len(t, c.errs, 1)
+	require.Contains(t, c.errs[0].Error(), "format auto or lambda")
+
 	// A bad line is set aside with its line number.
 	in = streamRecord(nil, nil) + "\n{not json}\n" + streamRecord(nil, nil) + "\n"
 	c = decodeReader(t, strings.NewReader(in), "bad.jsonl", FormatJSONL, DecodeOptions{})

@@ -37,7 +37,6 @@ func TestInferFitsEveryBatch(t *testing.T) {
 	require.Equal(t, "json", cols["code"], "N in some items, S in others")
 	require.Equal(t, "array<decimal(38,1)>", cols["tags"])
 	require.Equal(t, "string", cols["sku"])
-	require.NotContains(t, cols, "note", "only nulls: no type to declare")
 	require.NotContains(t, cols, "dims.cm.w", "a name with a '.' cannot be a configuration path")
 
 	// Replayed one input after the other, the default configuration types
@@ -52,8 +51,26 @@ func TestInferFitsEveryBatch(t *testing.T) {
 		return misfits
 	}
 	require.NotZero(t, replayBoth(), "the default configuration misfits later values")
-	// The null-only "note" has no column either way; everything else fits.
-	require.Equal(t, 1, replayBoth("--config", path), "only the null-only attribute stays in _extra")
+	require.Zero(t, replayBoth("--config", path), "the inferred types fit every value")
+}
+
+func TestInferNotes(t *testing.T) {
+	t.Parallel()
+	line := func(image string) string {
+		return `{"eventID":"1","eventName":"INSERT","eventSource":"aws:dynamodb","dynamodb":{"ApproximateCreationDateTime":1775001600,` +
+			`"Keys":{"id":{"S":"1"}},"NewImage":` + image + `,"SequenceNumber":"100000000000000000001"},` +
+			`"eventSourceARN":"arn:aws:dynamodb:us-east-1:123456789012:table/notes/stream/2026"}` + "\n"
+	}
+	stdin := line(`{"id":{"S":"1"},"gone":{"NULL":true},"a.b":{"N":"1"},"meta":{"S":"x"}}`) +
+		line(`{"id":{"S":"2"},"meta":{"M":{"k":{"N":"2"}}}}`)
+	res := ddblake(t, stdin, "infer", "--format", "jsonl", "-")
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+	require.Contains(t, res.stdout, "#   notes: gone: only null or empty values seen")
+	require.Contains(t, res.stdout, `#   notes: a\.b: bigint (a '.' inside an attribute name cannot be written`)
+	require.Contains(t, res.stdout, "#   notes: meta: holds a map in other items")
+	cfg, err := pipeline.ParseConfig([]byte(res.stdout))
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"id": "string", "meta.k": "bigint"}, cfg.Tables["notes"].Columns)
 }
 
 func TestInferKeepsTheConfiguration(t *testing.T) {

@@ -164,19 +164,25 @@ func (r *registry) findName(name string) (regColumn, bool) {
 	return regColumn{}, false
 }
 
-var digits40 = regexp.MustCompile(`^[0-9]{40}$`)
-
-// assertRows matches every row of the table with one record and checks its
-// metadata and values.
-func assertRows(t *testing.T, db *sql.DB, scan string, reg *registry, types map[string]string, table string, recs []expRecord) int {
-	t.Helper()
+// selectWithText selects every column of a relation and, for each decimal
+// data column, DuckDB's text of it (see textPrefix).
+func selectWithText(reg *registry, types map[string]string, relation string) string {
 	sel := "SELECT *"
 	for _, c := range reg.Columns {
 		if strings.HasPrefix(types[c.Name], "DECIMAL(") {
 			sel += ", CAST(" + sqlIdent(c.Name) + " AS VARCHAR) AS " + sqlIdent(textPrefix+c.Name)
 		}
 	}
-	_, rows := queryRows(t, db, sel+" FROM "+scan)
+	return sel + " FROM " + relation
+}
+
+var digits40 = regexp.MustCompile(`^[0-9]{40}$`)
+
+// assertRows matches every row of the table with one record and checks its
+// metadata and values.
+func assertRows(t *testing.T, db *sql.DB, scan string, reg *registry, types map[string]string, table string, recs []expRecord) int {
+	t.Helper()
+	_, rows := queryRows(t, db, selectWithText(reg, types, scan))
 	keyCols := make([]regColumn, 0, 2)
 	for _, k := range knownKeys[table] {
 		c, ok := reg.column(k)

@@ -293,18 +293,19 @@ func (e *Encoder) buildRows(lay *fileLayout, s *schemas.Schema, rows []flatten.R
 					out = append(out, parquet.ByteArrayValue(r.Extra).Level(0, 1, li))
 				}
 			default:
-				var d flatten.Datum
+				d := &null
 				if f.col < len(r.Values) {
-					d = r.Values[f.col]
+					d = &r.Values[f.col]
 				}
 				var err error
-				if f.typ.Kind == schemas.KindArray {
+				switch {
+				case f.list:
 					out, err = e.appendList(out, f, d, li)
-				} else if !d.Valid {
+				case !d.Valid:
 					out = append(out, parquet.NullValue().Level(0, 0, li))
-				} else {
+				default:
 					var v parquet.Value
-					v, err = e.scalar(f.typ, d)
+					v, err = e.scalar(f.kind, &f.leaf, d)
 					out = append(out, v.Level(0, 1, li))
 				}
 				if err != nil {
@@ -320,14 +321,15 @@ func (e *Encoder) buildRows(lay *fileLayout, s *schemas.Schema, rows []flatten.R
 // appendList appends the values of an optional 3-level LIST column:
 // definition level 0 for a null list, 1 for an empty one, 2 for a null
 // element and 3 for an element; repetition level 1 after the first.
-func (e *Encoder) appendList(out parquet.Row, f *layoutField, d flatten.Datum, li int) (parquet.Row, error) {
+func (e *Encoder) appendList(out parquet.Row, f *layoutField, d *flatten.Datum, li int) (parquet.Row, error) {
 	switch {
 	case !d.Valid:
 		return append(out, parquet.NullValue().Level(0, 0, li)), nil
 	case len(d.List) == 0:
 		return append(out, parquet.NullValue().Level(0, 1, li)), nil
 	}
-	for k, el := range d.List {
+	for k := range d.List {
+		el := &d.List[k]
 		rep := 1
 		if k == 0 {
 			rep = 0
@@ -336,7 +338,7 @@ func (e *Encoder) appendList(out parquet.Row, f *layoutField, d flatten.Datum, l
 			out = append(out, parquet.NullValue().Level(rep, 2, li))
 			continue
 		}
-		v, err := e.scalar(*f.typ.Elem, el)
+		v, err := e.scalar(f.kind, &f.leaf, el)
 		if err != nil {
 			return out, fmt.Errorf("element %d: %w", k, err)
 		}
@@ -345,9 +347,12 @@ func (e *Encoder) appendList(out parquet.Row, f *layoutField, d flatten.Datum, l
 	return out, nil
 }
 
-// scalar converts one non-null cell of type t.
-func (e *Encoder) scalar(t schemas.Type, d flatten.Datum) (parquet.Value, error) {
-	switch t.Kind {
+// null is the cell of a column a short row does not reach.
+var null flatten.Datum
+
+// scalar converts one non-null cell of kind k (t is the scalar type).
+func (e *Encoder) scalar(k schemas.Kind, t *schemas.Type, d *flatten.Datum) (parquet.Value, error) {
+	switch k {
 	case schemas.KindString, schemas.KindJSON:
 		return stringValue(d.Str), nil
 	case schemas.KindBigint, schemas.KindTimestamp:
@@ -359,14 +364,14 @@ func (e *Encoder) scalar(t schemas.Type, d flatten.Datum) (parquet.Value, error)
 	case schemas.KindBinary:
 		return parquet.ByteArrayValue(d.Bytes), nil
 	case schemas.KindDecimal:
-		n := decimalLen(t.Precision)
+		n := decimalLen(t.Precision) // a few float operations; cheap next to the parse
 		b, err := appendDecimal(e.arena.take(n), d.Str, t.Precision, t.Scale, n)
 		if err != nil {
 			return parquet.Value{}, err
 		}
 		return parquet.FixedLenByteArrayValue(b), nil
 	}
-	return parquet.Value{}, fmt.Errorf("%w: %s", schemas.ErrBadType, t)
+	return parquet.Value{}, fmt.Errorf("%w: %s", schemas.ErrBadType, *t)
 }
 
 // stringValue is a BYTE_ARRAY value reading s in place; the writer copies
@@ -411,6 +416,9 @@ type layoutField struct {
 	src  int
 	col  int // data column index, for srcData
 	typ  schemas.Type
+	list bool         // typ is an array
+	leaf schemas.Type // typ, or its element type for arrays
+	kind schemas.Kind // leaf.Kind
 }
 
 // fileLayout is one Parquet schema and the writer options for it: the
@@ -516,7 +524,8 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []bool) (*fileLayout, error)
 			// bytes, which inverts them for negative decimals; write none.
 			opts = append(opts, parquet.SkipPageBounds(path...), parquet.SkipPageStatistics(path...))
 		}
-		byName[c.Name] = layoutField{name: c.Name, src: srcData, col: j, typ: c.Type}
+		byName[c.Name] = layoutField{name: c.Name, src: srcData, col: j, typ: c.Type,
+			list: c.Type.Kind == schemas.KindArray, leaf: leafType, kind: leafType.Kind}
 	}
 	schema := parquet.NewSchema(s.Table, group)
 	fields := make([]layoutField, 0, len(group))

@@ -85,7 +85,9 @@ func (d *Decoder) decodeKinesis(v, k *fastjson.Value, rec *ChangeRecord, rerr *R
 		rerr.Path = "kinesis.data"
 		return fmt.Errorf("%w: no kinesis.data string", ErrBadRecord)
 	}
-	n := base64.StdEncoding.DecodedLen(len(data))
+	// Unpadded base64 decodes to more bytes than StdEncoding.DecodedLen
+	// allows for; size the buffer for either.
+	n := base64.RawStdEncoding.DecodedLen(len(data)) + 2
 	if cap(d.data) < n {
 		d.data = make([]byte, n)
 	}

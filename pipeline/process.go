@@ -175,7 +175,8 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 
 	tables := map[string]*tableBatch{}
 	for i, rec := range b.Records {
-		name, cfg, image, err := p.route(rec)
+		routed, err := p.Config.Route(rec)
+		name, cfg, image := routed.Table, routed.Config, routed.Image
 		if err != nil {
 			aside = append(aside, SetAside{
 				Table: lakeTableOrEmpty(rec.Table), EventTimeMicros: rec.EventTimeMicros,
@@ -298,13 +299,30 @@ func (p *Processor) rows(ctx context.Context, tb *tableBatch) ([]flatten.Row, fl
 	return rows, st, schema, nil
 }
 
-// route picks a record's lake table, rules and image: the NewImage, or
-// for a REMOVE the OldImage, or the Keys when the stream view holds no
-// image.
-func (p *Processor) route(rec *ChangeRecord) (string, TableConfig, []flatten.Attr, error) {
+// Routed is where a record goes: its lake table, the name its rules are
+// found under, the rules, and the image its row is made from.
+type Routed struct {
+	// Table is the lake table: a routing rule's logical table, or the
+	// record's DynamoDB table name sanitized.
+	Table string
+	// ConfigName is the name the rules were found under in the
+	// configuration: the logical table when it has an entry of its own,
+	// else the DynamoDB table name.
+	ConfigName string
+	// Config holds the rules (without routes).
+	Config TableConfig
+	// Image is the NewImage, or for a REMOVE the OldImage, or the Keys
+	// when the stream view holds no image.
+	Image []flatten.Attr
+}
+
+// Route picks a record's lake table, rules and image. It fails with
+// ErrBadTable for a table name that is not a valid DynamoDB name and with
+// ErrBadRecord for a record with no image and no keys.
+func (c *Config) Route(rec *ChangeRecord) (Routed, error) {
 	table := flatten.TableName(rec.Table)
 	if table == "" || !ValidTableName(rec.Table) {
-		return "", TableConfig{}, nil, fmt.Errorf("%w: %q", ErrBadTable, rec.Table)
+		return Routed{}, fmt.Errorf("%w: %q", ErrBadTable, rec.Table)
 	}
 	image := rec.NewImage
 	if rec.EventName == EventRemove {
@@ -314,18 +332,18 @@ func (p *Processor) route(rec *ChangeRecord) (string, TableConfig, []flatten.Att
 		image = rec.Keys
 	}
 	if image == nil {
-		return "", TableConfig{}, nil, fmt.Errorf("%w: %s record has no image and no keys", ErrBadRecord, rec.EventName)
+		return Routed{}, fmt.Errorf("%w: %s record has no image and no keys", ErrBadRecord, rec.EventName)
 	}
-	cfg := p.Config.Table(rec.Table)
+	cfg := c.Table(rec.Table)
 	if to := cfg.Route(image); to != "" {
-		logical := p.Config.Table(to)
-		if _, own := p.Config.tables()[to]; !own {
-			logical = cfg
+		r := Routed{Table: to, ConfigName: rec.Table, Config: cfg, Image: image}
+		if _, own := c.tables()[to]; own {
+			r.ConfigName, r.Config = to, c.Table(to)
 		}
-		logical.Routes = nil
-		return to, logical, image, nil
+		r.Config.Routes = nil
+		return r, nil
 	}
-	return table, cfg, image, nil
+	return Routed{Table: table, ConfigName: rec.Table, Config: cfg, Image: image}, nil
 }
 
 func (c *Config) tables() map[string]TableConfig {

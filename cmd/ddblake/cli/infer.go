@@ -157,11 +157,11 @@ func (sc *inferScan) worker(ctx context.Context, in *input, queue <-chan pipelin
 				return nil
 			}
 			read.RawBytes += int64(len(rec.Raw))
-			key, tc, image, err := routeRecord(sc.cfg, rec)
+			routed, err := sc.cfg.Route(rec)
 			if err == nil {
 				var t *inferTable
-				if t, err = sc.table(tables, key, tc); err == nil {
-					t.batch.Add(flatten.Meta{EventName: rec.EventName}, image)
+				if t, err = sc.table(tables, routed.ConfigName, routed.Config); err == nil {
+					t.batch.Add(flatten.Meta{EventName: rec.EventName}, routed.Image)
 					if t.batch.Len() >= inferBatchItems {
 						t.inf.Add(t.batch)
 						t.batch.Reset()
@@ -219,36 +219,6 @@ func (sc *inferScan) table(tables map[string]*inferTable, key string, tc pipelin
 	t := &inferTable{batch: f.NewBatch(), inf: flatten.NewInferrer()}
 	tables[key] = t
 	return t, nil
-}
-
-// routeRecord picks a record's configuration table, rules and image the
-// way the replay does: a routing rule's logical table (with its own rules
-// when the configuration has an entry for it, else the physical table's),
-// or the record's DynamoDB table; the NewImage, or for a REMOVE the
-// OldImage, or the Keys when the stream view holds no image.
-func routeRecord(cfg *pipeline.Config, rec *pipeline.ChangeRecord) (string, pipeline.TableConfig, []flatten.Attr, error) {
-	if !pipeline.ValidTableName(rec.Table) || flatten.TableName(rec.Table) == "" {
-		return "", pipeline.TableConfig{}, nil, fmt.Errorf("%w: %q", pipeline.ErrBadTable, rec.Table)
-	}
-	image := rec.NewImage
-	if rec.EventName == pipeline.EventRemove {
-		image = rec.OldImage
-	}
-	if image == nil {
-		image = rec.Keys
-	}
-	if image == nil {
-		return "", pipeline.TableConfig{}, nil, fmt.Errorf("%w: %s record has no image and no keys", pipeline.ErrBadRecord, rec.EventName)
-	}
-	tc := cfg.Table(rec.Table)
-	if to := tc.Route(image); to != "" {
-		if _, own := cfg.Tables[to]; own {
-			tc = cfg.Table(to)
-		}
-		tc.Routes = nil
-		return to, tc, image, nil
-	}
-	return rec.Table, tc, image, nil
 }
 
 // pipelineErrors splits an input's error into its *InputErrors (an

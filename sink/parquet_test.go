@@ -39,6 +39,9 @@ func allTypes() *schemas.Schema {
 		{"chunks", schemas.ArrayOf(schemas.Binary)},
 		{"small", schemas.Decimal(5, 2)},
 		{"never", schemas.String},
+		{"scores", schemas.ArrayOf(schemas.Double)},
+		{"flags", schemas.ArrayOf(schemas.Boolean)},
+		{"times", schemas.ArrayOf(schemas.Timestamp)},
 	} {
 		if _, err := s.Add(schemas.Column{Name: c.name, Path: c.name, Type: c.typ}); err != nil {
 			panic(err)
@@ -74,7 +77,7 @@ func allTypesRows() []flatten.Row {
 			bin([]byte{0, 1, 2, 0xff}), i64(apr1 + 123), str(`{"a":{"S":"x"}}`),
 			list(str("red"), str("blue")), list(i64(-1), i64(0), i64(1)),
 			list(str("1234567890123456.7890"), str("-0.0001")), list(bin([]byte("x")), bin([]byte{})),
-			str("-999.99"),
+			str("-999.99"), null, list(f64(1.5), f64(-2)), list(boolean(true), boolean(false)), list(i64(apr1), i64(0)),
 		}, Extra: []byte(`{"odd":{"N":"1e400"}}`)},
 		{Meta: meta(1), Values: []flatten.Datum{
 			str(""), i64(-9223372036854775808), str("-99999999999999999999999999999999999999"),
@@ -124,7 +127,7 @@ func TestParquetRoundTripEveryType(t *testing.T) {
 	require.Equal(t, normalize(s, rows), got)
 	// "never" has no value in any row: it is not in the file.
 	require.Equal(t, []string{"customer", "qty", "big", "tiny", "price", "rate", "paid", "blob", "shipped_at",
-		"meta", "tags", "counts", "amounts", "chunks", "small"}, files[0].Columns)
+		"meta", "tags", "counts", "amounts", "chunks", "small", "scores", "flags", "times"}, files[0].Columns)
 	_, ok := openParquet(t, files[0].Body).Schema().Lookup("never")
 	require.False(t, ok)
 }
@@ -159,8 +162,10 @@ func TestParquetFileMetadata(t *testing.T) {
 	require.True(t, data.Node.Optional())
 
 	// Timestamps: INT64 TIMESTAMP(MILLIS, adjusted to UTC).
-	for _, name := range []string{"_event_time", "shipped_at"} {
-		leaf, _ := f.Schema().Lookup(name)
+	for _, path := range [][]string{{"_event_time"}, {"shipped_at"}, {"times", "list", "element"}} {
+		name := path[0]
+		leaf, ok := f.Schema().Lookup(path...)
+		require.True(t, ok, name)
 		require.Equal(t, format.Int64, *leaf.Node.Type().PhysicalType(), name)
 		ts, ok := leaf.Node.Type().LogicalType().Value.(*format.TimestampType)
 		require.True(t, ok, name)

@@ -1,0 +1,451 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ddblake/ddblake/internal/sample"
+	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/s3store"
+)
+
+// The tests in this file run the real bootstrap under the AWS Lambda
+// Runtime Interface Emulator, writing to an S3 server (gofakes3) in this
+// process.
+
+// rieInstall is how to get the emulator.
+const rieInstall = "go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
+
+// lakeBucket is the fake S3 bucket of the lakes.
+const lakeBucket = "lake"
+
+// findRIE returns the emulator's path, or skips the test.
+func findRIE(t *testing.T) string {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("the Lambda Runtime Interface Emulator runs on Linux only")
+	}
+	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		return p
+	}
+	gopath := os.Getenv("GOPATH")
+	if gopath == "" {
+		if out, err := exec.Command(goTool(), "env", "GOPATH").Output(); err == nil {
+			gopath = strings.TrimSpace(string(out))
+		}
+	}
+	for _, dir := range filepath.SplitList(gopath) {
+		p := filepath.Join(dir, "bin", "aws-lambda-rie")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skipf("aws-lambda-rie not found in PATH or GOPATH/bin; install it with: %s", rieInstall)
+	return ""
+}
+
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
+
+// buildBootstrap builds the function for this machine as Lambda runs it:
+// linux, CGO off, -tags lambda.norpc.
+func buildBootstrap(t *testing.T, dir string) string {
+	t.Helper()
+	out := filepath.Join(dir, "bootstrap")
+	cmd := exec.Command(goTool(), "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	msg, err := cmd.CombinedOutput()
+	require.NoError(t, err, "build bootstrap: %s", msg)
+	return out
+}
+
+// s3Faults makes the fake S3 fail or stall the data-file PUTs of one
+// table (or of every table when table is "").
+type s3Faults struct {
+	mu    sync.Mutex
+	mode  string // "", "500" or "stall"
+	table string
+	hits  int
+}
+
+func (f *s3Faults) set(mode, table string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mode, f.table, f.hits = mode, table, 0
+}
+
+func (f *s3Faults) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hits
+}
+
+// wrap is the fault middleware in front of the S3 handler.
+func (f *s3Faults) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		mode := f.mode
+		hit := mode != "" && r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, ".parquet") &&
+			(f.table == "" || strings.Contains(r.URL.Path, "/"+f.table+"/"))
+		if hit {
+			f.hits++
+		}
+		f.mu.Unlock()
+		switch {
+		case hit && mode == "500":
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected</Message></Error>`)
+			return
+		case hit && mode == "stall":
+			// Hold the request until the client gives up; nothing is
+			// stored. The body is read first, so that the server notices
+			// the client closing the connection.
+			_, _ = io.Copy(io.Discard, r.Body)
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(time.Minute):
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// fakeS3 is the S3 server the function writes to.
+type fakeS3 struct {
+	url    string
+	client *s3.Client
+	faults *s3Faults
+}
+
+func newFakeS3(t *testing.T) *fakeS3 {
+	t.Helper()
+	backend := s3mem.New()
+	require.NoError(t, backend.CreateBucket(lakeBucket))
+	faker := gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog()))
+	f := &fakeS3{faults: &s3Faults{}}
+	srv := httptest.NewServer(f.faults.wrap(faker.Server()))
+	t.Cleanup(srv.Close)
+	f.url = srv.URL
+	f.client = s3.NewFromConfig(aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+	}, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(srv.URL)
+		o.UsePathStyle = true
+	})
+	return f
+}
+
+// lake is the store of one lake prefix, read from the test's side.
+func (f *fakeS3) lake(t *testing.T, prefix string) sink.Store {
+	t.Helper()
+	st, err := s3store.New(f.client, "s3://"+lakeBucket+"/"+prefix, s3store.Options{})
+	require.NoError(t, err)
+	return st
+}
+
+// emulator is one running aws-lambda-rie with the bootstrap.
+type emulator struct {
+	url     string
+	out     *syncBuffer
+	started time.Time
+}
+
+// startEmulator runs the bootstrap under the emulator with the function
+// writing to prefix of the fake S3; timeout is the function's timeout in
+// seconds. The process is killed when the test ends.
+func startEmulator(t *testing.T, rie, bootstrap string, s3srv *fakeS3, prefix string, timeout int) *emulator {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	e := &emulator{url: "http://" + addr + "/2015-03-31/functions/function/invocations", out: &syncBuffer{}}
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, bootstrap)
+	cmd.Dir = filepath.Dir(bootstrap)
+	home := t.TempDir()
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home, // no shared AWS config or credentials files
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"),
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=AKIDTEST",
+		"AWS_SECRET_ACCESS_KEY=secret",
+		"AWS_ENDPOINT_URL_S3=" + s3srv.url,
+		"AWS_LAMBDA_FUNCTION_NAME=ddblake-rie",
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(timeout),
+		EnvLake + "=s3://" + lakeBucket + "/" + prefix,
+		EnvS3PathStyle + "=true",
+	}
+	cmd.Stdout, cmd.Stderr = e.out, e.out
+	// Its own process group, so that the bootstrap it starts ends with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	e.started = time.Now()
+	require.NoError(t, cmd.Start())
+	pid := cmd.Process.Pid
+	t.Cleanup(func() {
+		// Only the group of the emulator this test started (pid above).
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("emulator %d output:\n%s", pid, e.out.String())
+		}
+	})
+	require.Eventually(t, func() bool {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}, 10*time.Second, 10*time.Millisecond, "the emulator listens")
+	return e
+}
+
+// invoke posts an event and returns the function's answer.
+func (e *emulator) invoke(t *testing.T, payload []byte) []byte {
+	t.Helper()
+	resp, err := http.Post(e.url, "application/json", bytes.NewReader(payload))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	return body
+}
+
+// lines is the function's summary lines so far.
+func (e *emulator) summaries(t *testing.T) []summary {
+	t.Helper()
+	sums, mets := invocationLines(t, e.out.String())
+	require.Len(t, mets, len(sums), "a metrics line with each summary")
+	return sums
+}
+
+var (
+	initReport   = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+	initDuration = regexp.MustCompile(`Init Duration: ([0-9.]+) ms`)
+)
+
+func TestUnderEmulator(t *testing.T) {
+	rie := findRIE(t)
+	bootstrap := buildBootstrap(t, t.TempDir())
+	s3srv := newFakeS3(t)
+
+	t.Run("sample events land row for row", func(t *testing.T) {
+		em := startEmulator(t, rie, bootstrap, s3srv, "samples", 30)
+		lake := s3srv.lake(t, "samples")
+		want := map[string][]wantRecord{} // by lake table
+		for i, path := range sampleEvents {
+			payload := readFile(t, path)
+			t0 := time.Now()
+			resp := em.invoke(t, payload)
+			if i == 0 {
+				t.Logf("cold start: %v from emulator start to the first answer, first invocation %v",
+					time.Since(em.started).Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
+			}
+			require.Empty(t, failures(t, resp), "%s: %s", path, resp)
+			for _, w := range eventRecords(t, payload) {
+				table := strings.ReplaceAll(w.Table, "-", "_")
+				want[table] = append(want[table], w)
+			}
+		}
+		out := em.out.String()
+		if m := initReport.FindStringSubmatch(out); m != nil {
+			t.Logf("emulator INIT REPORT durationMs: %s", m[1])
+		}
+		if m := initDuration.FindStringSubmatch(out); m != nil {
+			t.Logf("emulator REPORT Init Duration: %s ms", m[1])
+		}
+		sums := em.summaries(t)
+		require.Len(t, sums, len(sampleEvents))
+		for _, s := range sums {
+			require.NotEmpty(t, s.RequestID, "the request id reaches the summary")
+			require.Equal(t, s.Records, s.Rows)
+		}
+
+		keys := map[string][]string{}
+		for table, recs := range want {
+			rows, k := lakeTable(t, lake, table)
+			require.Equal(t, len(recs), requireRowsMatch(t, recs, recs[0].Table, rows))
+			require.Len(t, rows, len(recs))
+			keys[table] = k
+		}
+
+		// The same batch again overwrites its own objects.
+		all := lakeKeys(t, lake)
+		for _, path := range sampleEvents[:2] {
+			require.Empty(t, failures(t, em.invoke(t, readFile(t, path))))
+		}
+		require.Equal(t, all, lakeKeys(t, lake), "a retried batch adds no object")
+		for table, recs := range want {
+			rows, k := lakeTable(t, lake, table)
+			require.Len(t, rows, len(recs))
+			require.Equal(t, keys[table], k)
+		}
+	})
+
+	t.Run("bad records go to the quarantine", func(t *testing.T) {
+		em := startEmulator(t, rie, bootstrap, s3srv, "bad", 30)
+		lake := s3srv.lake(t, "bad")
+		for _, path := range []string{"../../testdata/inputs/lambda/bad_records.json", "../../testdata/inputs/kinesis/bad.json"} {
+			require.Empty(t, failures(t, em.invoke(t, readFile(t, path))), path)
+		}
+		aside := 0
+		for _, s := range em.summaries(t) {
+			require.NotZero(t, s.SetAside)
+			aside += s.SetAside
+		}
+		objs, err := lake.List(context.Background(), sink.ErrorsDir+"/")
+		require.NoError(t, err)
+		lines := 0
+		for _, o := range objs {
+			body, err := lake.Get(context.Background(), o.Key)
+			require.NoError(t, err)
+			for _, l := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+				require.Contains(t, l, `"reason"`)
+				lines++
+			}
+		}
+		require.Equal(t, aside, lines, "every set-aside record is in the quarantine")
+		for _, o := range lakeKeys(t, lake) {
+			require.False(t, strings.Contains(o, ".."), o)
+		}
+	})
+
+	t.Run("failed data PUTs are reported from the first undelivered record", func(t *testing.T) {
+		em := startEmulator(t, rie, bootstrap, s3srv, "faults", 30)
+		lake := s3srv.lake(t, "faults")
+		payload := readFile(t, "../../testdata/sample/kinesis/001.json")
+		recs := eventRecords(t, payload)
+		other := -1
+		for _, w := range recs {
+			if w.Table != recs[0].Table {
+				other = w.Index
+				break
+			}
+		}
+		require.Positive(t, other)
+		firstTable := strings.ReplaceAll(recs[0].Table, "-", "_")
+		otherTable := strings.ReplaceAll(recs[other].Table, "-", "_")
+
+		s3srv.faults.set("500", otherTable)
+		resp := em.invoke(t, payload)
+		require.Equal(t, []string{recs[other].Sequence}, failures(t, resp))
+		require.Positive(t, s3srv.faults.count())
+		s3srv.faults.set("", "")
+
+		// Nothing half-written: no object of the failed table, the other
+		// table whole, and the registry holds both tables' schemas.
+		for _, k := range lakeKeys(t, lake) {
+			require.False(t, strings.HasPrefix(k, otherTable+"/"), k)
+		}
+		rows, firstKeys := lakeTable(t, lake, firstTable)
+		require.Len(t, rows, requireRowsMatch(t, recs, recs[0].Table, rows))
+		require.Len(t, rows, countTable(recs, recs[0].Table))
+		requireRegistry(t, lake, firstTable, otherTable)
+
+		// Lambda retries; now everything lands, under the same names.
+		require.Empty(t, failures(t, em.invoke(t, payload)))
+		rows, keys := lakeTable(t, lake, firstTable)
+		require.Equal(t, firstKeys, keys)
+		require.Len(t, rows, countTable(recs, recs[0].Table))
+		rows, _ = lakeTable(t, lake, otherTable)
+		require.Len(t, rows, requireRowsMatch(t, recs, recs[other].Table, rows))
+	})
+
+	t.Run("a stalled S3 stops before the deadline", func(t *testing.T) {
+		const timeout = 3 // seconds; the default margin is 1s
+		em := startEmulator(t, rie, bootstrap, s3srv, "stall", timeout)
+		lake := s3srv.lake(t, "stall")
+		payload := readFile(t, "../../testdata/sample/lambda/chat-rooms/shard-0/001.json")
+		recs := eventRecords(t, payload)
+		s3srv.faults.set("stall", "")
+		defer s3srv.faults.set("", "")
+		start := time.Now()
+		resp := em.invoke(t, payload)
+		elapsed := time.Since(start)
+		require.Equal(t, []string{recs[0].Sequence}, failures(t, resp), "%s", resp)
+		require.Less(t, elapsed, timeout*time.Second, "answered before the function timed out")
+		sums := em.summaries(t)
+		require.Len(t, sums, 1)
+		require.True(t, sums[0].Deadline, "%+v", sums[0])
+		require.Equal(t, len(recs), sums[0].FailedRecords)
+		for _, k := range lakeKeys(t, lake) {
+			require.False(t, strings.HasSuffix(k, ".parquet"), k)
+		}
+		requireRegistry(t, lake, "chat_rooms")
+	})
+
+	t.Run("a 6 MB batch", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("the 6 MB batch is skipped with -short")
+		}
+		g, err := sample.New(sample.DefaultConfig())
+		require.NoError(t, err)
+		payload, n, err := g.LambdaEvent(6 << 20)
+		require.NoError(t, err)
+		em := startEmulator(t, rie, bootstrap, s3srv, "big", 60)
+		lake := s3srv.lake(t, "big")
+		start := time.Now()
+		require.Empty(t, failures(t, em.invoke(t, payload)))
+		elapsed := time.Since(start)
+		sums := em.summaries(t)
+		require.Len(t, sums, 1)
+		t.Logf("6 MB batch under the emulator: %d bytes, %d records, %d files, %d Parquet bytes; answer in %v, handler %d ms",
+			len(payload), n, sums[0].Files, sums[0].Bytes, elapsed.Round(time.Millisecond), sums[0].DurationMS)
+		require.Equal(t, n, sums[0].Rows)
+		rows, _ := lakeTable(t, lake, "chat_messages")
+		require.Len(t, rows, n)
+	})
+}
+
+// requireRegistry checks that the lake's registry holds a valid schema
+// with columns for each table.
+func requireRegistry(t *testing.T, lake sink.Store, tables ...string) {
+	t.Helper()
+	for _, table := range tables {
+		key, err := sink.SchemaKey(table)
+		require.NoError(t, err)
+		body, err := lake.Get(context.Background(), key)
+		require.NoError(t, err, table)
+		var s schemas.Schema
+		require.NoError(t, s.UnmarshalJSON(body), table)
+		require.NoError(t, s.Validate(), table)
+		require.NotEmpty(t, s.Columns, table)
+	}
+}

@@ -213,8 +213,9 @@ func usedColumns(dst []bool, s *schemas.Schema, rows []flatten.Row, idx []int32)
 	dst = slices.Grow(dst[:0], len(s.Columns))[:len(s.Columns)]
 	clear(dst)
 	for _, i := range idx {
-		for j, d := range rows[i].Values {
-			if j < len(dst) && d.Valid {
+		vals := rows[i].Values
+		for j := range min(len(vals), len(dst)) {
+			if vals[j].Valid {
 				dst[j] = true
 			}
 		}

@@ -397,3 +397,31 @@ func requireSameBytes(t testing.TB, want, got []byte, what string) {
 	}
 	t.Fatalf("%s: files differ: %d vs %d bytes, first difference at offset %d", what, len(want), len(got), i)
 }
+
+func TestParquetDictionaryFallsBackToPlain(t *testing.T) {
+	t.Parallel()
+	s, rows := manyRows(800)
+	opts := sink.ParquetOptions{DictionaryMaxBytes: 2 << 10, PageBytes: 4 << 10, Compression: sink.CompressionSnappy}
+	enc := newEncoder(t, opts)
+	files := encodeAll(t, enc, s, rows)
+	require.Len(t, files, 1)
+	rg := &openParquet(t, files[0].Body).Metadata().RowGroups[0]
+	plainDataPages := func(cc *format.ColumnChunk) int {
+		n := 0
+		for _, st := range cc.MetaData.EncodingStats {
+			if st.PageType == format.DataPage && st.Encoding == format.Plain {
+				n += int(st.Count)
+			}
+		}
+		return n
+	}
+	sk := columnChunk(t, rg, "sk") // unique per row: outgrows the dictionary
+	require.Contains(t, sk.MetaData.Encoding, format.RLEDictionary)
+	require.Positive(t, plainDataPages(sk))
+	lang := columnChunk(t, rg, "lang") // four values: stays a dictionary
+	require.Contains(t, lang.MetaData.Encoding, format.RLEDictionary)
+	require.Zero(t, plainDataPages(lang))
+	require.Equal(t, normalize(s, rows), readRows(t, files[0].Body, s))
+	// And the fallback does not leak into the next file.
+	requireSameBytes(t, files[0].Body, encodeAll(t, enc, s, rows)[0].Body, "second encoding")
+}

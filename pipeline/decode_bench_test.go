@@ -109,14 +109,24 @@ func BenchmarkDecodeLambda(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(payload)))
 			b.ResetTimer()
+			cpu := cpuSeconds()
 			for i := 0; i < b.N; i++ {
 				if err := d.DecodeEvent(payload, "event", fn); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, cpu, int64(len(payload)))
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 			b.ReportMetric(float64(len(recs)), "records/event")
 		})
+	}
+}
+
+// reportCPU reports the MB decoded per CPU second used since cpu (all
+// threads, the garbage collector's included).
+func reportCPU(b *testing.B, cpu float64, size int64) {
+	if used := cpuSeconds() - cpu; cpu > 0 && used > 0 {
+		b.ReportMetric(float64(size)*float64(b.N)/1e6/used, "MB/cpu-s")
 	}
 }
 
@@ -128,6 +138,7 @@ func BenchmarkDecodeLambdaStages(b *testing.B) {
 	b.Run("scan", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(payload)))
+		cpu := cpuSeconds()
 		for i := 0; i < b.N; i++ {
 			s := docScanner{buf: payload, pos: 1}
 			if key, ok := s.nextKey(); !ok || key != "Records" || s.expect('[') != nil {
@@ -139,11 +150,13 @@ func BenchmarkDecodeLambdaStages(b *testing.B) {
 				}
 			}
 		}
+		reportCPU(b, cpu, int64(len(payload)))
 	})
 	b.Run("scan+json", func(b *testing.B) {
 		var p fastjson.Parser
 		b.ReportAllocs()
 		b.SetBytes(int64(len(payload)))
+		cpu := cpuSeconds()
 		for i := 0; i < b.N; i++ {
 			s := docScanner{buf: payload, pos: 1}
 			if key, ok := s.nextKey(); !ok || key != "Records" || s.expect('[') != nil {
@@ -162,6 +175,7 @@ func BenchmarkDecodeLambdaStages(b *testing.B) {
 				}
 			}
 		}
+		reportCPU(b, cpu, int64(len(payload)))
 	})
 }
 
@@ -187,11 +201,13 @@ func BenchmarkDecodeJSONL(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(lines))) // decompressed bytes
 			b.ResetTimer()
+			cpu := cpuSeconds()
 			for i := 0; i < b.N; i++ {
 				if err := d.Decode(context.Background(), bytes.NewReader(c.data), "bench.jsonl", FormatJSONL, fn); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, cpu, int64(len(lines)))
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 		})
 	}

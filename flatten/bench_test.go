@@ -48,12 +48,13 @@ func BenchmarkParseItem(b *testing.B) {
 	event := benchEvent(b)
 	var p fastjson.Parser
 	imgs := images(b, &p, event)
+	var ip flatten.ItemParser
 	b.ReportAllocs()
 	b.SetBytes(int64(len(event)))
 	b.ResetTimer()
 	for b.Loop() {
 		for _, img := range imgs {
-			if _, err := flatten.ParseItem(img); err != nil {
+			if _, err := ip.ParseItem(img); err != nil {
 				b.Fatal(err)
 			}
 		}

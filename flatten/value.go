@@ -162,11 +162,51 @@ func ParseValue(v *fastjson.Value) (Value, error) {
 	return p.parseValue(v, 1)
 }
 
+// ItemParser reads DynamoDB JSON items like ParseItem, and remembers the
+// attribute names and short strings it has seen, so that what repeats
+// from item to item (names, enum-like values, ids) is allocated once. Keep
+// one per goroutine; it is not safe for concurrent use.
+type ItemParser struct {
+	p attrParser
+}
+
+// ParseItem reads a DynamoDB JSON item; see the function ParseItem.
+func (ip *ItemParser) ParseItem(v *fastjson.Value) ([]Attr, error) {
+	if ip.p.strs == nil {
+		ip.p.strs = make(map[string]string, 256)
+	}
+	ip.p.segs = ip.p.segs[:0]
+	return ip.p.parseMap(v, 1)
+}
+
+// Bounds of the strings an ItemParser keeps.
+const (
+	internMaxLen     = 40
+	internMaxEntries = 1 << 14
+)
+
 // attrParser reads attribute values, keeping the names of the enclosing
 // attributes so that an error can name its path; the path string itself
 // is built only for errors.
 type attrParser struct {
 	segs []string
+	strs map[string]string // interned names and short values; nil: none
+}
+
+// str returns b as a string, from the interned strings when it is there
+// or when there is room to keep it.
+func (p *attrParser) str(b []byte) string {
+	if p.strs == nil || len(b) > internMaxLen {
+		return string(b)
+	}
+	if s, ok := p.strs[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	s := string(b)
+	if len(p.strs) < internMaxEntries {
+		p.strs[s] = s
+	}
+	return s
 }
 
 func (p *attrParser) fail(err error) error {
@@ -192,7 +232,7 @@ func (p *attrParser) parseMap(v *fastjson.Value, depth int) ([]Attr, error) {
 		if ferr != nil {
 			return
 		}
-		name := string(k)
+		name := p.str(k)
 		p.push(name)
 		defer p.pop()
 		if len(attrs) > 32 {
@@ -260,7 +300,7 @@ func (p *attrParser) parseValue(v *fastjson.Value, depth int) (Value, error) {
 		if err != nil {
 			return Value{}, bad("a string")
 		}
-		return Value{Kind: S, S: string(s)}, nil
+		return Value{Kind: S, S: p.str(s)}, nil
 	case N:
 		s, err := inner.StringBytes()
 		if err != nil {
@@ -269,7 +309,7 @@ func (p *attrParser) parseValue(v *fastjson.Value, depth int) (Value, error) {
 		if err := checkNumber(s); err != nil {
 			return Value{}, p.fail(err)
 		}
-		return Value{Kind: N, S: string(s)}, nil
+		return Value{Kind: N, S: p.str(s)}, nil
 	case B:
 		s, err := inner.StringBytes()
 		if err != nil {
@@ -343,12 +383,12 @@ func (p *attrParser) parseMember(set Kind, e *fastjson.Value, dst *Value) error 
 	}
 	switch set {
 	case SS:
-		*dst = Value{Kind: S, S: string(s)}
+		*dst = Value{Kind: S, S: p.str(s)}
 	case NS:
 		if err := checkNumber(s); err != nil {
 			return err
 		}
-		*dst = Value{Kind: N, S: string(s)}
+		*dst = Value{Kind: N, S: p.str(s)}
 	case BS:
 		b, err := decodeBase64(s)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/valyala/fastjson"
 )
 
 func TestParseItemKinds(t *testing.T) {
@@ -98,4 +99,25 @@ func TestAppendJSONStringInvalidUTF8(t *testing.T) {
 	out := AppendJSONString(nil, "a\xffb")
 	require.Equal(t, `"a\ufffdb"`, string(out))
 	require.True(t, strings.HasPrefix(string(AppendJSONString(nil, "<>&")), `"<>&"`))
+}
+
+func TestItemParserMatchesParseItem(t *testing.T) {
+	var ip ItemParser
+	var p fastjson.Parser
+	for _, in := range []string{
+		`{"roomId":{"S":"r1"},"type":{"S":"text"},"n":{"N":"1"},"ss":{"SS":["a","b"]},"ns":{"NS":["1"]},"m":{"M":{"type":{"S":"text"}}}}`,
+		`{"roomId":{"S":"r2"},"type":{"S":"text"},"n":{"N":"2"},"body":{"S":"` + strings.Repeat("long ", 20) + `"}}`,
+		`{"bad":{"N":"x"}}`,
+		`{"roomId":{"S":"r1"},"type":{"S":"image"}}`,
+	} {
+		v, err := p.Parse(in)
+		require.NoError(t, err)
+		want, werr := ParseItem(v)
+		got, gerr := ip.ParseItem(v)
+		require.Equal(t, werr, gerr)
+		require.Equal(t, want, got)
+	}
+	require.LessOrEqual(t, len(ip.p.strs), internMaxEntries)
+	_, long := ip.p.strs[strings.Repeat("long ", 20)]
+	require.False(t, long, "long strings are not kept")
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/ddblake/ddblake/flatten"
 	"io"
 	"strings"
 	"time"
@@ -104,7 +105,8 @@ type Decoder struct {
 	outer fastjson.Parser // a record, a line
 	inner fastjson.Parser // the data of a Kinesis record
 	data  []byte          // decoded Kinesis data
-	num   []byte          // number text
+	items flatten.ItemParser
+	num   []byte // number text
 
 	// Last table ARN and its name, so that a batch of one table
 	// allocates its name once.

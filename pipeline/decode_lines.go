@@ -343,7 +343,7 @@ func (d *Decoder) decodeItemLine(raw []byte, mode lineMode) (*ChangeRecord, *Rec
 		return nil, rerr
 	}
 	rec := &ChangeRecord{Table: mode.table, EventName: EventSnapshot, EventTimeMicros: mode.time}
-	if err := parseImage(v, "Item", &rec.NewImage, rerr, ""); err != nil {
+	if err := d.parseImage(v, "Item", &rec.NewImage, rerr, ""); err != nil {
 		rerr.Err = err
 		return nil, rerr
 	}
@@ -391,7 +391,7 @@ func (d *Decoder) decodeIncrementalLine(raw []byte, mode lineMode) (*ChangeRecor
 		name string
 		dst  *[]flatten.Attr
 	}{{"Keys", &rec.Keys}, {"NewImage", &rec.NewImage}, {"OldImage", &rec.OldImage}} {
-		if err := parseImage(v, im.name, im.dst, rerr, ""); err != nil {
+		if err := d.parseImage(v, im.name, im.dst, rerr, ""); err != nil {
 			rerr.Err = err
 			return nil, rerr
 		}

@@ -199,13 +199,13 @@ func (d *Decoder) decodeStreamRecord(v *fastjson.Value, rec *ChangeRecord, rerr 
 	}
 	rerr.EventTimeMicros = rec.EventTimeMicros
 	// Images.
-	if err := parseImage(ddb, "Keys", &rec.Keys, rerr, at+"dynamodb."); err != nil {
+	if err := d.parseImage(ddb, "Keys", &rec.Keys, rerr, at+"dynamodb."); err != nil {
 		return err
 	}
-	if err := parseImage(ddb, "NewImage", &rec.NewImage, rerr, at+"dynamodb."); err != nil {
+	if err := d.parseImage(ddb, "NewImage", &rec.NewImage, rerr, at+"dynamodb."); err != nil {
 		return err
 	}
-	if err := parseImage(ddb, "OldImage", &rec.OldImage, rerr, at+"dynamodb."); err != nil {
+	if err := d.parseImage(ddb, "OldImage", &rec.OldImage, rerr, at+"dynamodb."); err != nil {
 		return err
 	}
 	if rec.Keys == nil && rec.NewImage == nil && rec.OldImage == nil {
@@ -218,12 +218,12 @@ func (d *Decoder) decodeStreamRecord(v *fastjson.Value, rec *ChangeRecord, rerr 
 
 // parseImage reads the item obj[name] into *dst, leaving it nil when the
 // field is absent or null.
-func parseImage(obj *fastjson.Value, name string, dst *[]flatten.Attr, rerr *RecordError, at string) error {
+func (d *Decoder) parseImage(obj *fastjson.Value, name string, dst *[]flatten.Attr, rerr *RecordError, at string) error {
 	iv := obj.Get(name)
 	if iv == nil || iv.Type() == fastjson.TypeNull {
 		return nil
 	}
-	attrs, err := flatten.ParseItem(iv)
+	attrs, err := d.items.ParseItem(iv)
 	if err != nil {
 		var ae *flatten.AttrError
 		if errors.As(err, &ae) && ae.Path != "" {

@@ -38,6 +38,7 @@ type KeyError struct {
 	Err error
 }
 
+// Error says what failed, where, and why.
 func (e *KeyError) Error() string { return fmt.Sprintf("%s %q: %v", e.Op, e.Key, e.Err) }
 
 // Unwrap returns the cause.
@@ -52,6 +53,7 @@ type EncodeError struct {
 	Err    error
 }
 
+// Error says what failed, where, and why.
 func (e *EncodeError) Error() string {
 	return fmt.Sprintf("table %s: row %d: column %s: %v", e.Table, e.Row, e.Column, e.Err)
 }

@@ -35,6 +35,7 @@ type WriteError struct {
 	Err       error
 }
 
+// Error says what failed, where, and why.
 func (e *WriteError) Error() string {
 	return fmt.Sprintf("table %s: write %s: %d rows not written: %v", e.Table, e.Key, len(e.Unwritten), e.Err)
 }

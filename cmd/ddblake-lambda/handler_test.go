@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -601,12 +600,31 @@ func TestEnvFrom(t *testing.T) {
 	}
 }
 
+// requireConfigApplied checks that testdata/lambda/ddblake.yaml shaped
+// the chat_rooms table: hourly partitions, no thumbnail column.
+func requireConfigApplied(t testing.TB, store sink.Store) {
+	t.Helper()
+	keys := lakeKeys(t, store)
+	hourly := false
+	for _, k := range keys {
+		if strings.HasPrefix(k, "chat_rooms/") {
+			require.Contains(t, k, "/hr=", "hourly partitions")
+			hourly = true
+		}
+	}
+	require.True(t, hourly, "%v", keys)
+	s, err := sink.NewRegistry(store).Load(context.Background(), "chat_rooms")
+	require.NoError(t, err)
+	require.True(t, s.Hourly)
+	require.NotEmpty(t, s.Columns)
+	for _, c := range s.Columns {
+		require.NotEqual(t, "article_thumb", c.Name, "the omitted attribute has no column")
+	}
+}
+
 func TestNewHandlerConfig(t *testing.T) {
-	root := t.TempDir()
-	require.NoError(t, writeFile(root+"/ddblake.yaml", "tables:\n  chat-rooms:\n    partition: hour\n"))
-	require.NoError(t, writeFile(root+"/bad.yaml", "tables:\n  chat-rooms:\n    partitions: hour\n"))
 	lakeDir := t.TempDir()
-	env := Env{Lake: lakeDir, Sink: SinkS3, Config: "ddblake.yaml", TaskRoot: root, FunctionName: "fn"}
+	env := Env{Lake: lakeDir, Sink: SinkS3, Config: "ddblake.yaml", TaskRoot: "../../testdata/lambda", FunctionName: "fn"}
 	h, err := NewHandler(context.Background(), env, &syncBuffer{})
 	require.NoError(t, err)
 	resp, err := h.Invoke(context.Background(), readFile(t, "../../testdata/sample/lambda/chat-rooms/shard-0/001.json"))
@@ -614,21 +632,12 @@ func TestNewHandlerConfig(t *testing.T) {
 	require.Empty(t, failures(t, resp))
 	store, err := localstore.New(lakeDir)
 	require.NoError(t, err)
-	keys := lakeKeys(t, store)
-	hourly := false
-	for _, k := range keys {
-		hourly = hourly || strings.Contains(k, "/hr=")
+	requireConfigApplied(t, store)
+
+	for _, name := range []string{"unknown_key.yaml", "missing.yaml"} {
+		env.Config = name
+		_, err = NewHandler(context.Background(), env, &syncBuffer{})
+		require.ErrorIs(t, err, ErrConfig, name)
 	}
-	require.True(t, hourly, "the configuration's hourly partitions apply: %v", keys)
-
-	env.Config = "bad.yaml"
-	_, err = NewHandler(context.Background(), env, &syncBuffer{})
-	require.ErrorIs(t, err, ErrConfig)
-	env.Config = "missing.yaml"
-	_, err = NewHandler(context.Background(), env, &syncBuffer{})
-	require.ErrorIs(t, err, ErrConfig)
 }
 
-func writeFile(path, content string) error {
-	return os.WriteFile(path, []byte(content), 0o644)
-}

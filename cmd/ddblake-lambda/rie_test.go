@@ -184,16 +184,14 @@ type emulator struct {
 
 // startEmulator runs the bootstrap under the emulator with the function
 // writing to prefix of the fake S3; timeout is the function's timeout in
-// seconds. The process is killed when the test ends.
-func startEmulator(t *testing.T, rie, bootstrap string, s3srv *fakeS3, prefix string, timeout int) *emulator {
+// seconds; env adds variables. The process is killed when the test ends.
+func startEmulator(t *testing.T, rie, bootstrap string, s3srv *fakeS3, prefix string, timeout int, env ...string) *emulator {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-
+	// Free ports for the invoke API and the Runtime API (whose default,
+	// 9001, would keep two emulators from running at once).
+	addr, runtimeAddr := freeAddr(t), freeAddr(t)
 	e := &emulator{url: "http://" + addr + "/2015-03-31/functions/function/invocations", out: &syncBuffer{}}
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, bootstrap)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", runtimeAddr, bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
 	home := t.TempDir()
 	cmd.Env = []string{
@@ -211,6 +209,7 @@ func startEmulator(t *testing.T, rie, bootstrap string, s3srv *fakeS3, prefix st
 		EnvLake + "=s3://" + lakeBucket + "/" + prefix,
 		EnvS3PathStyle + "=true",
 	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = e.out, e.out
 	// Its own process group, so that the bootstrap it starts ends with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -236,6 +235,15 @@ func startEmulator(t *testing.T, rie, bootstrap string, s3srv *fakeS3, prefix st
 	return e
 }
 
+// freeAddr returns a loopback address with a port free at the moment.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
 // invoke posts an event and returns the function's answer.
 func (e *emulator) invoke(t *testing.T, payload []byte) []byte {
 	t.Helper()
@@ -248,10 +256,21 @@ func (e *emulator) invoke(t *testing.T, payload []byte) []byte {
 	return body
 }
 
-// lines is the function's summary lines so far.
+// emulatorLine is a line the emulator itself writes.
+var emulatorLine = regexp.MustCompile(`^([0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:,]+ \[[A-Z]+\] \(rapid\)|(START|END|REPORT) RequestId: )`)
+
+// summaries returns the function's summary lines so far, checking that
+// the function wrote nothing else: a summary and a metrics line per
+// invocation.
 func (e *emulator) summaries(t *testing.T) []summary {
 	t.Helper()
-	sums, mets := invocationLines(t, e.out.String())
+	out := e.out.String()
+	for _, line := range strings.Split(out, "\n") {
+		if line != "" && !strings.HasPrefix(line, "{") {
+			require.Regexp(t, emulatorLine, line, "the function writes JSON lines only")
+		}
+	}
+	sums, mets := invocationLines(t, out)
 	require.Len(t, mets, len(sums), "a metrics line with each summary")
 	return sums
 }
@@ -292,7 +311,7 @@ func TestUnderEmulator(t *testing.T) {
 			t.Logf("emulator REPORT Init Duration: %s ms", m[1])
 		}
 		sums := em.summaries(t)
-		require.Len(t, sums, len(sampleEvents))
+		require.Len(t, sums, len(sampleEvents), "one summary line per invocation")
 		for _, s := range sums {
 			require.NotEmpty(t, s.RequestID, "the request id reaches the summary")
 			require.Equal(t, s.Records, s.Rows)
@@ -409,6 +428,25 @@ func TestUnderEmulator(t *testing.T) {
 			require.False(t, strings.HasSuffix(k, ".parquet"), k)
 		}
 		requireRegistry(t, lake, "chat_rooms")
+	})
+
+	t.Run("configuration from the package and from S3", func(t *testing.T) {
+		cfg := readFile(t, "../../testdata/lambda/ddblake.yaml")
+		require.NoError(t, os.WriteFile(filepath.Join(filepath.Dir(bootstrap), "ddblake.yaml"), cfg, 0o644))
+		_, err := s3srv.client.PutObject(context.Background(), &s3.PutObjectInput{
+			Bucket: aws.String(lakeBucket), Key: aws.String("config/ddblake.yaml"), Body: bytes.NewReader(cfg),
+		})
+		require.NoError(t, err)
+		payload := readFile(t, "../../testdata/sample/lambda/chat-rooms/shard-0/001.json")
+		for prefix, config := range map[string]string{
+			"config-package": "ddblake.yaml",
+			"config-s3":      "s3://" + lakeBucket + "/config/ddblake.yaml",
+		} {
+			em := startEmulator(t, rie, bootstrap, s3srv, prefix, 30, EnvConfig+"="+config)
+			require.Empty(t, failures(t, em.invoke(t, payload)), config)
+			require.Len(t, em.summaries(t), 1)
+			requireConfigApplied(t, s3srv.lake(t, prefix))
+		}
 	})
 
 	t.Run("a 6 MB batch", func(t *testing.T) {

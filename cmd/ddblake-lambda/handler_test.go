@@ -640,4 +640,3 @@ func TestNewHandlerConfig(t *testing.T) {
 		require.ErrorIs(t, err, ErrConfig, name)
 	}
 }
-

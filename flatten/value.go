@@ -163,8 +163,9 @@ func ParseValue(v *fastjson.Value) (Value, error) {
 }
 
 // ItemParser reads DynamoDB JSON items like ParseItem, and remembers the
-// attribute names and short strings it has seen, so that what repeats
-// from item to item (names, enum-like values, ids) is allocated once. Keep
+// attribute names it has seen, so that names, which repeat from item to
+// item, are allocated once. (Values are not interned: hashing them costs
+// more than allocating them.) Keep
 // one per goroutine; it is not safe for concurrent use.
 type ItemParser struct {
 	p attrParser
@@ -190,7 +191,7 @@ const (
 // is built only for errors.
 type attrParser struct {
 	segs []string
-	strs map[string]string // interned names and short values; nil: none
+	strs map[string]string // interned attribute names; nil: none
 }
 
 // str returns b as a string, from the interned strings when it is there
@@ -300,7 +301,7 @@ func (p *attrParser) parseValue(v *fastjson.Value, depth int) (Value, error) {
 		if err != nil {
 			return Value{}, bad("a string")
 		}
-		return Value{Kind: S, S: p.str(s)}, nil
+		return Value{Kind: S, S: string(s)}, nil
 	case N:
 		s, err := inner.StringBytes()
 		if err != nil {
@@ -309,7 +310,7 @@ func (p *attrParser) parseValue(v *fastjson.Value, depth int) (Value, error) {
 		if err := checkNumber(s); err != nil {
 			return Value{}, p.fail(err)
 		}
-		return Value{Kind: N, S: p.str(s)}, nil
+		return Value{Kind: N, S: string(s)}, nil
 	case B:
 		s, err := inner.StringBytes()
 		if err != nil {
@@ -383,12 +384,12 @@ func (p *attrParser) parseMember(set Kind, e *fastjson.Value, dst *Value) error 
 	}
 	switch set {
 	case SS:
-		*dst = Value{Kind: S, S: p.str(s)}
+		*dst = Value{Kind: S, S: string(s)}
 	case NS:
 		if err := checkNumber(s); err != nil {
 			return err
 		}
-		*dst = Value{Kind: N, S: p.str(s)}
+		*dst = Value{Kind: N, S: string(s)}
 	case BS:
 		b, err := decodeBase64(s)
 		if err != nil {

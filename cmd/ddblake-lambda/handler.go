@@ -111,6 +111,7 @@ func (h *Handler) invoke(ctx context.Context, payload []byte, inv *invocation) (
 	}
 	defer h.decoders.Put(st)
 	if err := h.decode(st, payload, inv); err != nil {
+		inv.res.Records = len(inv.seqs) // read before the break
 		return nil, err
 	}
 	if inv.res.Records = len(inv.seqs); inv.res.Records == 0 {

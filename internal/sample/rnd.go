@@ -38,6 +38,8 @@ func (r rnd) between(lo, hi int64) int64 {
 	return lo + r.Int64N(hi-lo)
 }
 
+const hexDigits = "0123456789abcdef"
+
 // hex returns n random lower-case hex digits.
 func (r rnd) hex(n int) string {
 	var b strings.Builder

@@ -3,7 +3,8 @@ package sample
 import (
 	"encoding/base64"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/ddblake/ddblake/flatten"
 )
 
 // kind is a DynamoDB attribute value type.
@@ -208,50 +209,9 @@ func appendValue(dst []byte, v value) []byte {
 	return append(dst, '}')
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. s must be valid UTF-8 (every
-// string this package makes is); invalid bytes become U+FFFD.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// appendString appends s as a JSON string, escaped as flatten writes
+// DynamoDB JSON.
+func appendString(dst []byte, s string) []byte { return flatten.AppendJSONString(dst, s) }
 
 // itemSize approximates DynamoDB's item size rules: attribute names and
 // values in bytes, numbers at about one byte per two digits, one byte

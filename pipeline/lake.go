@@ -9,6 +9,7 @@ import (
 	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/firehose"
 )
 
 // LakeSink is the Sink that writes rows as Parquet files straight into
@@ -124,6 +125,7 @@ func ErrorKind(err error) string {
 		{ErrChecksum, "checksum"},
 		{ErrItemCount, "item_count"},
 		{ErrLineTooLong, "too_large"},
+		{firehose.ErrRecordTooLarge, "too_large"},
 		{flatten.ErrBadJSON, "bad_json"},
 		{flatten.ErrMultipleTypes, "multiple_types"},
 		{flatten.ErrNoType, "no_type"},

@@ -99,39 +99,49 @@ type Processor struct {
 	flatteners map[string]*flatten.Flattener
 }
 
-// Result counts what one batch did. When everything was delivered,
-// Records = Rows + SetAside.
-type Result struct {
-	// Records counts the records of the batch, readable or not.
-	Records  int
-	Rows     int
+// Counts says how many records a batch or a run read and what became of
+// them. When everything was delivered, Records = Rows + SetAside.
+type Counts struct {
+	// Records counts the records read, readable or not.
+	Records int
+	// Rows counts the rows delivered to the sink.
+	Rows int
+	// SetAside counts the records put in the quarantine.
 	SetAside int
-	Misfits  int
-	Files    int
-	Bytes    int64
+	// Misfits counts the values kept in _extra because they did not fit
+	// their column (or had none yet).
+	Misfits int
+	// Files and Bytes count the objects written.
+	Files int
+	Bytes int64
 	// TableRows counts rows per lake table.
 	TableRows map[string]int
+}
+
+// Add folds o into c.
+func (c *Counts) Add(o Counts) {
+	c.Records += o.Records
+	c.Rows += o.Rows
+	c.SetAside += o.SetAside
+	c.Misfits += o.Misfits
+	c.Files += o.Files
+	c.Bytes += o.Bytes
+	if c.TableRows == nil {
+		c.TableRows = map[string]int{}
+	}
+	for t, n := range o.TableRows {
+		c.TableRows[t] += n
+	}
+}
+
+// Result is what one batch did.
+type Result struct {
+	Counts
 	// FirstFailed is the input position (ChangeRecord.Index or
 	// RecordError.Index) of the first record that was not delivered: its
 	// row did not reach the sink, or it could not be set aside. It is -1
 	// when everything landed.
 	FirstFailed int
-}
-
-// Add folds o into r (FirstFailed excepted).
-func (r *Result) Add(o Result) {
-	r.Records += o.Records
-	r.Rows += o.Rows
-	r.SetAside += o.SetAside
-	r.Misfits += o.Misfits
-	r.Files += o.Files
-	r.Bytes += o.Bytes
-	if r.TableRows == nil {
-		r.TableRows = map[string]int{}
-	}
-	for t, n := range o.TableRows {
-		r.TableRows[t] += n
-	}
 }
 
 // tableBatch gathers the rows of one lake table within a batch.
@@ -164,7 +174,7 @@ func (p *Processor) flattener(name string, cfg TableConfig) (*flatten.Flattener,
 // try (bad configuration); delivery failures are in Result.FirstFailed
 // with the error that caused them joined into the returned error.
 func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
-	res := Result{Records: len(b.Records) + len(b.Errors), FirstFailed: -1, TableRows: map[string]int{}}
+	res := Result{Counts: Counts{Records: len(b.Records) + len(b.Errors), TableRows: map[string]int{}}, FirstFailed: -1}
 	var aside []SetAside
 	for _, e := range b.Errors {
 		aside = append(aside, SetAside{

@@ -53,17 +53,10 @@ type Progress struct {
 
 // Summary is what a replay did, for its summary line and exit code.
 type Summary struct {
-	Inputs   int
-	Records  int
-	Rows     int
-	SetAside int
-	Misfits  int
-	Files    int
-	Bytes    int64
+	Counts
+	Inputs int
 	// RawBytes is the size of the records read (decompressed).
 	RawBytes int64
-	// TableRows counts rows per lake table.
-	TableRows map[string]int
 	// InputErrors are the inputs, or parts of inputs, that could not be
 	// read to the end; what came before the break was written.
 	InputErrors []error
@@ -84,7 +77,7 @@ func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
 	if err := r.Decode.Validate(); err != nil {
 		return Summary{}, err
 	}
-	sum := Summary{Inputs: len(inputs), TableRows: map[string]int{}}
+	sum := Summary{Inputs: len(inputs), Counts: Counts{TableRows: map[string]int{}}}
 	var mu sync.Mutex // guards sum
 
 	batches := make(chan *replayBatch)
@@ -96,16 +89,8 @@ func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
 			for b := range batches {
 				res, err := r.Processor.Process(ctx, &b.Batch)
 				mu.Lock()
-				sum.Records += res.Records
-				sum.Rows += res.Rows
-				sum.SetAside += res.SetAside
-				sum.Misfits += res.Misfits
-				sum.Files += res.Files
-				sum.Bytes += res.Bytes
+				sum.Add(res.Counts)
 				sum.RawBytes += b.raw
-				for t, n := range res.TableRows {
-					sum.TableRows[t] += n
-				}
 				if err != nil {
 					sum.WriteErrors = append(sum.WriteErrors, fmt.Errorf("%s (batch %s): %w", b.input, b.ID, err))
 				}

@@ -79,7 +79,7 @@ func (s *session) infer(ctx context.Context, o readOptions, sources []string) er
 		plural(sc.columns, "column"), plural(len(sc.result), "table"), plural(sc.records, "record"),
 		plural(len(in.inputs), "input"), plural(sc.badCount, "bad record"))
 	listErrors(s.stderr, lines, sc.badCount-len(sc.bad))
-	return exitCode(ctx, pipeline.Summary{Records: sc.records, SetAside: sc.badCount}, inputErrs)
+	return exitCode(ctx, pipeline.Summary{Counts: pipeline.Counts{Records: sc.records, SetAside: sc.badCount}}, inputErrs)
 }
 
 // inferScan reads inputs in parallel and folds every item into one

@@ -35,10 +35,14 @@ func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") 
 // sqlIdent quotes s as an SQL identifier.
 func sqlIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
+// tableGlob matches the Parquet files of a lake table.
+func tableGlob(lake, table string) string {
+	return filepath.ToSlash(filepath.Join(lake, table)) + "/*/*.parquet"
+}
+
 // tableScan is the relation of a lake table as a user reads it with DuckDB.
 func tableScan(lake, table string) string {
-	glob := filepath.ToSlash(filepath.Join(lake, table)) + "/*/*.parquet"
-	return "read_parquet(" + sqlString(glob) + ", hive_partitioning=true, union_by_name=true)"
+	return "read_parquet(" + sqlString(tableGlob(lake, table)) + ", hive_partitioning=true, union_by_name=true)"
 }
 
 // lakeRow is one row read back: column name to the driver's Go value.

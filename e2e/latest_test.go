@@ -16,33 +16,37 @@ import (
 	"github.com/ddblake/ddblake/schemas"
 )
 
-// expectedLatest applies the history in order of event time, then sequence
-// number (as numbers), and returns the last change of every live item by
-// key. Redelivered events (same eventID) are applied once.
-func expectedLatest(t *testing.T, recs []expRecord) map[string]expRecord {
+// expectedLatest applies the history in order of event time (as the lake
+// stores it, in milliseconds), then sequence number (as numbers; exports
+// have none and come first), and returns the last change of every live item
+// by key (see recordKey). Redelivered events (same eventID) are applied once.
+func expectedLatest(t *testing.T, reg *registry, keyAttrs []string, recs []expRecord) map[string]expRecord {
 	t.Helper()
 	seen := map[string]bool{}
 	var uniq []expRecord
 	for _, r := range recs {
-		if !seen[r.EventID] {
+		if r.EventID == "" || !seen[r.EventID] {
 			seen[r.EventID] = true
 			uniq = append(uniq, r)
 		}
 	}
 	seqOf := func(r expRecord) *big.Int {
+		if r.Seq == "" {
+			return big.NewInt(-1)
+		}
 		n, ok := new(big.Int).SetString(r.Seq, 10)
 		require.True(t, ok, r.Seq)
 		return n
 	}
 	sort.SliceStable(uniq, func(i, j int) bool {
-		if uniq[i].Micros != uniq[j].Micros {
-			return uniq[i].Micros < uniq[j].Micros
+		if uniq[i].Millis() != uniq[j].Millis() {
+			return uniq[i].Millis() < uniq[j].Millis()
 		}
 		return seqOf(uniq[i]).Cmp(seqOf(uniq[j])) < 0
 	})
 	state := map[string]expRecord{}
 	for _, r := range uniq {
-		key := historyKey(t, r.Keys)
+		key := recordKey(t, reg, keyAttrs, r)
 		if r.Event == "REMOVE" {
 			delete(state, key)
 			continue
@@ -52,14 +56,34 @@ func expectedLatest(t *testing.T, recs []expRecord) map[string]expRecord {
 	return state
 }
 
-// historyKey renders the key of an e2e-history item.
-func historyKey(t *testing.T, keys attrs) string {
+// recordKey renders the key of a record's item in the canonical forms of
+// its key columns.
+func recordKey(t *testing.T, reg *registry, keyAttrs []string, r expRecord) string {
 	t.Helper()
 	var parts []string
-	for _, k := range []string{"pk", "sk"} {
-		tag, v := typed(t, keys[k])
-		require.Equal(t, "S", tag)
-		parts = append(parts, string(v))
+	for _, k := range keyAttrs {
+		col, ok := reg.column(k)
+		require.True(t, ok, "key %s has a column", k)
+		raw, ok := r.Keys[k]
+		if !ok {
+			raw = r.Image[k]
+		}
+		require.NotNil(t, raw, "%s: record without key %s", r.Source, k)
+		tag, v := typed(t, raw)
+		s, _ := scalarCanon(t, col.Type, tag, v)
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "|")
+}
+
+// rowKey renders the key of a row like recordKey.
+func rowKey(t *testing.T, reg *registry, keyAttrs []string, row lakeRow) string {
+	t.Helper()
+	var parts []string
+	for _, k := range keyAttrs {
+		col, ok := reg.column(k)
+		require.True(t, ok, "key %s has a column", k)
+		parts = append(parts, canon(t, row[col.Name], col.Type, false))
 	}
 	return strings.Join(parts, "|")
 }
@@ -88,8 +112,6 @@ func historyFilesOnDisk(t *testing.T) []string {
 func TestLatestViewOnDuckDB(t *testing.T) {
 	files := historyFilesOnDisk(t)
 	recs := readFixtures(t, "", files...)
-	want := expectedLatest(t, recs)
-	require.NotEmpty(t, want)
 
 	var redelivered, others []string
 	for _, f := range files {
@@ -134,6 +156,8 @@ func TestLatestViewOnDuckDB(t *testing.T) {
 
 			reg := readRegistry(t, lake, "e2e_history")
 			require.Equal(t, []string{"pk", "sk"}, reg.Keys)
+			want := expectedLatest(t, reg, reg.Keys, recs)
+			require.NotEmpty(t, want)
 
 			// The view as `ddblake ddl` prints it, over the table as a view.
 			res := ddblake(t, filepath.Dir(lake), "ddl", "--lake", lake, "--location", "s3://e2e-bucket/lake", "--format", "athena")
@@ -144,14 +168,14 @@ func TestLatestViewOnDuckDB(t *testing.T) {
 			mustExec(t, db, ddl)
 			viewRel := `"ddblake"."e2e_history_latest"`
 			_, viaDDL := queryRows(t, db, selectWithText(reg, describe(t, db, viewRel), viewRel))
-			assertLatest(t, reg, want, viaDDL)
+			assertLatest(t, reg, reg.Keys, want, viaDDL)
 
 			// The same SELECT from the library, over read_parquet directly.
 			schema := loadSchema(t, lake, "e2e_history")
 			q, err := schemas.LatestSelect(schema, scan)
 			require.NoError(t, err)
 			_, viaSelect := queryRows(t, db, selectWithText(reg, describe(t, db, "("+q+")"), "("+q+")"))
-			assertLatest(t, reg, want, viaSelect)
+			assertLatest(t, reg, reg.Keys, want, viaSelect)
 
 			// And LatestViewDDL, the statement the CLI prints.
 			view, err := schemas.LatestViewDDL(schema, schemas.Options{Location: "s3://e2e-bucket/lake"})
@@ -163,11 +187,11 @@ func TestLatestViewOnDuckDB(t *testing.T) {
 
 // assertLatest checks that the view's rows are exactly the live items of
 // want, each with its last change's metadata and values.
-func assertLatest(t *testing.T, reg *registry, want map[string]expRecord, rows []lakeRow) {
+func assertLatest(t *testing.T, reg *registry, keyAttrs []string, want map[string]expRecord, rows []lakeRow) {
 	t.Helper()
 	got := map[string]lakeRow{}
 	for _, r := range rows {
-		key := fmt.Sprintf("%q|%q", r["pk"], r["sk"])
+		key := rowKey(t, reg, keyAttrs, r)
 		require.NotContains(t, got, key, "the view holds one row per item")
 		got[key] = r
 	}
@@ -184,6 +208,40 @@ func assertLatest(t *testing.T, reg *registry, want map[string]expRecord, rows [
 		problems = append(problems, p...)
 	}
 	require.Empty(t, problems)
+}
+
+// TestLatestViewOnSample runs the latest views `ddblake ddl` prints for the
+// sample's tables on DuckDB, over a lake of every input format at once
+// (snapshots, stream and Kinesis records, incremental exports): each holds
+// the items the sample's history leaves, with their last values.
+func TestLatestViewOnSample(t *testing.T) {
+	lake := filepath.Join(t.TempDir(), "lake")
+	replay(t, lake, 0, fixture("sample"))
+	recs := readFixtures(t, "", fixture("sample"))
+	res := ddblake(t, filepath.Dir(lake), "ddl", "--lake", lake, "--location", "s3://e2e-bucket/lake", "--format", "athena")
+	require.Equal(t, 0, res.Code, res.Stderr)
+	db := openDuck(t)
+	mustExec(t, db, `CREATE SCHEMA IF NOT EXISTS "ddblake"`)
+	for _, table := range []string{"chat_messages", "chat_rooms"} {
+		t.Run(table, func(t *testing.T) {
+			reg := readRegistry(t, lake, table)
+			require.Equal(t, knownKeys[table], reg.Keys)
+			var mine []expRecord
+			for _, r := range recs {
+				if r.Table == table {
+					mine = append(mine, r)
+				}
+			}
+			want := expectedLatest(t, reg, reg.Keys, mine)
+			require.NotEmpty(t, want)
+			scan := tableScan(lake, table)
+			mustExec(t, db, `CREATE OR REPLACE VIEW "ddblake".`+sqlIdent(table)+` AS SELECT * FROM `+scan)
+			mustExec(t, db, viewStatement(t, res.Stdout, `"ddblake".`+sqlIdent(table+"_latest")))
+			view := `"ddblake".` + sqlIdent(table+"_latest")
+			_, rows := queryRows(t, db, selectWithText(reg, describe(t, db, view), view))
+			assertLatest(t, reg, reg.Keys, want, rows)
+		})
+	}
 }
 
 // viewStatement finds the CREATE OR REPLACE VIEW statement of name in a

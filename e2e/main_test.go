@@ -93,7 +93,7 @@ func (r result) Summary(t *testing.T) summary {
 	if m := regexp.MustCompile(`; ([\d,]+) set aside`).FindStringSubmatch(line); m != nil {
 		s.SetAside = atoi(t, m[1])
 	}
-	if m := regexp.MustCompile(`; ([\d,]+) values? did not fit`).FindStringSubmatch(line); m != nil {
+	if m := regexp.MustCompile(`; ([\d,]+) values? [^;]*_extra`).FindStringSubmatch(line); m != nil {
 		s.Misfits = atoi(t, m[1])
 	}
 	if m := regexp.MustCompile(`; ([\d,]+) inputs? not read to the end`).FindStringSubmatch(line); m != nil {

@@ -18,12 +18,18 @@
 //   - TestMisfitsKeptInExtra: values that do not fit their column land in
 //     _extra as DynamoDB JSON; column types never change.
 //   - TestRerunIsIdempotent: replaying the same sources again, in any order,
-//     leaves the lake byte-identical.
+//     leaves the lake byte-identical; TestFreshReplaysAgree: rebuilding the
+//     lake from scratch gives the same files every time.
 //   - TestBadInputs, TestInputErrorsListedInErrors: broken inputs and bad
 //     records are reported (file and line or record), set aside with their
 //     bytes, never stop good records, never write outside the lake.
 //   - TestLatestViewOnDuckDB: the latest-state view, as `ddblake ddl` prints
 //     it and as schemas.LatestSelect makes it, returns what a scan of the
 //     DynamoDB table would after a scripted history (testdata/e2e/history,
-//     regenerated with go test -run TestHistoryFixturesUpToDate -update).
+//     regenerated with go test -run TestHistoryFixturesUpToDate -update);
+//     TestLatestViewOnSample does the same over the sample's lake.
+//
+// The binary is built once, in TestMain, from the main module with
+// CGO_ENABLED=0. This module requires the main module (replace ../), so
+// when the main module's dependencies change, run go mod tidy here too.
 package e2e

@@ -180,6 +180,7 @@ type emulator struct {
 	url     string
 	out     *syncBuffer
 	started time.Time
+	invoked int // invocations answered
 }
 
 // startEmulator runs the bootstrap under the emulator with the function
@@ -253,6 +254,7 @@ func (e *emulator) invoke(t *testing.T, payload []byte) []byte {
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	e.invoked++
 	return body
 }
 
@@ -264,7 +266,18 @@ var emulatorLine = regexp.MustCompile(`^([0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:,]
 // invocation.
 func (e *emulator) summaries(t *testing.T) []summary {
 	t.Helper()
-	out := e.out.String()
+	// The emulator copies the function's output to its own after it has
+	// answered the invocation: wait for a summary and a metrics line per
+	// answered invocation, reading only complete lines.
+	var out string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		out = e.out.String()
+		out = out[:strings.LastIndexByte(out, '\n')+1]
+		if strings.Count(out, "\n{") >= 2*e.invoked || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	for _, line := range strings.Split(out, "\n") {
 		if line != "" && !strings.HasPrefix(line, "{") {
 			require.Regexp(t, emulatorLine, line, "the function writes JSON lines only")

@@ -505,15 +505,29 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 }
 
 // Convert returns v as a cell of column c, or false when it does not fit.
-// A NULL fits every column as a null cell.
+// A NULL, an empty list and an empty map fit every column as a null cell.
 func Convert(v Value, c schemas.Column) (Datum, bool) {
-	if v.Kind == NULL {
+	if isEmpty(v) {
 		return Datum{}, true
 	}
 	if c.Source != "" && c.Source != v.Kind.String() {
 		return Datum{}, false
 	}
 	return convert(v, c.Type, c.Declared)
+}
+
+// isEmpty reports whether v is NULL, an empty list or an empty map: the
+// values that behave like NULL.
+func isEmpty(v Value) bool {
+	switch v.Kind {
+	case NULL:
+		return true
+	case L:
+		return len(v.L) == 0
+	case M:
+		return len(v.M) == 0
+	}
+	return false
 }
 
 func convert(v Value, t schemas.Type, declared bool) (Datum, bool) {

@@ -157,6 +157,19 @@ func TestNullInExistingColumn(t *testing.T) {
 	require.Nil(t, rows[1].Extra)
 }
 
+func TestEmptyListsAndMapsAreNull(t *testing.T) {
+	s, rows, st := run(t, TableConfig{Depth: 1},
+		[]string{`{"tags":{"L":[{"S":"x"}]},"m":{"M":{"k":{"S":"v"}}}}`},
+		[]string{`{"tags":{"L":[]},"m":{"M":{}}}`, `{"tags":{"L":[]},"other":{"L":[]}}`})
+	require.Equal(t, "array<string>", colType(t, s, "tags"))
+	require.Equal(t, "json", colType(t, s, "m"))
+	require.False(t, cell(t, s, rows[1], "tags").Valid, "an empty list in an array column is null")
+	require.False(t, cell(t, s, rows[1], "m").Valid, "an empty map in a JSON column is null")
+	require.Nil(t, rows[1].Extra)
+	require.JSONEq(t, `{"other":{"L":[]}}`, string(rows[2].Extra), "with no column it is kept in _extra")
+	require.Equal(t, 1, st.Misfits)
+}
+
 func TestDepthLimit(t *testing.T) {
 	item := `{"a":{"M":{"b":{"M":{"c":{"M":{"d":{"S":"x"}}}}}}}}`
 	s, rows, _ := run(t, TableConfig{Depth: 2}, []string{item})

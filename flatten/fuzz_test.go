@@ -137,14 +137,15 @@ func mergeItem(dst, src []Attr) []Attr {
 }
 
 // canonical renders an item with sorted names and numbers by value,
-// leaving out NULLs whose path has a column (they read back as null).
+// leaving out NULLs, empty lists and empty maps whose path has a column
+// (they read back as null).
 func canonical(attrs []Attr, s *schemas.Schema, path string) string {
 	sorted := append([]Attr(nil), attrs...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	out := "{"
 	for _, a := range sorted {
 		p := JoinPath(path, a.Name)
-		if a.Value.Kind == NULL {
+		if isEmpty(a.Value) {
 			if _, ok := s.Lookup(p); ok {
 				continue
 			}

@@ -111,6 +111,22 @@ func (s *StoreQuarantine) SetAside(ctx context.Context, batchID string, entries 
 	return err
 }
 
+// SetAsideInput lists, in <lake>/_errors/_inputs/<name>.jsonl, the
+// places where an input could not be read to the end.
+func (s *StoreQuarantine) SetAsideInput(ctx context.Context, name string, errs []*InputError) error {
+	recs := make([]sink.QuarantineRecord, len(errs))
+	for i, e := range errs {
+		recs[i] = sink.QuarantineRecord{
+			Reason:    e.Error(),
+			Source:    e.Source,
+			Index:     e.Line,
+			ErrorKind: ErrorKind(e),
+		}
+	}
+	_, err := s.q.WriteInput(ctx, name, recs)
+	return err
+}
+
 // ErrorKind is a short stable word for the class of a record's problem,
 // for grouping set-aside records: bad_json, bad_table, bad_number, ...
 func ErrorKind(err error) string {
@@ -138,6 +154,16 @@ func ErrorKind(err error) string {
 		{flatten.ErrDuplicateName, "duplicate_name"},
 		{flatten.ErrBadValue, "bad_value"},
 		{ErrBadRecord, "bad_record"},
+		{ErrEmpty, "empty"},
+		{ErrTruncated, "truncated"},
+		{ErrBadDocument, "bad_document"},
+		{ErrRecordTooLarge, "too_large"},
+		{ErrCorruptGzip, "corrupt_gzip"},
+		{ErrUnknownFormat, "unknown_format"},
+		{ErrBadManifest, "bad_manifest"},
+		{ErrUnsupported, "unsupported"},
+		{ErrMissingFile, "missing_file"},
+		{ErrNoTable, "no_table"},
 	}
 	for _, k := range kinds {
 		if errors.Is(err, k.err) {

@@ -19,6 +19,58 @@ type Batch struct {
 	ID      string
 	Records []*ChangeRecord
 	Errors  []*RecordError
+	// Order, when set, makes the batch commit its new columns to the
+	// registry only after every batch with a lower Ticket has, so that
+	// column names and types do not depend on which batch a scheduler ran
+	// first. Every ticket from 0 up must be processed once.
+	Order  *CommitOrder
+	Ticket int
+	// DropImages lets Process drop the records' images (Keys, NewImage,
+	// OldImage) once it has flattened them, so that their memory goes
+	// while the rows are written.
+	DropImages bool
+}
+
+// CommitOrder lines up the schema commits of batches by ticket. It is
+// safe for concurrent use; the zero value starts at ticket 0.
+type CommitOrder struct {
+	mu      sync.Mutex
+	next    int
+	changed chan struct{}
+}
+
+// wait blocks until every ticket below t is done, or ctx ends.
+func (o *CommitOrder) wait(ctx context.Context, t int) error {
+	for {
+		o.mu.Lock()
+		if o.next >= t {
+			o.mu.Unlock()
+			return nil
+		}
+		if o.changed == nil {
+			o.changed = make(chan struct{})
+		}
+		ch := o.changed
+		o.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// done marks ticket t done, letting t+1 go.
+func (o *CommitOrder) done(t int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if t+1 > o.next {
+		o.next = t + 1
+	}
+	if o.changed != nil {
+		close(o.changed)
+		o.changed = nil
+	}
 }
 
 // Table is what a Sink needs to know about one table of a batch.
@@ -151,6 +203,7 @@ type tableBatch struct {
 	batch   *flatten.Batch
 	records []int // index into Batch.Records, per item added
 	keys    []string
+	err     error // why the table's columns could not be committed
 }
 
 func (p *Processor) flattener(name string, cfg TableConfig) (*flatten.Flattener, error) {
@@ -171,8 +224,9 @@ func (p *Processor) flattener(name string, cfg TableConfig) (*flatten.Flattener,
 }
 
 // Process writes one batch. It returns an error only when it could not
-// try (bad configuration); delivery failures are in Result.FirstFailed
-// with the error that caused them joined into the returned error.
+// try (bad configuration, or ctx ended while the batch waited for its
+// turn); delivery failures are in Result.FirstFailed with the error that
+// caused them joined into the returned error.
 func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 	res := Result{Counts: Counts{Records: len(b.Records) + len(b.Errors), TableRows: map[string]int{}}, FirstFailed: -1}
 	var aside []SetAside
@@ -218,28 +272,46 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		tb.records = append(tb.records, i)
 	}
 
+	if b.DropImages {
+		// The images are in the flatten batches now; what the records
+		// still hold (source, position, raw bytes) is what setting them
+		// aside needs.
+		for _, rec := range b.Records {
+			rec.Keys, rec.NewImage, rec.OldImage = nil, nil, nil
+		}
+	}
+
 	var errs []error
 	failed := func(position int) {
 		if res.FirstFailed < 0 || position < res.FirstFailed {
 			res.FirstFailed = position
 		}
 	}
-
 	names := make([]string, 0, len(tables))
 	for n := range tables {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+
+	// New columns are committed table by table, in ticket order when the
+	// batch has one; the rows are then built and written in parallel with
+	// other batches.
+	schemasByTable, err := p.commit(ctx, b, names, tables)
+	if err != nil {
+		return res, err
+	}
 	for _, name := range names {
 		tb := tables[name]
-		rows, st, schema, err := p.rows(ctx, tb)
-		if err != nil {
-			errs = append(errs, err)
+		schema, ok := schemasByTable[name]
+		if !ok {
+			errs = append(errs, tb.err)
 			for _, ri := range tb.records {
 				failed(b.Records[ri].Index)
 			}
 			continue
 		}
+		rows, st := tb.batch.Rows(make([]flatten.Row, 0, tb.batch.Len()), schema)
+		tb.batch = nil
 		res.Misfits += st.Misfits
 		d, err := p.Sink.Write(ctx, b.ID, &Table{Name: name, Schema: schema, Config: tb.config}, rows)
 		if err != nil {
@@ -275,18 +347,43 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 	return res, errors.Join(errs...)
 }
 
-// rows flattens one table's records: it proposes new columns, commits them
-// to the registry and types the rows by the schema that comes back.
-func (p *Processor) rows(ctx context.Context, tb *tableBatch) ([]flatten.Row, flatten.Stats, *schemas.Schema, error) {
+// commit proposes each table's new columns and commits them to the
+// registry, in the batch's turn when it has one, and returns the schema
+// to type each table's rows by. A table whose commit failed is left out,
+// with the error in its tableBatch. The error is the context's, when it
+// ended while waiting for the batch's turn.
+func (p *Processor) commit(ctx context.Context, b *Batch, names []string, tables map[string]*tableBatch) (map[string]*schemas.Schema, error) {
+	if b.Order != nil {
+		if err := b.Order.wait(ctx, b.Ticket); err != nil {
+			return nil, err
+		}
+		defer b.Order.done(b.Ticket)
+	}
+	out := make(map[string]*schemas.Schema, len(names))
+	for _, name := range names {
+		tb := tables[name]
+		s, err := p.commitTable(ctx, tb)
+		if err != nil {
+			tb.err = err
+			continue
+		}
+		out[name] = s
+	}
+	return out, nil
+}
+
+// commitTable proposes the new columns of one table's batch, commits
+// them to the registry and returns the schema that comes back.
+func (p *Processor) commitTable(ctx context.Context, tb *tableBatch) (*schemas.Schema, error) {
 	current, err := p.Schemas.Schema(ctx, tb.name)
 	if err != nil {
-		return nil, flatten.Stats{}, nil, fmt.Errorf("table %s: schema: %w", tb.name, err)
+		return nil, fmt.Errorf("table %s: schema: %w", tb.name, err)
 	}
 	proposal := current.Clone()
 	changed := false
 	for _, c := range tb.batch.Propose(current) {
 		if _, err := proposal.Add(c); err != nil {
-			return nil, flatten.Stats{}, nil, fmt.Errorf("table %s: %w", tb.name, err)
+			return nil, fmt.Errorf("table %s: %w", tb.name, err)
 		}
 		changed = true
 	}
@@ -299,14 +396,14 @@ func (p *Processor) rows(ctx context.Context, tb *tableBatch) ([]flatten.Row, fl
 	if first := tb.batch.FirstDay(); first != "" && (proposal.FirstPartition == "" || first < proposal.FirstPartition) {
 		proposal.FirstPartition, changed = first, true
 	}
-	schema := current
-	if changed {
-		if schema, err = p.Schemas.Commit(ctx, proposal); err != nil {
-			return nil, flatten.Stats{}, nil, fmt.Errorf("table %s: schema commit: %w", tb.name, err)
-		}
+	if !changed {
+		return current, nil
 	}
-	rows, st := tb.batch.Rows(make([]flatten.Row, 0, tb.batch.Len()), schema)
-	return rows, st, schema, nil
+	s, err := p.Schemas.Commit(ctx, proposal)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: schema commit: %w", tb.name, err)
+	}
+	return s, nil
 }
 
 // Routed is where a record goes: its lake table, the name its rules are

@@ -80,6 +80,15 @@ func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
 	sum := Summary{Inputs: len(inputs), Counts: Counts{TableRows: map[string]int{}}}
 	var mu sync.Mutex // guards sum
 
+	// Batches go to the writers in input order, then chunk order, and
+	// take tickets in that order, so that new columns are committed in
+	// the same order on every run: a fresh replay of the same inputs
+	// names and types every column the same way. Input i's reader sends
+	// only once input i-1's last batch has gone (turns[i] closed); a
+	// reader further ahead waits holding one batch. With Workers readers
+	// and Workers writers, at most 2 × Workers batches are in memory.
+	order := &CommitOrder{}
+	ticket := 0
 	batches := make(chan *replayBatch)
 	var writers sync.WaitGroup
 	for range workers {
@@ -101,8 +110,23 @@ func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
 			}
 		}()
 	}
+	send := func(b *replayBatch) error {
+		b.Order, b.Ticket = order, ticket // only the reader whose turn it is sends
+		select {
+		case batches <- b:
+			ticket++
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 
-	queue := make(chan Input)
+	turns := make([]chan struct{}, len(inputs)+1)
+	for i := range turns {
+		turns[i] = make(chan struct{})
+	}
+	close(turns[0])
+	queue := make(chan int)
 	var readers sync.WaitGroup
 	for range min(workers, max(len(inputs), 1)) {
 		readers.Add(1)
@@ -112,18 +136,26 @@ func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
 			if err != nil { // checked by Validate above
 				panic(err)
 			}
-			for in := range queue {
-				if err := r.readInput(ctx, dec, in, batches); err != nil {
+			for i := range queue {
+				err := r.readInput(ctx, dec, inputs[i], turns[i], send)
+				select { // the input's batches have all gone
+				case <-turns[i]:
+				case <-ctx.Done():
+				}
+				close(turns[i+1])
+				if err != nil {
+					errs := flattenJoined(err)
+					r.setAsideInput(ctx, inputs[i], errs)
 					mu.Lock()
-					sum.InputErrors = append(sum.InputErrors, flattenJoined(err)...)
+					sum.InputErrors = append(sum.InputErrors, errs...)
 					mu.Unlock()
 				}
 			}
 		}()
 	}
-	for _, in := range inputs {
+	for i := range inputs {
 		select {
-		case queue <- in:
+		case queue <- i:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
@@ -141,14 +173,40 @@ func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
 	return sum, nil
 }
 
+// InputQuarantine is a Quarantine that also lists the inputs that could
+// not be read to the end.
+type InputQuarantine interface {
+	SetAsideInput(ctx context.Context, name string, errs []*InputError) error
+}
+
+// setAsideInput lists an input's read failures in the quarantine, when the
+// Processor's quarantine can; a failure to do so joins the input's errors.
+func (r *Replay) setAsideInput(ctx context.Context, in Input, errs []error) {
+	iq, ok := r.Processor.Quarantine.(InputQuarantine)
+	if !ok {
+		return
+	}
+	var ies []*InputError
+	for _, e := range errs {
+		ies = append(ies, InputErrors(e)...)
+	}
+	if len(ies) == 0 {
+		return
+	}
+	if err := iq.SetAsideInput(ctx, sink.ReplayBatchID(in.Identity(), 0, "", 0), ies); err != nil {
+		ies[0].Err = errors.Join(ies[0].Err, fmt.Errorf("listing it in the quarantine: %w", err))
+	}
+}
+
 type replayBatch struct {
 	Batch
 	input string
 	raw   int64
 }
 
-// readInput decodes one input into batches and sends them to out.
-func (r *Replay) readInput(ctx context.Context, dec *Decoder, in Input, out chan<- *replayBatch) error {
+// readInput decodes one input into batches and hands them to send, the
+// first only once turn is closed.
+func (r *Replay) readInput(ctx context.Context, dec *Decoder, in Input, turn <-chan struct{}, send func(*replayBatch) error) error {
 	maxBytes, maxRecords := r.ChunkBytes, r.ChunkRecords
 	if maxBytes <= 0 {
 		maxBytes = DefaultChunkBytes
@@ -158,7 +216,7 @@ func (r *Replay) readInput(ctx context.Context, dec *Decoder, in Input, out chan
 	}
 	identity := in.Identity()
 	chunk := 0
-	cur := &replayBatch{input: in.Name}
+	cur := &replayBatch{input: in.Name, Batch: Batch{DropImages: true}}
 	flush := func() error {
 		if len(cur.Records) == 0 && len(cur.Errors) == 0 {
 			return nil
@@ -166,11 +224,14 @@ func (r *Replay) readInput(ctx context.Context, dec *Decoder, in Input, out chan
 		cur.ID = sink.ReplayBatchID(identity, 0, "", chunk)
 		chunk++
 		select {
-		case out <- cur:
+		case <-turn:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		cur = &replayBatch{input: in.Name}
+		if err := send(cur); err != nil {
+			return err
+		}
+		cur = &replayBatch{input: in.Name, Batch: Batch{DropImages: true}}
 		return nil
 	}
 	err := dec.DecodeInput(ctx, in, r.Format, func(rec *ChangeRecord, rerr *RecordError) error {

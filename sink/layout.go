@@ -22,6 +22,9 @@ const (
 	SchemasPrefix = MetaDir + "/schemas/"
 	// UnknownTable is the quarantine folder of records with no valid table.
 	UnknownTable = "_unknown"
+	// InputsDir is the quarantine folder listing the inputs that could not
+	// be read to the end, one JSON-lines file per input.
+	InputsDir = "_inputs"
 )
 
 // MaxObjectNameLen is the longest object name (without extension) that
@@ -43,7 +46,7 @@ func ValidateTable(table string) error {
 		return fmt.Errorf("%w: table %q: want 1-255 characters of [a-z0-9_]", ErrBadName, table)
 	}
 	switch table {
-	case ErrorsDir, MetaDir, UnknownTable:
+	case ErrorsDir, MetaDir, UnknownTable, InputsDir:
 		return fmt.Errorf("%w: table %q is reserved for the lake's own folders", ErrBadName, table)
 	}
 	return nil
@@ -147,6 +150,15 @@ func QuarantineKey(table, day, name string) (string, error) {
 		return "", err
 	}
 	return ErrorsDir + "/" + table + "/" + p.Path() + "/" + name + ".jsonl", nil
+}
+
+// InputErrorKey is the key of the quarantine file that lists where one
+// input could not be read: _errors/_inputs/<name>.jsonl.
+func InputErrorKey(name string) (string, error) {
+	if err := ValidateName(name); err != nil {
+		return "", err
+	}
+	return ErrorsDir + "/" + InputsDir + "/" + name + ".jsonl", nil
 }
 
 // SchemaKey is the registry key of table: _ddblake/schemas/<table>.json.

@@ -129,3 +129,21 @@ func (q *Quarantine) Write(ctx context.Context, batchID string, recs []Quarantin
 	}
 	return out, nil
 }
+
+// WriteInput lists the places where one input could not be read (recs,
+// whose Raw is usually empty: the input itself is the raw data) in
+// InputErrorKey(name). Rewriting the same name replaces the object.
+func (q *Quarantine) WriteInput(ctx context.Context, name string, recs []QuarantineRecord) (WrittenFile, error) {
+	key, err := InputErrorKey(name)
+	if err != nil {
+		return WrittenFile{}, err
+	}
+	var body []byte
+	for _, r := range recs {
+		body = AppendQuarantineLine(body, r)
+	}
+	if err := q.store.Put(ctx, key, body); err != nil {
+		return WrittenFile{}, err
+	}
+	return WrittenFile{Key: key, Table: InputsDir, Rows: len(recs), Bytes: int64(len(body))}, nil
+}

@@ -36,7 +36,7 @@ func replayChunked(t *testing.T, dir string, cfg *Config, chunkBytes int64, sour
 	inputs, err := (&Resolver{}).Resolve(ctx, sources...)
 	require.NoError(t, err)
 	r := &Replay{
-		Processor: &Processor{Config: cfg, Schemas: NewRegistrySchemas(store), Sink: NewLakeSink(store), Quarantine: NewStoreQuarantine(store)},
+		Processor:  &Processor{Config: cfg, Schemas: NewRegistrySchemas(store), Sink: NewLakeSink(store), Quarantine: NewStoreQuarantine(store)},
 		Workers:    2,
 		ChunkBytes: chunkBytes,
 	}

@@ -470,14 +470,20 @@ func (a *typeAcc) column() (schemas.Column, bool) {
 // fit their column, and paths s has no column for, go to _extra.
 func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 	st := Stats{Rows: len(b.metas), Omitted: b.omitted}
+	type cell struct {
+		idx int
+		d   Datum
+	}
 	var misfits []leaf
+	var cells []cell
+	var last int
 	for i, meta := range b.metas {
 		end := len(b.leaves)
 		if i+1 < len(b.starts) {
 			end = b.starts[i+1]
 		}
 		row := Row{Meta: meta}
-		misfits = misfits[:0]
+		misfits, cells, last = misfits[:0], cells[:0], 0
 		for _, l := range b.leaves[b.starts[i]:end] {
 			idx, ok := s.Lookup(l.path)
 			if !ok {
@@ -489,10 +495,17 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 				misfits = append(misfits, l)
 				continue
 			}
-			if row.Values == nil {
-				row.Values = make([]Datum, len(s.Columns))
+			cells = append(cells, cell{idx, d})
+			last = max(last, idx)
+		}
+		// The row is as long as its last cell: shorter rows read as nulls
+		// to the end, and a wide, sparse table does not cost a cell per
+		// column per row.
+		if len(cells) > 0 {
+			row.Values = make([]Datum, last+1)
+			for _, c := range cells {
+				row.Values[c.idx] = c.d
 			}
-			row.Values[idx] = d
 		}
 		if len(misfits) > 0 {
 			st.Misfits += len(misfits)

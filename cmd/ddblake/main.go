@@ -16,12 +16,22 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/ddblake/ddblake/cmd/ddblake/cli"
 )
 
+// memoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT does
+// not set one: the collector works harder before the heap's headroom
+// takes the process past it. A replay's live memory is bounded by its
+// batches (see pipeline.Replay), well below this.
+const memoryLimit = 448 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -32,6 +32,9 @@ const (
 type Replay struct {
 	// Processor writes each batch.
 	Processor *Processor
+	// Inputs, when set, lists the inputs that could not be read to the
+	// end in the lake's quarantine (a StoreQuarantine does).
+	Inputs InputQuarantine
 	// Decode configures the decoders.
 	Decode DecodeOptions
 	// Format is the input format (FormatAuto detects it per input).
@@ -182,11 +185,11 @@ type InputQuarantine interface {
 	SetAsideInput(ctx context.Context, name string, errs []*InputError) error
 }
 
-// setAsideInput lists an input's read failures in the quarantine, when the
-// Processor's quarantine can; a failure to do so joins the input's errors.
+// setAsideInput lists an input's read failures in r.Inputs; a failure to
+// do so joins the input's errors.
 func (r *Replay) setAsideInput(ctx context.Context, in Input, errs []error) {
-	iq, ok := r.Processor.Quarantine.(InputQuarantine)
-	if !ok {
+	iq := r.Inputs
+	if iq == nil {
 		return
 	}
 	var ies []*InputError

@@ -37,6 +37,7 @@ func replayChunked(t *testing.T, dir string, cfg *Config, chunkBytes int64, sour
 	require.NoError(t, err)
 	r := &Replay{
 		Processor:  &Processor{Config: cfg, Schemas: NewRegistrySchemas(store), Sink: NewLakeSink(store), Quarantine: NewStoreQuarantine(store)},
+		Inputs:     NewStoreQuarantine(store),
 		Workers:    2,
 		ChunkBytes: chunkBytes,
 	}

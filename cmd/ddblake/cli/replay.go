@@ -118,7 +118,8 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	if err != nil {
 		return err
 	}
-	aside := &asideLog{next: pipeline.NewStoreQuarantine(store)}
+	quarantine := pipeline.NewStoreQuarantine(store)
+	aside := &asideLog{next: quarantine}
 	bar := newProgress(s.stderr, "replaying")
 	r := &pipeline.Replay{
 		Processor: &pipeline.Processor{
@@ -127,6 +128,7 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 			Sink:       pipeline.NewLakeSink(store),
 			Quarantine: aside,
 		},
+		Inputs:   quarantine,
 		Decode:   in.decode,
 		Format:   in.format,
 		Workers:  runtime.NumCPU(),

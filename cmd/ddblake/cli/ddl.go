@@ -20,6 +20,7 @@ const (
 	ddlGlue           = "glue"
 	ddlCloudFormation = "cloudformation"
 	ddlFirehose       = "firehose"
+	ddlAlter          = "alter"
 )
 
 func (s *session) ddlCommand() *cobra.Command {
@@ -42,6 +43,12 @@ the definition of every table in one of these formats:
   firehose        a JSON object mapping each table name to the
                   ExtendedS3DestinationConfiguration of a delivery stream that
                   lands its rows in the lake as Parquet
+  alter           the Athena statements that bring the tables defined from an
+                  earlier copy of the registry (--previous, a directory or
+                  s3:// location holding _ddblake/schemas/) up to date: ALTER
+                  TABLE ... ADD COLUMNS and the re-created <table>_latest view
+                  for tables that gained columns, the whole definition for new
+                  tables. Types never change, so nothing else is ever needed.
 
 --location is the S3 location Athena and Glue read the lake from: required
 when --lake is a local directory (the place it is uploaded to), and the --lake
@@ -49,7 +56,9 @@ URI itself by default when that is s3://. --database defaults to ddblake. The
 parquet.compression table property follows the configuration's default
 compression.`,
 		Example: `  ddblake ddl --lake ./lake --location s3://my-lake/ddb > lake.sql
-  ddblake ddl --lake s3://my-lake/ddb --format glue | jq -c '.[]'`,
+  ddblake ddl --lake s3://my-lake/ddb --format glue | jq -c '.[]'
+  cp -r lake/_ddblake before/ && ddblake replay new-exports/ &&
+    ddblake ddl --lake ./lake --location s3://my-lake/ddb --format alter --previous before`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usage("ddl: takes no arguments (got %s); name the lake with --lake", strings.Join(args, " "))
@@ -65,6 +74,7 @@ compression.`,
 	f.StringVar(&o.format, "format", ddlAthena, "output: athena, glue, cloudformation or firehose")
 	f.BoolVar(&o.includeDatabase, "include-database", false, "cloudformation: add the AWS::Glue::Database resource")
 	f.StringVar(&o.roleARN, "role-arn", "", "firehose: the IAM role the delivery stream assumes")
+	f.StringVar(&o.previous, "previous", "", "alter: an earlier copy of the lake's registry (a directory or s3:// location holding _ddblake/schemas/)")
 	return cmd
 }
 
@@ -72,13 +82,19 @@ type ddlOptions struct {
 	config, lake, location, database, format string
 	includeDatabase                          bool
 	roleARN                                  string
+	previous                                 string
+	older                                    *schemas.Registry // loaded from previous
 }
 
 func (s *session) ddl(ctx context.Context, o ddlOptions) error {
 	switch o.format {
 	case ddlAthena, ddlGlue, ddlCloudFormation, ddlFirehose:
+	case ddlAlter:
+		if o.previous == "" {
+			return usage("ddl: --format alter needs --previous: an earlier copy of the registry to compare with")
+		}
 	default:
-		return usage("ddl: --format %q: want athena, glue, cloudformation or firehose", o.format)
+		return usage("ddl: --format %q: want athena, glue, cloudformation, firehose or alter", o.format)
 	}
 	cfg, err := loadConfig(o.config)
 	if err != nil {
@@ -115,6 +131,15 @@ func (s *session) ddl(ctx context.Context, o ddlOptions) error {
 		return exit(ExitFailed, fmt.Errorf("ddl: lake %s: %w (no %s*.json; replay into it first)", o.lake, ErrNoTables, sink.SchemasPrefix))
 	}
 
+	if o.format == ddlAlter {
+		prev, err := s.openLake(ctx, o.previous, false)
+		if err != nil {
+			return err
+		}
+		if o.older, err = sink.NewRegistry(prev).LoadAll(ctx); err != nil {
+			return exit(ExitFailed, fmt.Errorf("ddl: previous registry %s: %w", o.previous, err))
+		}
+	}
 	out, err := ddlOutput(o, opts, tables)
 	if err != nil {
 		return exit(ExitFailed, fmt.Errorf("ddl: %w", err))
@@ -151,6 +176,8 @@ func ddlOutput(o ddlOptions, opts schemas.Options, tables []*schemas.Schema) ([]
 			names[i], docs[i] = t.Table, doc
 		}
 		return jsonObject(names, docs)
+	case ddlAlter:
+		return alterScript(o.older, tables, opts)
 	}
 	script, err := schemas.AthenaScript(tables, opts)
 	if err != nil {
@@ -160,6 +187,47 @@ func ddlOutput(o ddlOptions, opts schemas.Options, tables []*schemas.Schema) ([]
 		script += "\n"
 	}
 	return []byte(script), nil
+}
+
+// alterScript returns the statements that bring the tables of older up to
+// tables: ADD COLUMNS and the view for tables that gained columns, the
+// whole definition for new ones, nothing for unchanged ones.
+func alterScript(older *schemas.Registry, tables []*schemas.Schema, opts schemas.Options) ([]byte, error) {
+	var b strings.Builder
+	var created []*schemas.Schema
+	for _, t := range tables {
+		old, ok := older.Get(t.Table)
+		if !ok {
+			created = append(created, t)
+			continue
+		}
+		alter, err := schemas.AddColumnsDDL(old, t, opts)
+		if err != nil {
+			return nil, err
+		}
+		if alter == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "%s;\n\n", alter)
+		if len(t.Keys) > 0 {
+			view, err := schemas.LatestViewDDL(t, opts)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(&b, "%s;\n\n", view)
+		}
+	}
+	if len(created) > 0 {
+		script, err := schemas.AthenaScript(created, opts)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(strings.TrimSuffix(script, "\n") + "\n")
+	}
+	if b.Len() == 0 {
+		b.WriteString("-- no table changed since the previous registry\n")
+	}
+	return []byte(b.String()), nil
 }
 
 // compression is the parquet.compression table property of the

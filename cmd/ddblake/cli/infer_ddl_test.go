@@ -14,6 +14,7 @@ import (
 
 	"github.com/ddblake/ddblake/cmd/ddblake/cli"
 	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/schemas"
 )
 
 // inferConfig runs infer and checks that its output is a configuration.
@@ -248,4 +249,52 @@ func TestDDLErrors(t *testing.T) {
 	}
 	_, err := os.Stat(filepath.Join(empty, "nope"))
 	require.True(t, os.IsNotExist(err), "ddl never creates a lake")
+}
+
+// TestDDLAlter replays part of the sample, keeps a copy of the registry,
+// replays the rest, and checks that --format alter offers exactly the new
+// columns, appended, and the re-created view.
+func TestDDLAlter(t *testing.T) {
+	t.Parallel()
+	lake := t.TempDir()
+	res := ddblake(t, "", "replay", "--to", lake, fixture("sample", "lambda", "chat-messages", "shard-0", "001.json"))
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+	before, err := os.ReadFile(filepath.Join(lake, "_ddblake", "schemas", "chat_messages.json"))
+	require.NoError(t, err)
+	prev := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(prev, "_ddblake", "schemas"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(prev, "_ddblake", "schemas", "chat_messages.json"), before, 0o644))
+	res = ddblake(t, "", "replay", "--to", lake, fixture("sample"))
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+
+	var older, newer schemas.Schema
+	require.NoError(t, json.Unmarshal(before, &older))
+	after, err := os.ReadFile(filepath.Join(lake, "_ddblake", "schemas", "chat_messages.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(after, &newer))
+	require.Greater(t, len(newer.Columns), len(older.Columns), "the rest of the sample adds columns")
+	require.Equal(t, older.Columns, newer.Columns[:len(older.Columns)], "columns are only appended")
+
+	res = ddblake(t, "", "ddl", "--lake", lake, "--location", "s3://my-lake/ddb", "--format", "alter", "--previous", prev)
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+	start := strings.Index(res.stdout, "ALTER TABLE `ddblake`.`chat_messages` ADD COLUMNS (")
+	require.GreaterOrEqual(t, start, 0, res.stdout)
+	alter := res.stdout[start : start+strings.Index(res.stdout[start:], ");")]
+	for _, c := range newer.Columns[len(older.Columns):] {
+		require.Contains(t, alter, "`"+c.Name+"` "+c.Type.AthenaName())
+	}
+	for _, c := range older.Columns {
+		require.NotContains(t, alter, "`"+c.Name+"` ", "old column %s is not added again", c.Name)
+	}
+	require.Contains(t, res.stdout, `CREATE OR REPLACE VIEW "ddblake"."chat_messages_latest"`)
+	require.Contains(t, res.stdout, "CREATE EXTERNAL TABLE IF NOT EXISTS `ddblake`.`chat_rooms`", "a table the previous registry lacks is created")
+	require.NotContains(t, res.stdout, "CREATE EXTERNAL TABLE IF NOT EXISTS `ddblake`.`chat_messages`")
+
+	res = ddblake(t, "", "ddl", "--lake", lake, "--location", "s3://my-lake/ddb", "--format", "alter", "--previous", lake)
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+	require.Equal(t, "-- no table changed since the previous registry\n", res.stdout)
+
+	res = ddblake(t, "", "ddl", "--lake", lake, "--location", "s3://my-lake/ddb", "--format", "alter")
+	require.Equal(t, cli.ExitUsage, res.code)
+	require.Contains(t, res.stderr, "--previous")
 }

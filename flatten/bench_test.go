@@ -65,20 +65,7 @@ func BenchmarkParseItem(b *testing.B) {
 // BenchmarkFlatten measures flattening parsed items into typed rows with
 // a warm schema, the steady state of a stream.
 func BenchmarkFlatten(b *testing.B) {
-	event := benchEvent(b)
-	var p fastjson.Parser
-	var items [][]flatten.Attr
-	for _, img := range images(b, &p, event) {
-		it, err := flatten.ParseItem(img)
-		if err != nil {
-			b.Fatal(err)
-		}
-		items = append(items, it)
-	}
-	f, err := flatten.New(flatten.TableConfig{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	event, items, f := benchItems(b)
 	s := schemas.NewSchema("chat_messages")
 	batch := f.NewBatch()
 	var rows []flatten.Row
@@ -102,4 +89,25 @@ func BenchmarkFlatten(b *testing.B) {
 		run()
 	}
 	b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// benchItems returns the benchmark event, its items parsed, and a
+// Flattener with the default rules.
+func benchItems(b *testing.B) ([]byte, [][]flatten.Attr, *flatten.Flattener) {
+	b.Helper()
+	event := benchEvent(b)
+	var p fastjson.Parser
+	var items [][]flatten.Attr
+	for _, img := range images(b, &p, event) {
+		it, err := flatten.ParseItem(img)
+		if err != nil {
+			b.Fatal(err)
+		}
+		items = append(items, it)
+	}
+	f, err := flatten.New(flatten.TableConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return event, items, f
 }

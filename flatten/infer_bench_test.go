@@ -3,28 +3,13 @@ package flatten_test
 import (
 	"testing"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/ddblake/ddblake/flatten"
 )
 
 // BenchmarkInferrer measures `ddblake infer`'s work per item: flattening
 // parsed items and folding every value into an Inferrer.
 func BenchmarkInferrer(b *testing.B) {
-	event := benchEvent(b)
-	var p fastjson.Parser
-	var items [][]flatten.Attr
-	for _, img := range images(b, &p, event) {
-		it, err := flatten.ParseItem(img)
-		if err != nil {
-			b.Fatal(err)
-		}
-		items = append(items, it)
-	}
-	f, err := flatten.New(flatten.TableConfig{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	event, items, f := benchItems(b)
 	in := flatten.NewInferrer()
 	batch := f.NewBatch()
 	b.ReportAllocs()

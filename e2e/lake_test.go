@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -195,30 +193,6 @@ func dayOf(t *testing.T, v any) string {
 	}
 	t.Fatalf("dt is %T", v)
 	return ""
-}
-
-// lakeFiles maps every file under dir (relative path, slashes) to its
-// SHA-256; hidden files (lock and temporary files) are left out.
-func lakeFiles(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		out[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
-		return nil
-	}))
-	return out
 }
 
 // treeState maps every path under dir (files and directories, hidden ones

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ddblake/ddblake/internal/laketest"
 )
 
 // TestRerunIsIdempotent replays the sample (every format), the input
@@ -28,7 +30,7 @@ func TestRerunIsIdempotent(t *testing.T) {
 	}
 	first := replay(t, lake, 3, sources...).Summary(t)
 	require.Positive(t, first.SetAside, "the bad records are set aside: %s", first.Line)
-	files := lakeFiles(t, lake)
+	files := laketest.Files(t, lake)
 	require.NotEmpty(t, files)
 	var parquet, aside int
 	for k := range files {
@@ -64,13 +66,13 @@ func TestRerunIsIdempotent(t *testing.T) {
 	again := replay(t, lake, 3, sources...).Summary(t)
 	require.Equal(t, first.Records, again.Records)
 	require.Equal(t, first.Rows, again.Rows)
-	require.Equal(t, files, lakeFiles(t, lake), "a rerun leaves the lake byte-identical")
+	require.Equal(t, files, laketest.Files(t, lake), "a rerun leaves the lake byte-identical")
 	require.Equal(t, rows, count())
 
 	reversed := slices.Clone(sources)
 	slices.Reverse(reversed)
 	replay(t, lake, 3, reversed...)
-	require.Equal(t, files, lakeFiles(t, lake), "a rerun in another order leaves the lake byte-identical")
+	require.Equal(t, files, laketest.Files(t, lake), "a rerun in another order leaves the lake byte-identical")
 	require.Equal(t, rows, count())
 }
 
@@ -88,7 +90,7 @@ func TestFreshReplaysAgree(t *testing.T) {
 	for i := range rebuilds {
 		lake := filepath.Join(t.TempDir(), "lake")
 		replay(t, lake, 0, fixture("sample"))
-		files := lakeFiles(t, lake)
+		files := laketest.Files(t, lake)
 		if i == 0 {
 			first = files
 			continue

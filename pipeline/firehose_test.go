@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/internal/laketest"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink/firehose"
 	"github.com/ddblake/ddblake/sink/firehose/firehosetest"
@@ -269,7 +270,7 @@ func TestProcessFirehose(t *testing.T) {
 		require.Equal(t, 1, res.SetAside)
 		require.Equal(t, len(batch.Records)-1, res.Rows)
 		require.Len(t, srv.Records(), res.Rows)
-		files := lakeFiles(t, dir)
+		files := laketest.Files(t, dir)
 		var quarantined []string
 		for k := range files {
 			if strings.HasPrefix(k, "_errors/") {

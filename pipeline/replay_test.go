@@ -2,10 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +12,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ddblake/ddblake/internal/laketest"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/localstore"
 )
@@ -44,26 +42,6 @@ func replayChunked(t *testing.T, dir string, cfg *Config, chunkBytes int64, sour
 	sum, err := r.Run(ctx, inputs)
 	require.NoError(t, err)
 	return sum
-}
-
-// lakeFiles maps every file under dir (relative path) to its SHA-256.
-func lakeFiles(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
-		return nil
-	}))
-	return out
 }
 
 // parquetRows counts the rows of every Parquet file under dir/table.
@@ -99,10 +77,10 @@ func TestReplaySample(t *testing.T) {
 	}
 
 	// A rerun leaves the lake byte-identical.
-	before := lakeFiles(t, dir)
+	before := laketest.Files(t, dir)
 	again := replayInto(t, dir, nil, "../testdata/sample")
 	require.Equal(t, sum.Rows, again.Rows)
-	require.Equal(t, before, lakeFiles(t, dir))
+	require.Equal(t, before, laketest.Files(t, dir))
 }
 
 func keys(m map[string]int) []string {
@@ -143,7 +121,7 @@ func TestReplayBadInputsSetAsideAndGoOn(t *testing.T) {
 	require.Contains(t, strings.Join(listed, ""), "corrupt_truncated.jsonl.gz")
 	require.Contains(t, strings.Join(listed, ""), `"error_kind":"checksum"`)
 	quarantined := 0
-	for k := range lakeFiles(t, dir) {
+	for k := range laketest.Files(t, dir) {
 		if strings.HasPrefix(k, "_errors/") {
 			quarantined++
 			require.True(t, strings.HasSuffix(k, ".jsonl"), k)
@@ -208,7 +186,7 @@ func TestFreshReplaysAgree(t *testing.T) {
 		dir := t.TempDir()
 		sum := replayChunked(t, dir, nil, 16<<10, "../testdata/sample")
 		require.Empty(t, sum.WriteErrors)
-		files := lakeFiles(t, dir)
+		files := laketest.Files(t, dir)
 		if i == 0 {
 			first = files
 			require.Greater(t, sum.Files, 40, "small batches make many files")

@@ -3,8 +3,6 @@ package cli_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"io/fs"
@@ -19,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/cmd/ddblake/cli"
+	"github.com/ddblake/ddblake/internal/laketest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/cli")
@@ -85,35 +84,11 @@ func parseSummary(t *testing.T, stderr string) summary {
 	return s
 }
 
-// lakeFiles maps every file under dir (slash path) to its SHA-256;
-// hidden files (locks) are left out.
-func lakeFiles(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		out[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
-		return nil
-	}))
-	return out
-}
-
 // parquetRows counts the rows of the Parquet files of each table.
 func parquetRows(t *testing.T, dir string) (rows map[string]int, files int) {
 	t.Helper()
 	rows = map[string]int{}
-	for rel := range lakeFiles(t, dir) {
+	for rel := range laketest.Files(t, dir) {
 		if !strings.HasSuffix(rel, ".parquet") {
 			continue
 		}
@@ -154,11 +129,11 @@ func TestReplaySampleMatchesLakeAndReruns(t *testing.T) {
 	require.ElementsMatch(t, []string{"chat_messages", "chat_rooms"}, keys(rows))
 	require.Greater(t, sum.inputs, 10, "every sample file and export")
 
-	before := lakeFiles(t, lake)
+	before := laketest.Files(t, lake)
 	again := ddblake(t, "", "replay", "--to", lake, fixture("sample"))
 	require.Equal(t, cli.ExitOK, again.code, again.stderr)
 	require.Equal(t, sum.rows, parseSummary(t, again.stderr).rows)
-	require.Equal(t, before, lakeFiles(t, lake), "a rerun leaves the lake byte-identical")
+	require.Equal(t, before, laketest.Files(t, lake), "a rerun leaves the lake byte-identical")
 }
 
 func keys(m map[string]int) []string {
@@ -232,7 +207,7 @@ func TestReplaySetsBadRecordsAside(t *testing.T) {
 	require.NotZero(t, sum.rows, "good records still land")
 
 	entries := 0
-	for rel := range lakeFiles(t, lake) {
+	for rel := range laketest.Files(t, lake) {
 		if !strings.HasPrefix(rel, "_errors/") {
 			continue
 		}

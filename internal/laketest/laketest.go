@@ -1,0 +1,42 @@
+// Package laketest holds helpers for tests that look at a lake on disk,
+// shared by the unit tests and the end-to-end module.
+package laketest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Files maps every file under dir (relative path, with slashes) to the
+// hex SHA-256 of its content; hidden files (lock and temporary files) are
+// left out. Comparing two maps tells whether two lakes, or one lake
+// before and after a rerun, are byte-identical. A walk error fails t.
+func Files(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		out[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walking %s: %v", dir, err)
+	}
+	return out
+}

@@ -60,6 +60,21 @@ func (o *CommitOrder) wait(ctx context.Context, t int) error {
 	}
 }
 
+// pass waits for ticket t's turn, when it has not come and gone, and marks
+// it done: what a batch that returns early does, so that the batches
+// after it still get their turns.
+func (o *CommitOrder) pass(ctx context.Context, t int) {
+	o.mu.Lock()
+	passed := o.next > t
+	o.mu.Unlock()
+	if passed {
+		return
+	}
+	if err := o.wait(ctx, t); err == nil {
+		o.done(t)
+	}
+}
+
 // done marks ticket t done, letting t+1 go.
 func (o *CommitOrder) done(t int) {
 	o.mu.Lock()
@@ -228,6 +243,11 @@ func (p *Processor) flattener(name string, cfg TableConfig) (*flatten.Flattener,
 // turn); delivery failures are in Result.FirstFailed with the error that
 // caused them joined into the returned error.
 func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
+	if b.Order != nil {
+		// However Process returns, the batch's turn is passed on, or the
+		// batches after it would wait for ever.
+		defer b.Order.pass(ctx, b.Ticket)
+	}
 	res := Result{Counts: Counts{Records: len(b.Records) + len(b.Errors), TableRows: map[string]int{}}, FirstFailed: -1}
 	var aside []SetAside
 	for _, e := range b.Errors {

@@ -218,4 +218,10 @@ func TestCommitOrder(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.ErrorIs(t, o.wait(ctx, 9), context.Canceled, "a canceled wait returns")
+
+	// A batch that returns before committing still passes its turn on.
+	o.pass(context.Background(), 5)
+	require.NoError(t, o.wait(context.Background(), 6))
+	o.pass(context.Background(), 5) // passing a turn twice is harmless
+	require.NoError(t, o.wait(context.Background(), 6))
 }

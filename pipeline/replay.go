@@ -2,7 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"hash"
 	"fmt"
 	"runtime"
 	"sync"
@@ -221,13 +224,25 @@ func (r *Replay) readInput(ctx context.Context, dec *Decoder, in Input, turn <-c
 		maxRecords = DefaultChunkRecords
 	}
 	identity := in.Identity()
+	// A stream (stdin) has no name, size or ETag that tells one content
+	// from another: its batches are named by a hash of their records, so
+	// that replaying other data from stdin never overwrites these files.
+	var content hash.Hash
+	if in.Kind == InputStream {
+		content = sha256.New()
+	}
 	chunk := 0
 	cur := &replayBatch{input: in.Name, Batch: Batch{DropImages: true}}
 	flush := func() error {
 		if len(cur.Records) == 0 && len(cur.Errors) == 0 {
 			return nil
 		}
-		cur.ID = sink.ReplayBatchID(identity, 0, "", chunk)
+		id := identity
+		if content != nil {
+			id += "#sha256=" + hex.EncodeToString(content.Sum(nil)[:12])
+			content.Reset()
+		}
+		cur.ID = sink.ReplayBatchID(id, 0, "", chunk)
 		chunk++
 		select {
 		case <-turn:
@@ -241,13 +256,18 @@ func (r *Replay) readInput(ctx context.Context, dec *Decoder, in Input, turn <-c
 		return nil
 	}
 	err := dec.DecodeInput(ctx, in, r.Format, func(rec *ChangeRecord, rerr *RecordError) error {
+		var raw []byte
 		if rerr != nil {
 			rerr.Raw = append([]byte(nil), rerr.Raw...)
+			raw = rerr.Raw
 			cur.Errors = append(cur.Errors, rerr)
-			cur.raw += int64(len(rerr.Raw))
 		} else {
+			raw = rec.Raw
 			cur.Records = append(cur.Records, rec)
-			cur.raw += int64(len(rec.Raw))
+		}
+		cur.raw += int64(len(raw))
+		if content != nil {
+			content.Write(raw)
 		}
 		if cur.raw >= maxBytes || len(cur.Records)+len(cur.Errors) >= maxRecords {
 			return flush()

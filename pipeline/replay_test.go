@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -224,4 +225,33 @@ func TestCommitOrder(t *testing.T) {
 	require.NoError(t, o.wait(context.Background(), 6))
 	o.pass(context.Background(), 5) // passing a turn twice is harmless
 	require.NoError(t, o.wait(context.Background(), 6))
+}
+
+// TestReplayStdinKeepsEachContent replays two different inputs from
+// standard input into one lake: stdin has no name or size to tell them
+// apart, so their batches are named by content, and the second replay
+// must not overwrite the first one's files; the same content again must.
+func TestReplayStdinKeepsEachContent(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, err := localstore.New(dir)
+	require.NoError(t, err)
+	replayStdin := func(path string) Summary {
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		r := &Replay{
+			Processor: &Processor{Schemas: NewRegistrySchemas(store), Sink: NewLakeSink(store), Quarantine: NewStoreQuarantine(store)},
+			Workers:   2,
+		}
+		sum, err := r.Run(ctx, []Input{StreamInput("-", bytes.NewReader(data))})
+		require.NoError(t, err)
+		require.Empty(t, sum.InputErrors)
+		return sum
+	}
+	a := replayStdin("../testdata/sample/lambda/chat-messages/shard-0/001.json")
+	b := replayStdin("../testdata/sample/lambda/chat-messages/shard-0/002.json")
+	require.Equal(t, a.Rows+b.Rows, parquetRows(t, dir, "chat_messages"), "both contents are in the lake")
+	before := laketest.Files(t, dir)
+	replayStdin("../testdata/sample/lambda/chat-messages/shard-0/002.json")
+	require.Equal(t, before, laketest.Files(t, dir), "the same content again overwrites its own files")
 }

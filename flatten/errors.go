@@ -19,6 +19,7 @@ var (
 	ErrTooDeep       = errors.New("nesting deeper than DynamoDB's 32 levels")
 	ErrEmptySet      = errors.New("empty set")
 	ErrDuplicateName = errors.New("attribute name appears twice")
+	ErrBadUTF8       = errors.New("string is not valid UTF-8")
 )
 
 // Errors for configuration.

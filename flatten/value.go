@@ -233,6 +233,12 @@ func (p *attrParser) parseMap(v *fastjson.Value, depth int) ([]Attr, error) {
 		if ferr != nil {
 			return
 		}
+		if !utf8.Valid(k) {
+			p.push(string(k))
+			ferr = p.fail(fmt.Errorf("%w: attribute name", ErrBadUTF8))
+			p.pop()
+			return
+		}
 		name := p.str(k)
 		p.push(name)
 		defer p.pop()
@@ -300,6 +306,9 @@ func (p *attrParser) parseValue(v *fastjson.Value, depth int) (Value, error) {
 		s, err := inner.StringBytes()
 		if err != nil {
 			return Value{}, bad("a string")
+		}
+		if !utf8.Valid(s) {
+			return Value{}, p.fail(ErrBadUTF8)
 		}
 		return Value{Kind: S, S: string(s)}, nil
 	case N:
@@ -384,6 +393,9 @@ func (p *attrParser) parseMember(set Kind, e *fastjson.Value, dst *Value) error 
 	}
 	switch set {
 	case SS:
+		if !utf8.Valid(s) {
+			return ErrBadUTF8
+		}
 		*dst = Value{Kind: S, S: string(s)}
 	case NS:
 		if err := checkNumber(s); err != nil {

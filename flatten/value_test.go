@@ -58,6 +58,9 @@ func TestParseItemErrors(t *testing.T) {
 		{"duplicate name", `{"a":{"S":"x"},"a":{"S":"y"}}`, ErrDuplicateName, "a"},
 		{"too deep", `{"a":` + deep + `}`, ErrTooDeep, ""},
 		{"not JSON", `{"a":`, ErrBadJSON, ""},
+		{"invalid UTF-8 in a name", "{\"a\xb0\":{\"S\":\"x\"}}", ErrBadUTF8, ""},
+		{"invalid UTF-8 in S", "{\"a\":{\"M\":{\"b\":{\"S\":\"\xff\"}}}}", ErrBadUTF8, "a.b"},
+		{"invalid UTF-8 in SS", "{\"a\":{\"SS\":[\"ok\",\"\xc3\"]}}", ErrBadUTF8, "a.1"},
 		{"dotted name path", `{"a.b":{"M":{"c":{"N":"x"}}}}`, ErrBadNumber, `a\.b.c`},
 	}
 	for _, tc := range tests {

@@ -152,6 +152,7 @@ func ErrorKind(err error) string {
 		{flatten.ErrTooDeep, "too_deep"},
 		{flatten.ErrEmptySet, "empty_set"},
 		{flatten.ErrDuplicateName, "duplicate_name"},
+		{flatten.ErrBadUTF8, "bad_utf8"},
 		{flatten.ErrBadValue, "bad_value"},
 		{ErrBadRecord, "bad_record"},
 		{ErrEmpty, "empty"},

@@ -24,6 +24,7 @@ import (
 //	    mask: [sender.phone]
 //	    expand: [meta]
 //	    partition: hour
+//	    keys: [roomId, sk]
 //	    routes:
 //	      - {table: messages, attribute: sk, prefix: "MSG#"}
 type Config struct {
@@ -41,6 +42,10 @@ type TableConfig struct {
 	Compression string `yaml:"compression,omitempty"`
 	// TargetFileSize bounds Parquet files: "128MiB" (default), "64MB", bytes.
 	TargetFileSize ByteSize `yaml:"target_file_size,omitempty"`
+	// Keys names the table's key attributes (hash, then range) for the
+	// registry and the _latest view, for inputs that carry none (full
+	// exports); stream records' Keys are used otherwise.
+	Keys []string `yaml:"keys,omitempty"`
 }
 
 // Defaults for TableConfig fields left empty.
@@ -135,6 +140,14 @@ func (t TableConfig) Validate() error {
 	default:
 		return fmt.Errorf("%w: compression %q: want zstd, snappy, gzip or none", flatten.ErrBadConfig, t.Compression)
 	}
+	if len(t.Keys) > 2 {
+		return fmt.Errorf("%w: keys %v: a DynamoDB key has one or two attributes", flatten.ErrBadConfig, t.Keys)
+	}
+	for _, k := range t.Keys {
+		if k == "" {
+			return fmt.Errorf("%w: keys: empty attribute name", flatten.ErrBadConfig)
+		}
+	}
 	if t.TargetFileSize != 0 && t.TargetFileSize < 1<<20 {
 		return fmt.Errorf("%w: target_file_size %d: want at least 1MiB", flatten.ErrBadConfig, t.TargetFileSize)
 	}
@@ -192,6 +205,9 @@ func overlay(base, t TableConfig) TableConfig {
 	}
 	if t.TargetFileSize != 0 {
 		out.TargetFileSize = t.TargetFileSize
+	}
+	if len(t.Keys) > 0 {
+		out.Keys = t.Keys
 	}
 	return out
 }

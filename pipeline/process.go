@@ -274,7 +274,7 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			if err != nil {
 				return res, err
 			}
-			tb = &tableBatch{name: name, config: cfg, batch: f.NewBatch()}
+			tb = &tableBatch{name: name, config: cfg, batch: f.NewBatch(), keys: cfg.Keys}
 			tables[name] = tb
 		}
 		if tb.keys == nil && len(rec.Keys) > 0 {

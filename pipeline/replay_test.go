@@ -13,6 +13,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/internal/laketest"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/localstore"
@@ -254,4 +255,25 @@ func TestReplayStdinKeepsEachContent(t *testing.T) {
 	before := laketest.Files(t, dir)
 	replayStdin("../testdata/sample/lambda/chat-messages/shard-0/002.json")
 	require.Equal(t, before, laketest.Files(t, dir), "the same content again overwrites its own files")
+}
+
+// TestConfigKeysForExports: a full export carries no key schema, so the
+// configuration's keys: give the registry (and the _latest view) its key.
+func TestConfigKeysForExports(t *testing.T) {
+	cfg, err := ParseConfig([]byte("tables:\n  chat-rooms:\n    keys: [roomId]\n"))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		cfg  *Config
+		want []string
+	}{{nil, nil}, {cfg, []string{"roomId"}}} {
+		dir := t.TempDir()
+		replayInto(t, dir, tc.cfg, "../testdata/sample/export/chat-rooms")
+		store, err := localstore.New(dir)
+		require.NoError(t, err)
+		s, err := NewRegistrySchemas(store).Schema(context.Background(), "chat_rooms")
+		require.NoError(t, err)
+		require.Equal(t, tc.want, s.Keys)
+	}
+	_, err = ParseConfig([]byte("tables:\n  t:\n    keys: [a, b, c]\n"))
+	require.ErrorIs(t, err, flatten.ErrBadConfig)
 }

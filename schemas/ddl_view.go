@@ -23,7 +23,7 @@ func LatestViewName(table string) string { return table + latestSuffix }
 func KeyColumns(s *Schema) ([]string, error) {
 	if len(s.Keys) == 0 {
 		return nil, &DefinitionError{Table: s.Table, Err: fmt.Errorf(
-			"%w: the schema records no key attributes, so rows of one item cannot be told apart", ErrNoKeys)}
+			"%w: the schema records no key attributes, so rows of one item cannot be told apart (replay stream events or an incremental export, or declare keys: in the configuration)", ErrNoKeys)}
 	}
 	cols := make([]string, 0, len(s.Keys))
 	for _, k := range s.Keys {

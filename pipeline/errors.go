@@ -67,6 +67,8 @@ var (
 	ErrNoStore = errors.New("no object store for this source")
 	// ErrNotFound is a source that does not exist.
 	ErrNotFound = errors.New("source not found")
+	// ErrNothingRead is a replay none of whose sources could be read.
+	ErrNothingRead = errors.New("no input could be read")
 )
 
 // RecordError is one record that cannot be read. The rest of its input

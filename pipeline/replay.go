@@ -294,6 +294,3 @@ func flattenJoined(err error) []error {
 	}
 	return []error{err}
 }
-
-// ErrNothingRead is returned by callers when no input could be read at all.
-var ErrNothingRead = errors.New("no input could be read")

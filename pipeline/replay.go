@@ -83,8 +83,13 @@ func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	if err := r.Decode.Validate(); err != nil {
-		return Summary{}, err
+	decoders := make([]*Decoder, min(workers, max(len(inputs), 1)))
+	for i := range decoders {
+		d, err := NewDecoder(r.Decode)
+		if err != nil {
+			return Summary{}, err
+		}
+		decoders[i] = d
 	}
 	sum := Summary{Inputs: len(inputs), Counts: Counts{TableRows: map[string]int{}}}
 	var mu sync.Mutex // guards sum
@@ -137,14 +142,10 @@ func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
 	close(turns[0])
 	queue := make(chan int)
 	var readers sync.WaitGroup
-	for range min(workers, max(len(inputs), 1)) {
+	for _, dec := range decoders {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
-			dec, err := NewDecoder(r.Decode)
-			if err != nil { // checked by Validate above
-				panic(err)
-			}
 			for i := range queue {
 				err := r.readInput(ctx, dec, inputs[i], turns[i], send)
 				select { // the input's batches have all gone

@@ -17,6 +17,18 @@
 // *InputError naming the file and the line or record where it broke,
 // after every record before the break.
 //
+// A Processor takes a Batch of records through the rest of the way: it
+// routes each record to its lake table (Config.Route), flattens the
+// images, commits the batch's new columns to the schema registry (the
+// stored schema wins every merge, so concurrent writers agree), builds
+// the typed rows and hands them to a Sink (LakeSink for Parquet in the
+// lake, FirehoseSink for Firehose), and sets bad records aside in the
+// Quarantine; Result.FirstFailed tells a Lambda where to resume. Replay
+// cuts inputs into bounded batches, decodes and writes them in parallel,
+// names their objects from the input's identity so that a rerun
+// overwrites them, and commits new columns in input order so that a
+// fresh rebuild gives the same lake.
+//
 // Example:
 //
 //	dec, _ := pipeline.NewDecoder(pipeline.DecodeOptions{})

@@ -33,6 +33,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ddblake/ddblake/internal/sample"
 )
 
 func main() {
@@ -72,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "replay1gib: no arguments are taken")
 		return 2
 	}
-	n, err := parseSize(maxRSS)
+	n, err := sample.ParseSize(maxRSS)
 	if err != nil {
 		fmt.Fprintf(stderr, "replay1gib: -max-rss: %v\n", err)
 		return 2
@@ -330,26 +332,4 @@ func dirSize(dir string) (files int, size int64, err error) {
 		return nil
 	})
 	return files, size, err
-}
-
-// parseSize reads a byte count: a number with an optional unit, B, KB, MB,
-// GB (powers of 1000) or KiB, MiB, GiB (powers of 1024), case-insensitive.
-func parseSize(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	units := []struct {
-		suffix string
-		mult   float64
-	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"b", 1}}
-	mult := 1.0
-	for _, u := range units {
-		if strings.HasSuffix(t, u.suffix) {
-			mult, t = u.mult, strings.TrimSpace(strings.TrimSuffix(t, u.suffix))
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("bad size %q (want e.g. 512MiB, 1GiB)", s)
-	}
-	return int64(n * mult), nil
 }

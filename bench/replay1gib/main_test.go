@@ -11,33 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseSize(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int64
-		bad  bool
-	}{
-		{in: "512MiB", want: 512 << 20},
-		{in: "1GiB", want: 1 << 30},
-		{in: "1.5 gib", want: 3 << 29},
-		{in: "500MB", want: 500e6},
-		{in: "4096", want: 4096},
-		{in: "", bad: true},
-		{in: "-1MiB", bad: true},
-		{in: "lots", bad: true},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := parseSize(tc.in)
-			if tc.bad {
-				require.Error(t, err)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tc.want, got)
-		})
-	}
-}
-
 func TestUsage(t *testing.T) {
 	var out, errOut bytes.Buffer
 	require.Equal(t, 2, run(context.Background(), []string{"-max-rss", "lots"}, &out, &errOut))

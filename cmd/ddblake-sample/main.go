@@ -19,8 +19,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ddblake/ddblake/internal/sample"
@@ -77,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	began := time.Now()
 	switch {
 	case *lambdaSize != "":
-		n, err := parseSize(*lambdaSize)
+		n, err := sample.ParseSize(*lambdaSize)
 		if err != nil {
 			return usage("-lambda-size: %v", err)
 		}
@@ -91,11 +89,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "wrote %s: %d records, %d bytes\n", *out, records, len(event))
 	case *exportSize != "":
-		n, err := parseSize(*exportSize)
+		n, err := sample.ParseSize(*exportSize)
 		if err != nil {
 			return usage("-export-size: %v", err)
 		}
-		fs, err := parseSize(*fileSize)
+		fs, err := sample.ParseSize(*fileSize)
 		if err != nil {
 			return usage("-file-size: %v", err)
 		}
@@ -143,32 +141,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			*out, len(sum.Files), changes, len(sum.Tables), time.Since(began).Round(time.Millisecond))
 	}
 	return 0
-}
-
-// parseSize reads a byte count: a number with an optional unit, B, KB,
-// MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024),
-// case-insensitive.
-func parseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   int64
-	}{
-		{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40},
-		{"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"tb", 1e12}, {"b", 1},
-	}
-	mult := int64(1)
-	lower := strings.ToLower(t)
-	for _, u := range units {
-		if strings.HasSuffix(lower, u.suffix) {
-			mult = u.mult
-			t = strings.TrimSpace(t[:len(t)-len(u.suffix)])
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n <= 0 || n*float64(mult) > 1<<50 {
-		return 0, fmt.Errorf("bad size %q (want e.g. 6MiB, 1GiB, 500MB)", s)
-	}
-	return int64(n * float64(mult)), nil
 }

@@ -85,31 +85,3 @@ func TestUsage(t *testing.T) {
 	_, err := os.Stat(x)
 	require.True(t, os.IsNotExist(err), "bad usage must write nothing")
 }
-
-func TestParseSize(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"1024", 1024, true},
-		{"6MiB", 6 << 20, true},
-		{"6MB", 6_000_000, true},
-		{"1GiB", 1 << 30, true},
-		{"1.5 kib", 1536, true},
-		{"2gb", 2e9, true},
-		{"10b", 10, true},
-		{"", 0, false},
-		{"-1MB", 0, false},
-		{"MiB", 0, false},
-		{"1 parsec", 0, false},
-	} {
-		got, err := parseSize(tc.in)
-		if !tc.ok {
-			require.Error(t, err, tc.in)
-			continue
-		}
-		require.NoError(t, err, tc.in)
-		require.Equal(t, tc.want, got, tc.in)
-	}
-}

@@ -111,3 +111,41 @@ func benchItems(b *testing.B) ([]byte, [][]flatten.Attr, *flatten.Flattener) {
 	}
 	return event, items, f
 }
+
+// BenchmarkFlattenRules measures flattening with omit, mask and expand
+// rules, the masks keyed (HMAC-SHA-256).
+func BenchmarkFlattenRules(b *testing.B) {
+	event, items, _ := benchItems(b)
+	f, err := flatten.New(flatten.TableConfig{
+		Omit:    []string{"ttl", "sender.profile.imageUrl"},
+		Mask:    []string{"sender.id", "readBy", "meta.offer.amount"},
+		Expand:  []string{"meta"},
+		MaskKey: []byte("benchmark-mask-key-0123456789"),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := schemas.NewSchema("chat_messages")
+	batch := f.NewBatch()
+	var rows []flatten.Row
+	run := func() {
+		batch.Reset()
+		for i, it := range items {
+			batch.Add(flatten.Meta{EventName: "MODIFY", EventTime: 1775001600000 + int64(i)}, it)
+		}
+		for _, c := range batch.Propose(s) {
+			if _, err := s.Add(c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rows, _ = batch.Rows(rows[:0], s)
+	}
+	run()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(event)))
+	b.ResetTimer()
+	for b.Loop() {
+		run()
+	}
+	b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

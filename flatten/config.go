@@ -19,9 +19,12 @@ type TableConfig struct {
 	Columns map[string]string `yaml:"columns,omitempty" json:"columns,omitempty"`
 	// Omit lists paths to drop, with everything below them.
 	Omit []string `yaml:"omit,omitempty" json:"omit,omitempty"`
-	// Mask lists paths whose values are replaced by the hex SHA-256 of
-	// their DynamoDB JSON text (of the string itself for S).
+	// Mask lists paths whose values are replaced by their mask: the hex
+	// HMAC-SHA-256 under MaskKey (see Redactor for what is hashed).
 	Mask []string `yaml:"mask,omitempty" json:"mask,omitempty"`
+	// MaskKey is the key of the masks; New refuses mask rules without
+	// one. It is never read from or written to a configuration file.
+	MaskKey []byte `yaml:"-" json:"-"`
 	// Expand lists S attributes that hold JSON text to be parsed and
 	// flattened like a map (text that is not a JSON object stays a string).
 	Expand []string `yaml:"expand,omitempty" json:"expand,omitempty"`
@@ -65,6 +68,9 @@ func (c TableConfig) Validate() error {
 				return fmt.Errorf("%w: %s: empty path", ErrBadConfig, name)
 			}
 		}
+	}
+	if n := len(c.MaskKey); n > 0 && n < MinMaskKeyBytes {
+		return fmt.Errorf("%w: the mask key has %d bytes, want at least %d", ErrBadConfig, n, MinMaskKeyBytes)
 	}
 	if c.Depth < 0 || c.Depth > MaxDepth {
 		return fmt.Errorf("%w: depth %d: want 1-%d (0 for the default %d)", ErrBadConfig, c.Depth, MaxDepth, DefaultDepth)
@@ -125,6 +131,27 @@ func (ps pathSet) match(segs []string) bool {
 		}
 		ok := true
 		for i := range p {
+			if p[i] != "*" && p[i] != segs[i] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// below reports whether a pattern names a path strictly below segs: one
+// longer than segs whose first segments match segs.
+func (ps pathSet) below(segs []string) bool {
+	for _, p := range ps {
+		if len(p) <= len(segs) {
+			continue
+		}
+		ok := true
+		for i := range segs {
 			if p[i] != "*" && p[i] != segs[i] {
 				ok = false
 				break

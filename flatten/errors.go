@@ -25,6 +25,9 @@ var (
 // Errors for configuration.
 var (
 	ErrBadConfig = errors.New("invalid configuration")
+	// ErrNoMaskKey is a configuration with mask rules and no mask key:
+	// masking without a key could be undone by guessing the values.
+	ErrNoMaskKey = errors.New("mask rules need a mask key")
 )
 
 // AttrError is an attribute value that cannot be read, with the path of

@@ -1,8 +1,10 @@
 package flatten
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
+	"fmt"
+	"hash"
 
 	"github.com/valyala/fastjson"
 
@@ -14,25 +16,26 @@ import (
 type Flattener struct {
 	cfg      TableConfig
 	depth    int
-	omit     pathSet
-	mask     pathSet
-	expand   pathSet
+	rules    *Redactor // omit, mask and expand
 	explode  pathSet
 	declared map[string]schemas.Type // by JoinPath path
 	patterns bool                    // any path rule at all
+	hides    bool                    // any omit or mask rule
 }
 
-// New returns a Flattener for cfg, or an error wrapping ErrBadConfig.
+// New returns a Flattener for cfg, or an error wrapping ErrBadConfig, or
+// ErrNoMaskKey when cfg has mask rules and no MaskKey.
 func New(cfg TableConfig) (*Flattener, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if len(cfg.Mask) > 0 && len(cfg.MaskKey) == 0 {
+		return nil, fmt.Errorf("%w: mask %v", ErrNoMaskKey, cfg.Mask)
+	}
 	f := &Flattener{
 		cfg:      cfg,
 		depth:    cfg.depth(),
-		omit:     newPathSet(cfg.Omit),
-		mask:     newPathSet(cfg.Mask),
-		expand:   newPathSet(cfg.Expand),
+		rules:    NewRedactor(cfg.MaskKey, cfg),
 		explode:  newPathSet(cfg.Explode),
 		declared: make(map[string]schemas.Type, len(cfg.Columns)),
 	}
@@ -44,7 +47,8 @@ func New(cfg TableConfig) (*Flattener, error) {
 		}
 		f.declared[path] = typ
 	}
-	f.patterns = len(f.omit)+len(f.mask)+len(f.expand)+len(f.explode) > 0
+	f.hides = !f.rules.Empty()
+	f.patterns = f.hides || len(f.rules.expand)+len(f.explode) > 0
 	return f, nil
 }
 
@@ -88,6 +92,8 @@ type Batch struct {
 	paths   map[pathKey]string
 	parser  fastjson.Parser
 	extra   []byte
+	hmac    hash.Hash // masks, made on first use
+	scratch []byte    // the text of a value being masked
 }
 
 type pathKey struct{ parent, name string }
@@ -153,29 +159,29 @@ func (b *Batch) walkMap(attrs []Attr, parent string, depth int) {
 
 func (b *Batch) walkValue(v Value, path string, depth int) {
 	f := b.f
-	if f.patterns {
-		if f.omit.match(b.segs) {
+	if f.hides {
+		switch f.rules.at(b.segs) {
+		case Omit:
 			b.omitted++
 			return
-		}
-		if f.mask.match(b.segs) {
-			b.leaves = append(b.leaves, leaf{path: path, v: maskValue(v)})
+		case Mask:
+			b.leaves = append(b.leaves, leaf{path: path, v: b.mask(v)})
 			return
 		}
 	}
 	if _, ok := f.declared[path]; ok {
-		b.leaves = append(b.leaves, leaf{path: path, v: v})
+		b.leaf(path, v)
 		return
 	}
 	switch v.Kind {
 	case S:
-		if f.patterns && f.expand.match(b.segs) {
+		if f.patterns && f.rules.Expands(b.segs) {
 			if m, ok := b.expandJSON(v.S); ok {
 				if len(m) > 0 && depth < f.depth {
 					b.walkMap(m, path, depth+1)
 					return
 				}
-				b.leaves = append(b.leaves, leaf{path: path, v: Value{Kind: M, M: m}})
+				b.leaf(path, Value{Kind: M, M: m})
 				return
 			}
 		}
@@ -195,25 +201,34 @@ func (b *Batch) walkValue(v Value, path string, depth int) {
 			return
 		}
 	}
+	b.leaf(path, v)
+}
+
+// leaf adds v, found at b.segs, as one value. When a rule names a path
+// inside v (a map past the depth, a list not exploded, a declared column,
+// expanded JSON that is not an object), the rule is applied inside it:
+// what the configuration hides never lands, whole or in part.
+func (b *Batch) leaf(path string, v Value) {
+	if b.f.hides && b.f.rules.hidesBelow(b.segs) {
+		var n int
+		v, n = b.f.rules.redactValue(b.hasher(), v, b.segs)
+		b.omitted += n
+	}
 	b.leaves = append(b.leaves, leaf{path: path, v: v})
 }
 
-// maskValue replaces v by the hex SHA-256 of its text (S, N) or bytes (B),
-// or of its DynamoDB JSON for other kinds. NULL stays NULL.
-func maskValue(v Value) Value {
-	var data []byte
-	switch v.Kind {
-	case NULL:
-		return v
-	case S, N:
-		data = []byte(v.S)
-	case B:
-		data = v.B
-	default:
-		data = AppendValueJSON(nil, v)
+// mask returns the mask of v (see Redactor).
+func (b *Batch) mask(v Value) Value {
+	var m Value
+	m, b.scratch = maskInto(b.hasher(), v, b.scratch)
+	return m
+}
+
+func (b *Batch) hasher() hash.Hash {
+	if b.hmac == nil {
+		b.hmac = hmac.New(sha256.New, b.f.cfg.MaskKey)
 	}
-	sum := sha256.Sum256(data)
-	return Value{Kind: S, S: hex.EncodeToString(sum[:])}
+	return b.hmac
 }
 
 // expandJSON parses text holding a JSON object into attributes.

@@ -1,6 +1,7 @@
 package flatten
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
@@ -182,11 +183,22 @@ func TestDepthLimit(t *testing.T) {
 	require.Equal(t, "a_b_c_d", s.Columns[0].Name, "default depth 8 flattens 4 levels")
 }
 
+// testKey is the mask key of the tests.
+var testKey = []byte("0123456789abcdef-test-mask-key")
+
+// hmacHex is the mask the tests expect: hex HMAC-SHA-256 under testKey.
+func hmacHex(data string) string {
+	h := hmac.New(sha256.New, testKey)
+	h.Write([]byte(data))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 func TestOmitMaskExpand(t *testing.T) {
 	cfg := TableConfig{
-		Omit:   []string{"debug", "sender.profile.tmp", "*.secret"},
-		Mask:   []string{"sender.phone", "token"},
-		Expand: []string{"meta", "bad"},
+		Omit:    []string{"debug", "sender.profile.tmp", "*.secret"},
+		Mask:    []string{"sender.phone", "token"},
+		Expand:  []string{"meta", "bad"},
+		MaskKey: testKey,
 	}
 	s, rows, st := run(t, cfg, []string{`{
 		"debug":{"M":{"trace":{"S":"..."}}},
@@ -204,13 +216,15 @@ func TestOmitMaskExpand(t *testing.T) {
 		"meta_source": "string", "meta_ver": "bigint", "meta_geo_lat": "decimal(38,1)", "meta_geo_ok": "boolean",
 		"bad": "string",
 	}, names)
-	sum := sha256.Sum256([]byte("010-1234-5678"))
-	require.Equal(t, hex.EncodeToString(sum[:]), cell(t, s, rows[0], "sender_phone").Str)
-	sum = sha256.Sum256([]byte("12345"))
-	require.Equal(t, hex.EncodeToString(sum[:]), cell(t, s, rows[0], "token").Str)
+	require.Equal(t, hmacHex("010-1234-5678"), cell(t, s, rows[0], "sender_phone").Str)
+	require.Equal(t, hmacHex("12345"), cell(t, s, rows[0], "token").Str)
 	require.Equal(t, "37.5", cell(t, s, rows[0], "meta_geo_lat").Str)
-	require.Equal(t, "not json {", cell(t, s, rows[0], "bad").Str, "text that is not a JSON object stays a string")
+	require.Equal(t, hmacHex("not json {"), cell(t, s, rows[0], "bad").Str,
+		"text at an expand path that is not a JSON object is masked whole when a rule (*.secret) names a path inside it")
 	require.Nil(t, rows[0].Extra)
+
+	s, rows, _ = run(t, TableConfig{Expand: []string{"bad"}, Omit: []string{"other.x"}}, []string{`{"bad":{"S":"not json {"}}`})
+	require.Equal(t, "not json {", cell(t, s, rows[0], "bad").Str, "with no rule inside it, text that is not a JSON object stays a string")
 }
 
 func TestExplode(t *testing.T) {

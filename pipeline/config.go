@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strconv"
@@ -27,10 +28,33 @@ import (
 //	    keys: [roomId, sk]
 //	    routes:
 //	      - {table: messages, attribute: sk, prefix: "MSG#"}
+//	mask_key: file:///etc/ddblake/mask.key
+//	quarantine: redacted
 type Config struct {
 	Defaults TableConfig            `yaml:"defaults,omitempty"`
 	Tables   map[string]TableConfig `yaml:"tables,omitempty"`
+	// MaskKeySource names where the mask key is: file://PATH (a path
+	// relative to the configuration file, or absolute: file:///etc/k)
+	// or s3://bucket/key. The key itself never is in the configuration;
+	// the commands read it (or take DDBLAKE_MASK_KEY) into MaskKey.
+	MaskKeySource string `yaml:"mask_key,omitempty"`
+	// Quarantine says what the quarantine keeps of a record that cannot
+	// be read far enough to apply the omit and mask rules: redacted (the
+	// default: the reason, the position and the envelope fields read
+	// before the break), raw (its bytes as read) or none (no bytes of any
+	// record, only reasons and positions).
+	Quarantine string `yaml:"quarantine,omitempty"`
+	// MaskKey is the key of the masks (HMAC-SHA-256), set by the
+	// commands; it is never read from or written to YAML.
+	MaskKey []byte `yaml:"-"`
 }
+
+// Quarantine modes (Config.Quarantine).
+const (
+	QuarantineRedacted = "redacted"
+	QuarantineRaw      = "raw"
+	QuarantineNone     = "none"
+)
 
 // TableConfig holds the rules of one table: flattening, partitioning,
 // compression and file size.
@@ -107,8 +131,19 @@ func ParseConfig(data []byte) (*Config, error) {
 	return &c, nil
 }
 
-// Validate checks every table's rules.
+// Validate checks every table's rules, the quarantine mode and the mask
+// key's source.
 func (c *Config) Validate() error {
+	switch c.Quarantine {
+	case "", QuarantineRedacted, QuarantineRaw, QuarantineNone:
+	default:
+		return fmt.Errorf("%w: quarantine %q: want redacted, raw or none", flatten.ErrBadConfig, c.Quarantine)
+	}
+	if c.MaskKeySource != "" {
+		if _, _, err := ParseMaskKeySource(c.MaskKeySource); err != nil {
+			return err
+		}
+	}
 	if err := c.Defaults.Validate(); err != nil {
 		return fmt.Errorf("defaults: %w", err)
 	}
@@ -154,6 +189,59 @@ func (t TableConfig) Validate() error {
 	return nil
 }
 
+// ParseMaskKeySource splits a mask_key value into its scheme, "file" or
+// "s3", and the rest: the path, or bucket/key. Anything else is an error
+// wrapping flatten.ErrBadConfig (the key itself does not belong in the
+// configuration).
+func ParseMaskKeySource(src string) (scheme, location string, err error) {
+	if rest, ok := strings.CutPrefix(src, "file://"); ok && rest != "" {
+		return "file", rest, nil
+	}
+	if rest, ok := strings.CutPrefix(src, "s3://"); ok {
+		if bucket, key, _ := strings.Cut(rest, "/"); bucket != "" && key != "" {
+			return "s3", rest, nil
+		}
+	}
+	return "", "", fmt.Errorf("%w: mask_key: want file://PATH or s3://bucket/key, the place of the key (the key itself goes in DDBLAKE_MASK_KEY, never in the configuration)", flatten.ErrBadConfig)
+}
+
+// SetMaskKey sets MaskKey to key without the white space around it (a
+// key file usually ends with a newline). A key shorter than
+// flatten.MinMaskKeyBytes is an error wrapping flatten.ErrBadConfig that
+// does not show the key.
+func (c *Config) SetMaskKey(key []byte) error {
+	key = bytes.TrimSpace(key)
+	if len(key) < flatten.MinMaskKeyBytes {
+		return fmt.Errorf("%w: the mask key has %d bytes, want at least %d (e.g. openssl rand -base64 32)", flatten.ErrBadConfig, len(key), flatten.MinMaskKeyBytes)
+	}
+	c.MaskKey = key
+	return nil
+}
+
+// Masks reports whether any table has mask rules, which need MaskKey.
+func (c *Config) Masks() bool {
+	if c == nil {
+		return false
+	}
+	if len(c.Defaults.Mask) > 0 {
+		return true
+	}
+	for _, t := range c.Tables {
+		if len(t.Mask) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// QuarantineMode returns the quarantine mode, redacted by default.
+func (c *Config) QuarantineMode() string {
+	if c == nil || c.Quarantine == "" {
+		return QuarantineRedacted
+	}
+	return c.Quarantine
+}
+
 // Table returns the rules for a table name (a DynamoDB table name, or a
 // logical table of a routing rule): the defaults overlaid with the
 // table's own entry, and every empty field filled with its default.
@@ -174,6 +262,9 @@ func (c *Config) Table(name string) TableConfig {
 	}
 	if out.TargetFileSize == 0 {
 		out.TargetFileSize = DefaultTargetFileSize
+	}
+	if c != nil {
+		out.MaskKey = c.MaskKey
 	}
 	return out
 }

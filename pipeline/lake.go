@@ -105,6 +105,8 @@ func (s *StoreQuarantine) SetAside(ctx context.Context, batchID string, entries 
 			Path:      e.Path,
 			ErrorKind: ErrorKind(e.Err),
 			Raw:       e.Raw,
+			Redacted:  e.Redacted,
+			RawSize:   e.RawSize,
 		}
 	}
 	_, err := s.q.Write(ctx, batchID, recs)
@@ -130,10 +132,24 @@ func (s *StoreQuarantine) SetAsideInput(ctx context.Context, name string, errs [
 // ErrorKind is a short stable word for the class of a record's problem,
 // for grouping set-aside records: bad_json, bad_table, bad_number, ...
 func ErrorKind(err error) string {
-	kinds := []struct {
-		err  error
-		kind string
-	}{
+	for _, k := range errorKinds() {
+		if errors.Is(err, k.err) {
+			return k.kind
+		}
+	}
+	return "other"
+}
+
+// errorKind is a sentinel and its word.
+type errorKind struct {
+	err  error
+	kind string
+}
+
+// errorKinds lists the sentinels of records and inputs with their words,
+// the more precise before the more general.
+func errorKinds() []errorKind {
+	return []errorKind{
 		{ErrBadTable, "bad_table"},
 		{ErrBadSequence, "bad_sequence"},
 		{ErrBadTime, "bad_time"},
@@ -166,12 +182,6 @@ func ErrorKind(err error) string {
 		{ErrMissingFile, "missing_file"},
 		{ErrNoTable, "no_table"},
 	}
-	for _, k := range kinds {
-		if errors.Is(err, k.err) {
-			return k.kind
-		}
-	}
-	return "other"
 }
 
 // RegistrySchemas is the Schemas of a lake: the schema registry stored in

@@ -140,8 +140,13 @@ type SetAside struct {
 	Path   string
 	// Err is the reason.
 	Err error
-	// Raw is the record's bytes.
+	// Raw is the record's bytes: as read, or as a Redactor left them.
 	Raw []byte
+	// Redacted says what a Redactor did to Raw: "" (nothing: the bytes
+	// as read), RedactedMasked, RedactedEnvelope or RedactedWithheld.
+	Redacted string
+	// RawSize is the size of the record as read, when Redacted is set.
+	RawSize int
 }
 
 // Schemas gives each table's schema and commits new columns to it. A
@@ -155,7 +160,9 @@ type Schemas interface {
 
 // Processor turns batches of change records into rows and hands them to
 // a Sink, committing new columns to the schema registry first and setting
-// bad records aside. It is safe for concurrent use.
+// bad records aside. What it hands the Quarantine is redacted by the
+// Config's rules (see Redactor): its bytes, reasons and paths. It is safe
+// for concurrent use.
 type Processor struct {
 	Config     *Config
 	Schemas    Schemas
@@ -164,6 +171,19 @@ type Processor struct {
 
 	mu         sync.Mutex
 	flatteners map[string]*flatten.Flattener
+	redactor   *Redactor
+}
+
+// aside returns e redacted for the quarantine; table is the record's
+// DynamoDB table name.
+func (p *Processor) aside(e SetAside, table string) SetAside {
+	p.mu.Lock()
+	if p.redactor == nil {
+		p.redactor = NewRedactor(p.Config)
+	}
+	r := p.redactor
+	p.mu.Unlock()
+	return r.SetAside(e, table)
 }
 
 // Counts says how many records a batch or a run read and what became of
@@ -251,10 +271,10 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 	res := Result{Counts: Counts{Records: len(b.Records) + len(b.Errors), TableRows: map[string]int{}}, FirstFailed: -1}
 	var aside []SetAside
 	for _, e := range b.Errors {
-		aside = append(aside, SetAside{
+		aside = append(aside, p.aside(SetAside{
 			Table: lakeTableOrEmpty(e.Table), EventTimeMicros: e.EventTimeMicros,
 			Source: e.Source, Index: e.Index, Path: e.Path, Err: e, Raw: e.Raw,
-		})
+		}, e.Table))
 	}
 
 	tables := map[string]*tableBatch{}
@@ -262,10 +282,10 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		routed, err := p.Config.Route(rec)
 		name, cfg, image := routed.Table, routed.Config, routed.Image
 		if err != nil {
-			aside = append(aside, SetAside{
+			aside = append(aside, p.aside(SetAside{
 				Table: lakeTableOrEmpty(rec.Table), EventTimeMicros: rec.EventTimeMicros,
 				Source: rec.Source, Index: rec.Index, Err: err, Raw: rec.Raw,
-			})
+			}, rec.Table))
 			continue
 		}
 		tb, ok := tables[name]
@@ -344,10 +364,10 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		}
 		for ri, why := range d.SetAside {
 			rec := b.Records[tb.records[ri]]
-			aside = append(aside, SetAside{
+			aside = append(aside, p.aside(SetAside{
 				Table: name, EventTimeMicros: rec.EventTimeMicros,
 				Source: rec.Source, Index: rec.Index, Err: why, Raw: rec.Raw,
-			})
+			}, rec.Table))
 		}
 		delivered := len(rows) - len(d.Failed) - len(d.SetAside)
 		res.Rows += delivered

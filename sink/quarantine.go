@@ -31,8 +31,15 @@ type QuarantineRecord struct {
 	// ErrorKind is a short stable word for the class of problem
 	// (bad_json, bad_table, bad_value, ...), for grouping.
 	ErrorKind string
-	// Raw is the record's bytes as read.
+	// Raw is the record's bytes as read, or as redacted (see Redacted).
 	Raw []byte
+	// Redacted, when set, says that Raw is not the record as read:
+	// "masked" (the configuration's omit and mask rules applied),
+	// "envelope" (a record that is not valid JSON: only its envelope
+	// fields) or "withheld" (no bytes kept). RawSize is then the size of
+	// the record as read.
+	Redacted string
+	RawSize  int
 }
 
 // quarantineLine is the JSON shape of one quarantine line, in field order.
@@ -45,19 +52,27 @@ type quarantineLine struct {
 	Table     string  `json:"table,omitempty"`
 	Raw       *string `json:"raw,omitempty"`
 	RawBase64 string  `json:"raw_base64,omitempty"`
+	Redacted  string  `json:"redacted,omitempty"`
+	RawSize   int     `json:"raw_size,omitempty"`
 }
 
 // AppendQuarantineLine appends rec to dst as one line of JSON:
 // {"reason","source","index","path","error_kind","table","raw"} where raw
 // is the record's bytes as a string when they are valid UTF-8, else
-// "raw_base64" holds them in standard base64.
+// "raw_base64" holds them in standard base64. A redacted record adds
+// "redacted" and "raw_size"; a withheld one has no raw.
 func AppendQuarantineLine(dst []byte, rec QuarantineRecord) []byte {
 	line := quarantineLine{Reason: rec.Reason, Source: rec.Source, Index: rec.Index, Path: rec.Path,
-		ErrorKind: rec.ErrorKind, Table: rec.Table}
-	if utf8.Valid(rec.Raw) {
+		ErrorKind: rec.ErrorKind, Table: rec.Table, Redacted: rec.Redacted}
+	if rec.Redacted != "" {
+		line.RawSize = rec.RawSize
+	}
+	switch {
+	case rec.Redacted == "withheld":
+	case utf8.Valid(rec.Raw):
 		raw := string(rec.Raw)
 		line.Raw = &raw
-	} else {
+	default:
 		line.RawBase64 = base64.StdEncoding.EncodeToString(rec.Raw)
 	}
 	buf := bytes.NewBuffer(dst)

@@ -23,7 +23,18 @@ func quarantineRecords() []sink.QuarantineRecord {
 			ErrorKind: "bad_table", Raw: []byte{'{', 0xff, 0xfe, '}'}},
 		{Table: "chat_messages", EventTime: apr1 + 10, Reason: "not valid JSON", Source: "/data/a.jsonl", Index: 9,
 			ErrorKind: "bad_json", Raw: []byte("{\"unterminated\": \"ü")},
+		{Table: "chat_messages", EventTime: apr1 + 11, Reason: "bad number", Source: "/data/a.jsonl", Index: 10,
+			ErrorKind: "bad_number", Raw: []byte(`{"Item":{"phone":{"S":"0123abcd"}}}`), Redacted: "masked", RawSize: 40},
 	}
+}
+
+// TestQuarantineLineWithheld checks that a withheld record keeps no raw
+// field at all, and says what it was.
+func TestQuarantineLineWithheld(t *testing.T) {
+	t.Parallel()
+	line := sink.AppendQuarantineLine(nil, sink.QuarantineRecord{Reason: "r", Source: "s", Index: 1,
+		Raw: []byte("secret"), Redacted: "withheld", RawSize: 6})
+	require.Equal(t, `{"reason":"r","source":"s","index":1,"redacted":"withheld","raw_size":6}`+"\n", string(line))
 }
 
 func TestQuarantineLinesGolden(t *testing.T) {
@@ -84,7 +95,7 @@ func TestQuarantineWrite(t *testing.T) {
 		"_errors/chat_messages/dt=2026-04-01/batch-1.jsonl",
 	}, keys)
 	require.Equal(t, len(recs), rows)
-	require.Equal(t, 2, files[2].Rows, "records of one table and day share a file, in input order")
+	require.Equal(t, 3, files[2].Rows, "records of one table and day share a file, in input order")
 
 	again, err := q.Write(ctx, "batch-1", recs)
 	require.NoError(t, err)

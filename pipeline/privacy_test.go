@@ -1,0 +1,229 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/internal/laketest"
+	"github.com/ddblake/ddblake/sink/localstore"
+)
+
+var privacyKey = []byte("pipeline-privacy-test-key-0001")
+
+func privacyConfig(t *testing.T, mode string) *Config {
+	t.Helper()
+	cfg, err := ParseConfig([]byte(laketest.PrivacyConfig + "quarantine: " + mode + "\n"))
+	require.NoError(t, err)
+	require.NoError(t, cfg.SetMaskKey(privacyKey))
+	return cfg
+}
+
+func hmacHex(s string) string {
+	h := hmac.New(sha256.New, privacyKey)
+	h.Write([]byte(s))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// asideTexts is a Quarantine that keeps what it is handed as text (what
+// the CLI and the Lambda print) and passes it on.
+type asideTexts struct {
+	next Quarantine
+	mu   sync.Mutex
+	text strings.Builder
+}
+
+func (a *asideTexts) SetAside(ctx context.Context, batchID string, entries []SetAside) error {
+	a.mu.Lock()
+	for _, e := range entries {
+		fmt.Fprintf(&a.text, "%s\t%s\t%s\n", e.Err, e.Path, e.Raw)
+	}
+	a.mu.Unlock()
+	return a.next.SetAside(ctx, batchID, entries)
+}
+
+// TestReplayPrivacy replays inputs of every format whose items hold
+// omitted and masked values, many of them set aside for other reasons,
+// and reads back every file of the lake: no hidden value is anywhere,
+// while the visible values and the masks are.
+func TestReplayPrivacy(t *testing.T) {
+	for _, mode := range []string{QuarantineRedacted, QuarantineNone} {
+		t.Run(mode, func(t *testing.T) {
+			in, lake := t.TempDir(), t.TempDir()
+			laketest.WritePrivacyInputs(t, in)
+			ctx := context.Background()
+			store, err := localstore.New(lake)
+			require.NoError(t, err)
+			inputs, err := (&Resolver{}).Resolve(ctx, in)
+			require.NoError(t, err)
+			seen := &asideTexts{next: NewStoreQuarantine(store)}
+			r := &Replay{
+				Processor: &Processor{Config: privacyConfig(t, mode), Schemas: NewRegistrySchemas(store),
+					Sink: NewLakeSink(store), Quarantine: seen},
+				Inputs:  NewStoreQuarantine(store),
+				Decode:  DecodeOptions{Table: "chat"},
+				Workers: 2,
+			}
+			sum, err := r.Run(ctx, inputs)
+			require.NoError(t, err)
+			require.Empty(t, sum.WriteErrors)
+			require.Greater(t, sum.SetAside, 20)
+			require.Greater(t, sum.Rows, 10)
+
+			var errs []string
+			for _, e := range sum.InputErrors {
+				errs = append(errs, e.Error())
+			}
+			all := laketest.RequireHidden(t, lake, laketest.PrivacySecrets(), seen.text.String(), strings.Join(errs, "\n"))
+			for _, v := range laketest.PrivacyVisible() {
+				require.Contains(t, all, v)
+			}
+			for _, v := range laketest.PrivacyMasked() {
+				require.Contains(t, all, hmacHex(v), "the mask of %s", v)
+			}
+
+			var lines []map[string]any
+			for _, l := range laketest.QuarantineLines(t, lake) {
+				if !strings.HasPrefix(l["_file"].(string), "_errors/_inputs/") {
+					lines = append(lines, l)
+				}
+			}
+			require.Len(t, lines, sum.SetAside)
+			states := map[any]int{}
+			for _, l := range lines {
+				states[l["redacted"]]++
+				if mode == QuarantineNone {
+					require.NotContains(t, l, "raw")
+					require.Equal(t, RedactedWithheld, l["redacted"])
+				}
+			}
+			if mode == QuarantineRedacted {
+				require.NotZero(t, states[RedactedMasked], "records that parse keep their bytes, masked")
+				require.NotZero(t, states[RedactedEnvelope], "records that do not parse keep their envelope")
+			}
+		})
+	}
+}
+
+// TestRedactorReasons checks the reasons and paths of records with a bad
+// value at, or below, a hidden path.
+func TestRedactorReasons(t *testing.T) {
+	r := NewRedactor(privacyConfig(t, QuarantineRedacted))
+	for _, c := range []struct {
+		name, path, cause, wantPath, wantReason, kind string
+		raw                                             string
+	}{
+		{
+			name: "bad number at a masked path", path: "dynamodb.NewImage.pin",
+			cause:    `N is not a number: "` + laketest.SecretPin + `"`,
+			wantPath: "dynamodb.NewImage.pin", wantReason: "in.jsonl: line 3: dynamodb.NewImage.pin: N is not a number (details withheld",
+			kind: "bad_number",
+		},
+		{
+			name: "below a masked map, under a hidden key", path: "NewImage.contacts." + laketest.SecretContact,
+			cause:    `N is not a number: "` + laketest.SecretFriend + `"`,
+			wantPath: "NewImage.contacts", wantReason: "in.jsonl: line 3: NewImage.contacts: N is not a number (details withheld",
+			kind: "bad_number",
+		},
+		{
+			name: "bad number elsewhere", path: "Item.n",
+			cause:    `N is not a number: "1.2.3"`,
+			wantPath: "Item.n", wantReason: `in.jsonl: line 3: Item.n: N is not a number: "1.2.3"`,
+			kind: "bad_number",
+		},
+		{
+			name: "not JSON", raw: `{"Item":{"phone":{"S":"` + laketest.SecretPhone + `"} "x"}}`,
+			cause:      `not valid JSON: cannot parse JSON: ...; unparsed tail: "` + laketest.SecretPhone + `"`,
+			wantReason: "in.jsonl: line 3: malformed record: not valid JSON at byte 40 (details withheld", // at "x"
+			kind:       "bad_record",
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var cause error
+			switch c.kind {
+			case "bad_number":
+				cause = &flatten.AttrError{Path: "x", Err: errors.New(c.cause)}
+				cause = fmt.Errorf("%w: %w", flatten.ErrBadNumber, cause)
+			default:
+				cause = fmt.Errorf("%w: %s", ErrBadRecord, c.cause)
+			}
+			raw := c.raw
+			if raw == "" {
+				raw = `{"Item":{"n":{"N":"1.2.3"}}}`
+			}
+			re := &RecordError{Source: "in.jsonl", Index: 3, Line: 3, Path: c.path, Table: "chat", Raw: []byte(raw), Err: cause}
+			got := r.SetAside(SetAside{Source: "in.jsonl", Index: 3, Path: c.path, Err: re, Raw: re.Raw}, "chat")
+			require.Equal(t, c.wantPath, got.Path)
+			require.True(t, strings.HasPrefix(got.Err.Error(), c.wantReason), got.Err.Error())
+			require.Equal(t, c.kind, ErrorKind(got.Err), "the class is kept")
+			for _, s := range laketest.PrivacySecrets() {
+				require.NotContains(t, got.Err.Error(), s)
+				require.NotContains(t, string(got.Raw), s)
+			}
+			require.Equal(t, got.Err.Error(), r.RecordError(re).Error(), "the same reason for lines that name the record")
+		})
+	}
+}
+
+// TestRedactorRoutes checks that a record of a physical table is redacted
+// with the rules of the logical tables its routes name too, and that a
+// record whose table is unknown is redacted with every table's rules.
+func TestRedactorRoutes(t *testing.T) {
+	r := NewRedactor(privacyConfig(t, QuarantineRedacted))
+	raw := `{"Item":{"body":{"S":"` + laketest.SecretBody + `"},"phone":{"S":"` + laketest.SecretPhone + `"},"x":{"S":"y"}}}`
+	for _, table := range []string{"chat", "", "bad name!", "messages"} {
+		got := r.SetAside(SetAside{Err: errors.New("bad"), Raw: []byte(raw)}, table)
+		require.Equal(t, RedactedMasked, got.Redacted, table)
+		require.Equal(t, len(raw), got.RawSize)
+		require.NotContains(t, string(got.Raw), laketest.SecretBody, table)
+		if table != "messages" { // messages masks body only
+			require.NotContains(t, string(got.Raw), laketest.SecretPhone, table)
+		}
+	}
+	got := r.SetAside(SetAside{Err: errors.New("bad"), Raw: []byte(raw)}, "other-table")
+	require.Contains(t, string(got.Raw), laketest.SecretPhone, "a table with no rules of its own: only the defaults apply")
+}
+
+func TestRedactorModes(t *testing.T) {
+	broken := []byte(`{"eventName":"INSERT","dynamodb":{"NewImage":{"phone":{"S":"` + laketest.SecretPhone + `"}`)
+	good := []byte(`{"Item":{"phone":{"S":"` + laketest.SecretPhone + `"}}}`)
+	for _, c := range []struct {
+		mode            string
+		brokenRaw       string
+		brokenRedacted  string
+		goodRedacted    string
+		goodRawContains string
+	}{
+		{QuarantineRedacted, `{"eventName":"INSERT"}`, RedactedEnvelope, RedactedMasked, hmacHex(laketest.SecretPhone)},
+		{QuarantineRaw, string(broken), "", RedactedMasked, hmacHex(laketest.SecretPhone)},
+		{QuarantineNone, "", RedactedWithheld, RedactedWithheld, ""},
+	} {
+		r := NewRedactor(privacyConfig(t, c.mode))
+		got := r.SetAside(SetAside{Err: ErrBadRecord, Raw: broken}, "chat")
+		require.Equal(t, c.brokenRaw, string(got.Raw), c.mode)
+		require.Equal(t, c.brokenRedacted, got.Redacted, c.mode)
+		got = r.SetAside(SetAside{Err: ErrBadRecord, Raw: good}, "chat")
+		require.Equal(t, c.goodRedacted, got.Redacted, c.mode)
+		require.Contains(t, string(got.Raw), c.goodRawContains)
+	}
+
+	// With no rules, the bytes are kept as read, but for quarantine: none.
+	r := NewRedactor(nil)
+	got := r.SetAside(SetAside{Err: ErrBadRecord, Raw: broken}, "chat")
+	require.Equal(t, broken, got.Raw)
+	require.Empty(t, got.Redacted)
+	cfg, err := ParseConfig([]byte("quarantine: none\n"))
+	require.NoError(t, err)
+	got = NewRedactor(cfg).SetAside(SetAside{Err: ErrBadRecord, Raw: broken}, "chat")
+	require.Nil(t, got.Raw)
+	require.Equal(t, RedactedWithheld, got.Redacted)
+}

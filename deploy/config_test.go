@@ -50,6 +50,10 @@ func TestConfigExample(t *testing.T) {
 	require.Equal(t, pipeline.ByteSize(32<<20), members.TargetFileSize)
 	require.Equal(t, "day", members.Partition)
 
+	require.Equal(t, "file://mask.key", cfg.MaskKeySource)
+	require.Equal(t, pipeline.QuarantineRedacted, cfg.QuarantineMode())
+	require.True(t, cfg.Masks(), "the example masks, so it needs its key")
+
 	for name := range cfg.Tables {
 		require.NoError(t, cfg.Table(name).TableConfig.Validate(), name)
 	}

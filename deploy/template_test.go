@@ -45,7 +45,16 @@ type deployment struct {
 // load evaluates the template for a sink and a stream ARN.
 func load(t *testing.T, sink, stream string) *deployment {
 	t.Helper()
+	return loadWith(t, sink, stream, nil)
+}
+
+// loadWith is load with more parameters.
+func loadWith(t *testing.T, sink, stream string, more map[string]any) *deployment {
+	t.Helper()
 	params := map[string]any{"LakeBucket": bucket, "StreamArn": stream, "Sink": sink}
+	for k, v := range more {
+		params[k] = v
+	}
 	opts := &intrinsics.ProcessorOptions{
 		ParameterOverrides: params,
 		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
@@ -380,18 +389,23 @@ func TestIAMMinimum(t *testing.T) {
 		delivery[a] = glueRes
 	}
 
+	maskKey := withGrants(s3Sink, map[string][]string{
+		"s3:GetObject": {registry, "arn:aws:s3:::key-bucket/ddblake/mask.key"},
+	})
 	for _, tc := range []struct {
 		name, sink, stream string
 		function           map[string][]string
 		delivery           map[string][]string // nil: no delivery role
+		params             map[string]any
 	}{
-		{"s3 sink, DynamoDB stream", "s3", ddbStream, s3Sink, nil},
-		{"firehose sink, DynamoDB stream", "firehose", ddbStream, firehoseSink, delivery},
-		{"s3 sink, Kinesis stream", "s3", kinStream, withGrants(s3Sink, kinesis, noDynamo...), nil},
-		{"firehose sink, Kinesis stream", "firehose", kinStream, withGrants(firehoseSink, kinesis, noDynamo...), delivery},
+		{"s3 sink, DynamoDB stream", "s3", ddbStream, s3Sink, nil, nil},
+		{"firehose sink, DynamoDB stream", "firehose", ddbStream, firehoseSink, delivery, nil},
+		{"s3 sink, Kinesis stream", "s3", kinStream, withGrants(s3Sink, kinesis, noDynamo...), nil, nil},
+		{"firehose sink, Kinesis stream", "firehose", kinStream, withGrants(firehoseSink, kinesis, noDynamo...), delivery, nil},
+		{"mask key in S3", "s3", ddbStream, maskKey, nil, map[string]any{"MaskKeyObject": "key-bucket/ddblake/mask.key"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := load(t, tc.sink, tc.stream)
+			d := loadWith(t, tc.sink, tc.stream, tc.params)
 			roles := map[string]*iam.Role{}
 			for name, r := range d.tmpl.Resources {
 				if strings.HasPrefix(r.AWSCloudFormationType(), "AWS::IAM::") && d.present(t, name) {
@@ -479,6 +493,8 @@ func TestFunction(t *testing.T) {
 			require.Equal(t, "s3://"+bucket+"/lake", env["DDBLAKE_LAKE"])
 			require.Equal(t, sink, env["DDBLAKE_SINK"])
 			require.Contains(t, env, "DDBLAKE_CONFIG")
+			require.Contains(t, env, "DDBLAKE_MASK_KEY", "the mask key, from the NoEcho parameter MaskKey")
+			require.True(t, *d.tmpl.Parameters["MaskKey"].NoEcho, "the key is never shown by CloudFormation")
 			if sink == "s3" {
 				require.Empty(t, env["DDBLAKE_FIREHOSE_STREAM"])
 				return

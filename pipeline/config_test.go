@@ -59,6 +59,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"tiny size", "defaults:\n  target_file_size: 10KiB\n", "1MiB"},
 		{"bad route", "tables:\n  t:\n    routes: [{table: msgs, attribute: sk}]\n", "prefix"},
 		{"not yaml", "tables: [\n", ""},
+		{"bad quarantine mode", "quarantine: all\n", "quarantine"},
+		{"key in the config", "mask_key: 0123456789abcdef0123\n", "DDBLAKE_MASK_KEY"},
+		{"s3 key without a key", "mask_key: s3://bucket\n", "s3://bucket/key"},
+		{"empty file path", "mask_key: file://\n", "file://PATH"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,4 +81,26 @@ func TestParseByteSize(t *testing.T) {
 	}
 	_, err := ParseByteSize("-1")
 	require.Error(t, err)
+}
+
+func TestMaskKeyConfig(t *testing.T) {
+	cfg, err := ParseConfig([]byte("mask_key: s3://b/k/mask.key\nquarantine: none\ntables:\n  t:\n    mask: [a]\n"))
+	require.NoError(t, err)
+	scheme, loc, err := ParseMaskKeySource(cfg.MaskKeySource)
+	require.NoError(t, err)
+	require.Equal(t, "s3", scheme)
+	require.Equal(t, "b/k/mask.key", loc)
+	require.Equal(t, QuarantineNone, cfg.QuarantineMode())
+	require.True(t, cfg.Masks())
+	require.Equal(t, QuarantineRedacted, (*Config)(nil).QuarantineMode())
+	require.False(t, (*Config)(nil).Masks())
+
+	require.ErrorIs(t, cfg.SetMaskKey([]byte(" short \n")), flatten.ErrBadConfig)
+	require.NoError(t, cfg.SetMaskKey([]byte("  a key of sixteen+ bytes\n")))
+	require.Equal(t, "a key of sixteen+ bytes", string(cfg.MaskKey), "white space around the key is not part of it")
+	require.Equal(t, cfg.MaskKey, cfg.Table("t").MaskKey, "every table masks with the key")
+	_, err = flatten.New(cfg.Table("t").TableConfig)
+	require.NoError(t, err)
+	_, err = flatten.New((&Config{Tables: cfg.Tables}).Table("t").TableConfig)
+	require.ErrorIs(t, err, flatten.ErrNoMaskKey)
 }

@@ -120,7 +120,7 @@ func TestRedactorReasons(t *testing.T) {
 	r := NewRedactor(privacyConfig(t, QuarantineRedacted))
 	for _, c := range []struct {
 		name, path, cause, wantPath, wantReason, kind string
-		raw                                             string
+		raw                                           string
 	}{
 		{
 			name: "bad number at a masked path", path: "dynamodb.NewImage.pin",

@@ -29,6 +29,11 @@ const (
 	// EnvS3PathStyle, when true, addresses S3 as endpoint/bucket/key, as
 	// S3-compatible servers need.
 	EnvS3PathStyle = "DDBLAKE_S3_PATH_STYLE"
+	// EnvMaskKey is the mask key itself (keep it in the function's
+	// encrypted environment), for configurations with mask rules; or
+	// the configuration names a file in the package or an S3 object with
+	// mask_key.
+	EnvMaskKey = "DDBLAKE_MASK_KEY"
 	// EnvDeadlineMargin overrides how long before the function's deadline
 	// it stops delivering (a Go duration such as "3s"); by default a tenth
 	// of the time left, between 1s and 5s.
@@ -55,7 +60,9 @@ type Env struct {
 	FirehoseStream string
 	Config         string
 	TaskRoot       string
-	S3PathStyle    bool
+	// MaskKey is DDBLAKE_MASK_KEY; it is never logged.
+	MaskKey     string
+	S3PathStyle bool
 	// DeadlineMargin is 0 for the default rule.
 	DeadlineMargin time.Duration
 	FunctionName   string
@@ -69,6 +76,7 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 		Sink:           strings.ToLower(strings.TrimSpace(getenv(EnvSink))),
 		FirehoseStream: strings.TrimSpace(getenv(EnvFirehoseStream)),
 		Config:         strings.TrimSpace(getenv(EnvConfig)),
+		MaskKey:        getenv(EnvMaskKey),
 		TaskRoot:       getenv(EnvTaskRoot),
 		FunctionName:   getenv(EnvFunctionName),
 	}

@@ -8,6 +8,9 @@ var (
 	ErrBadEnv = errors.New("invalid function environment")
 	// ErrConfig is a configuration file that cannot be read or parsed.
 	ErrConfig = errors.New("cannot load the configuration")
+	// ErrNoMaskKey is a configuration with mask rules and no mask key;
+	// the function fails its init rather than mask without one.
+	ErrNoMaskKey = errors.New("mask rules need a mask key")
 	// ErrBadPayload is an invocation payload that is not a DynamoDB
 	// stream or Kinesis event; the whole batch is reported failed.
 	ErrBadPayload = errors.New("invalid event payload")

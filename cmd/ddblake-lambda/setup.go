@@ -38,13 +38,7 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 		if awsCfg, err = awsconfig.LoadDefaultConfig(ctx); err != nil {
 			return nil, fmt.Errorf("aws configuration: %w", err)
 		}
-		s3c = s3.NewFromConfig(awsCfg, func(o *s3.Options) {
-			o.UsePathStyle = env.S3PathStyle
-			// Objects written without a checksum (the registry, a
-			// config) would log a line per read; the summary line is
-			// the function's only log.
-			o.DisableLogOutputChecksumValidationSkipped = true
-		})
+		s3c = newS3Client(awsCfg, env)
 	}
 
 	var store sink.Store
@@ -60,6 +54,15 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 
 	cfg, err := loadConfig(ctx, env, s3c)
 	if err != nil {
+		return nil, err
+	}
+	if cfg != nil && s3c == nil && strings.HasPrefix(cfg.MaskKeySource, "s3://") {
+		if awsCfg, err = awsconfig.LoadDefaultConfig(ctx); err != nil {
+			return nil, fmt.Errorf("aws configuration: %w", err)
+		}
+		s3c = newS3Client(awsCfg, env)
+	}
+	if err := loadMaskKey(ctx, env, cfg, s3c); err != nil {
 		return nil, err
 	}
 
@@ -86,6 +89,85 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 		FunctionName:   env.FunctionName,
 		DeadlineMargin: env.DeadlineMargin,
 	}, nil
+}
+
+// newS3Client returns the function's S3 client.
+func newS3Client(awsCfg aws.Config, env Env) *s3.Client {
+	return s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		o.UsePathStyle = env.S3PathStyle
+		// Objects written without a checksum (the registry, a config)
+		// would log a line per read; the summary line is the function's
+		// only log.
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
+}
+
+// maxMaskKeyBytes bounds what is read of a mask key file or object.
+const maxMaskKeyBytes = 64 << 10
+
+// loadMaskKey sets cfg's mask key from DDBLAKE_MASK_KEY, or from the file
+// in the package (relative to LAMBDA_TASK_ROOT) or the S3 object that
+// cfg's mask_key names. Both given, or mask rules with no key, fail the
+// init; no error shows the key.
+func loadMaskKey(ctx context.Context, env Env, cfg *pipeline.Config, s3c *s3.Client) error {
+	if cfg == nil {
+		return nil
+	}
+	var key []byte
+	switch {
+	case env.MaskKey != "" && cfg.MaskKeySource != "":
+		return fmt.Errorf("%w: mask key given twice, in %s and by mask_key %s: keep one", ErrConfig, EnvMaskKey, cfg.MaskKeySource)
+	case env.MaskKey != "":
+		key = []byte(env.MaskKey)
+	case cfg.MaskKeySource != "":
+		scheme, loc, err := pipeline.ParseMaskKeySource(cfg.MaskKeySource)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		if key, err = readMaskKey(ctx, env, scheme, loc, s3c); err != nil {
+			return fmt.Errorf("%w: mask_key %s: %w", ErrConfig, cfg.MaskKeySource, err)
+		}
+	case cfg.Masks():
+		return fmt.Errorf("%w: the configuration masks values: set %s (in the function's encrypted environment), or mask_key: s3://bucket/key or file://PATH in the configuration",
+			ErrNoMaskKey, EnvMaskKey)
+	default:
+		return nil
+	}
+	if err := cfg.SetMaskKey(key); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return nil
+}
+
+// readMaskKey reads a key file in the package or an S3 object.
+func readMaskKey(ctx context.Context, env Env, scheme, loc string, s3c *s3.Client) ([]byte, error) {
+	var r io.ReadCloser
+	if scheme == "s3" {
+		bucket, key, _ := strings.Cut(loc, "/")
+		out, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			return nil, err
+		}
+		r = out.Body
+	} else {
+		if !filepath.IsAbs(loc) && env.TaskRoot != "" {
+			loc = filepath.Join(env.TaskRoot, loc)
+		}
+		f, err := os.Open(loc)
+		if err != nil {
+			return nil, err
+		}
+		r = f
+	}
+	defer r.Close()
+	key, err := io.ReadAll(io.LimitReader(r, maxMaskKeyBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(key) > maxMaskKeyBytes {
+		return nil, fmt.Errorf("larger than %d bytes: not a key", maxMaskKeyBytes)
+	}
+	return key, nil
 }
 
 // loadConfig reads DDBLAKE_CONFIG: nothing (the defaults), an s3:// URI,

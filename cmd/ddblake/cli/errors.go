@@ -28,6 +28,9 @@ var (
 	ErrConfig = errors.New("bad configuration")
 	// ErrNoTables is a lake whose schema registry holds no table.
 	ErrNoTables = errors.New("no tables in the lake")
+	// ErrNoMaskKey is a configuration with mask rules and no mask key
+	// (DDBLAKE_MASK_KEY, or the file or S3 object mask_key names).
+	ErrNoMaskKey = errors.New("mask rules need a mask key")
 )
 
 // ExitError is an error with the exit code it ends the run with. A nil

@@ -57,7 +57,7 @@ func (s *session) infer(ctx context.Context, o readOptions, sources []string) er
 		cfg = &pipeline.Config{}
 	}
 	sc := &inferScan{cfg: cfg, flatteners: map[string]*flatten.Flattener{}, result: map[string]*flatten.Inferrer{},
-		bar: newProgress(s.stderr, "scanning")}
+		redactor: pipeline.NewRedactor(cfg), bar: newProgress(s.stderr, "scanning")}
 	sc.run(ctx, in)
 	sc.bar.done()
 
@@ -86,8 +86,9 @@ func (s *session) infer(ctx context.Context, o readOptions, sources []string) er
 // Inferrer per configuration table (the DynamoDB table name, or the
 // logical table of a routing rule).
 type inferScan struct {
-	cfg *pipeline.Config
-	bar *progress
+	cfg      *pipeline.Config
+	redactor *pipeline.Redactor // what the bad-record lines may say
+	bar      *progress
 
 	mu         sync.Mutex
 	flatteners map[string]*flatten.Flattener
@@ -152,7 +153,7 @@ func (sc *inferScan) worker(ctx context.Context, in *input, queue <-chan pipelin
 				read.RawBytes += int64(len(rerr.Raw))
 				badCount++
 				if len(bad) < maxListed {
-					bad = append(bad, "bad record: "+rerr.Error())
+					bad = append(bad, "bad record: "+sc.redactor.RecordError(rerr).Error())
 				}
 				return nil
 			}

@@ -81,6 +81,13 @@ func (s *session) readInputs(ctx context.Context, command, format, configPath, t
 	if err != nil {
 		return nil, err
 	}
+	use := keyNeeded
+	if command == "infer" {
+		use = keyOptional // it prints no value
+	}
+	if err := s.loadMaskKey(ctx, cfg, configPath, use); err != nil {
+		return nil, err
+	}
 	if err := needSources(command, sources); err != nil {
 		return nil, err
 	}

@@ -13,15 +13,24 @@ import (
 )
 
 // Files maps every file under dir (relative path, with slashes) to the
-// hex SHA-256 of its content; hidden files (lock and temporary files) are
-// left out. Comparing two maps tells whether two lakes, or one lake
+// hex SHA-256 of its content; hidden files and folders (the store's
+// temporary and lock files) are left out. Comparing two maps tells whether two lakes, or one lake
 // before and after a rerun, are byte-identical. A walk error fails t.
 func Files(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
+		if err != nil {
 			return err
+		}
+		if strings.HasPrefix(d.Name(), ".") && p != dir {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {

@@ -7,13 +7,21 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path"
 	"time"
 )
+
+// tryLock reports that f is locked: without flock, a process cannot tell
+// a file in use from one whose writer died, so RemoveStale removes none.
+func tryLock(f *os.File) (bool, error) { return false, nil }
 
 // lock creates the lock file exclusively, polling until it can, and
 // removes it on unlock. Unlike flock, a process that dies holding it
 // leaves the file behind; it must then be removed by hand.
 func lock(ctx context.Context, root *os.Root, name string) (func(), error) {
+	if err := root.MkdirAll(path.Dir(name), 0o755); err != nil {
+		return nil, err
+	}
 	name += ".excl"
 	wait := 200 * time.Microsecond
 	for {

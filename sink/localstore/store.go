@@ -26,7 +26,23 @@ type Store struct {
 
 var _ sink.Store = (*Store)(nil)
 
-// New returns a Store rooted at dir, creating the directory if needed.
+// The store's own files live in a hidden folder at the root, which no key
+// can name (keys have no segment starting with '.'), no lake reader
+// looks in (they read <table>/**/*.parquet) and List skips.
+const (
+	// PrivateDir is the store's folder under the root.
+	PrivateDir = ".ddblake"
+	// tmpDir holds the files being written, renamed into place when
+	// complete; a writer holds a lock on its file until then.
+	tmpDir = PrivateDir + "/tmp"
+	// locksDir holds the lock files of PutIf, removed by their holder.
+	locksDir = PrivateDir + "/locks"
+)
+
+// New returns a Store rooted at dir, creating the directory if needed,
+// and removes what writers that died (kill -9, a crash, a power cut) left
+// in its private folder: temporary files no process holds a lock on (see
+// RemoveStale).
 func New(dir string) (*Store, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("%w: empty lake directory", sink.ErrBadConfig)
@@ -38,7 +54,46 @@ func New(dir string) (*Store, error) {
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return nil, fmt.Errorf("lake directory: %w", err)
 	}
-	return &Store{dir: abs}, nil
+	s := &Store{dir: abs}
+	_, _ = s.RemoveStale() // best effort: a read-only lake keeps them
+	return s, nil
+}
+
+// RemoveStale removes the temporary and lock files of writers that are
+// gone, and returns how many it removed. A file is stale when no process
+// holds its lock (a flock, which the kernel drops when its holder dies):
+// the files of a write in progress, in this process or another, are
+// never removed. Where flock is not available, nothing is removed.
+func (s *Store) RemoveStale() (int, error) {
+	root, err := os.OpenRoot(s.dir)
+	if err != nil {
+		return 0, err
+	}
+	defer root.Close()
+	removed := 0
+	var errs []error
+	for _, dir := range []string{tmpDir, locksDir} {
+		entries, err := fs.ReadDir(root.FS(), dir)
+		if err != nil {
+			if !missing(err) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		for _, e := range entries {
+			if !e.Type().IsRegular() {
+				continue
+			}
+			ok, err := removeUnlocked(root, path.Join(dir, e.Name()))
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if ok {
+				removed++
+			}
+		}
+	}
+	return removed, errors.Join(errs...)
 }
 
 // URI returns the absolute directory.
@@ -78,8 +133,10 @@ func (s *Store) Put(ctx context.Context, key string, body []byte) error {
 	return nil
 }
 
-// replace writes body to key atomically: temporary file, fsync, rename,
-// fsync of the directory.
+// replace writes body to key atomically: a temporary file in tmpDir,
+// locked while it exists so that RemoveStale leaves it alone, fsync,
+// rename over key, fsync of key's directory. The temporary file is on
+// the lake's file system (under its root), so the rename is atomic.
 func replace(root *os.Root, key string, body []byte) error {
 	dir := path.Dir(key)
 	if dir != "." {
@@ -87,10 +144,7 @@ func replace(root *os.Root, key string, body []byte) error {
 			return err
 		}
 	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := path.Join(dir, ".tmp-"+path.Base(key)+"-"+hex.EncodeToString(rnd[:]))
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, tmp, err := createTemp(root, path.Base(key))
 	if err != nil {
 		return err
 	}
@@ -98,17 +152,96 @@ func replace(root *os.Root, key string, body []byte) error {
 	if err == nil {
 		err = f.Sync()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err == nil {
 		err = root.Rename(tmp, key)
 	}
 	if err != nil {
 		_ = root.Remove(tmp)
+	}
+	if cerr := f.Close(); err == nil { // releases the lock, after the rename
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
 	return syncDir(root, dir)
+}
+
+// createTemp creates a new temporary file in tmpDir, named after base for
+// whoever looks, and locks it. The lock is taken after the file exists:
+// RemoveStale may remove the file in between, so it checks that the name
+// still is its file and starts again when it is not.
+func createTemp(root *os.Root, base string) (*os.File, string, error) {
+	if err := root.MkdirAll(tmpDir, 0o755); err != nil {
+		return nil, "", err
+	}
+	if len(base) > 64 {
+		base = base[:64]
+	}
+	for attempt := 0; ; attempt++ {
+		var rnd [8]byte
+		_, _ = rand.Read(rnd[:])
+		// Named after the object for whoever looks, but never ending in
+		// .parquet: a glob of the whole lake must not read it.
+		name := path.Join(tmpDir, hex.EncodeToString(rnd[:])+"-"+base+".tmp")
+		f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return nil, "", err
+		}
+		ok, err := tryLock(f)
+		if err == nil && ok {
+			if ok, err = sameFile(root, name, f); ok {
+				return f, name, nil
+			}
+		}
+		_ = f.Close()
+		if err != nil || attempt >= 100 {
+			if err == nil {
+				err = errors.New("temporary files keep being removed")
+			}
+			return nil, "", fmt.Errorf("temporary file: %w", err)
+		}
+	}
+}
+
+// sameFile reports whether name still names the file f.
+func sameFile(root *os.Root, name string, f *os.File) (bool, error) {
+	held, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	st, err := root.Lstat(name)
+	if err != nil {
+		if missing(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	return os.SameFile(held, st), nil
+}
+
+// removeUnlocked removes the file name when no process holds its lock,
+// holding the lock itself while it checks that name is still that file.
+func removeUnlocked(root *os.Root, name string) (bool, error) {
+	f, err := root.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		if missing(err) {
+			return false, nil // renamed or removed meanwhile
+		}
+		return false, err
+	}
+	defer f.Close()
+	ok, err := tryLock(f)
+	if err != nil || !ok {
+		return false, err
+	}
+	if ok, err := sameFile(root, name, f); err != nil || !ok {
+		return false, err
+	}
+	if err := root.Remove(name); err != nil && !missing(err) {
+		return false, err
+	}
+	return true, nil
 }
 
 func syncDir(root *os.Root, dir string) error {
@@ -174,6 +307,13 @@ func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, string, err
 	return data, version(data), nil
 }
 
+// lockName is the lock file of key in locksDir: a hash of the key, so that
+// any key, however long, has one.
+func lockName(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return path.Join(locksDir, hex.EncodeToString(sum[:16])+".lock")
+}
+
 // PutIf writes body to key if the object's content hash is ifVersion ("":
 // if there is no object), holding the key's lock while it checks and
 // renames.
@@ -184,13 +324,7 @@ func (s *Store) PutIf(ctx context.Context, key string, body []byte, ifVersion st
 	}
 	defer root.Close()
 	fail := func(err error) (string, error) { return "", &sink.KeyError{Op: "putif", Key: key, Err: err} }
-	dir := path.Dir(key)
-	if dir != "." {
-		if err := root.MkdirAll(dir, 0o755); err != nil {
-			return fail(err)
-		}
-	}
-	unlock, err := lock(ctx, root, path.Join(dir, ".lock-"+path.Base(key)))
+	unlock, err := lock(ctx, root, lockName(key))
 	if err != nil {
 		return fail(err)
 	}

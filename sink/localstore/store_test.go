@@ -52,8 +52,8 @@ func TestNothingEscapes(t *testing.T) {
 	require.Len(t, entries, 2, "only lake/ and outside/")
 }
 
-// TestNoTemporaryLeftovers checks that writes leave only the objects (and
-// the hidden lock files of conditional writes), which List never shows.
+// TestNoTemporaryLeftovers checks that writes leave only the objects: no
+// temporary or lock file, in the object's folder or the store's own.
 func TestNoTemporaryLeftovers(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -70,7 +70,7 @@ func TestNoTemporaryLeftovers(t *testing.T) {
 		}
 		return err
 	}))
-	require.ElementsMatch(t, []string{"t/dt=2026-04-01/a.parquet", "_ddblake/schemas/t.json", "_ddblake/schemas/.lock-t.json"}, files)
+	require.ElementsMatch(t, []string{"t/dt=2026-04-01/a.parquet", "_ddblake/schemas/t.json"}, files)
 	objs, err := st.List(ctx, "")
 	require.NoError(t, err)
 	require.Len(t, objs, 2)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -27,6 +28,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ddblake/ddblake/internal/laketest"
 	"github.com/ddblake/ddblake/internal/sample"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
@@ -460,6 +462,42 @@ func TestUnderEmulator(t *testing.T) {
 			require.Len(t, em.summaries(t), 1)
 			requireConfigApplied(t, s3srv.lake(t, prefix))
 		}
+	})
+
+	t.Run("masked and omitted values appear nowhere", func(t *testing.T) {
+		require.NoError(t, os.WriteFile(filepath.Join(filepath.Dir(bootstrap), "privacy.yaml"), []byte(laketest.PrivacyConfig), 0o644))
+		em := startEmulator(t, rie, bootstrap, s3srv, "privacy", 30, EnvConfig+"=privacy.yaml", EnvMaskKey+"="+lambdaMaskKey)
+		for _, payload := range [][]byte{laketest.PrivacyLambdaEvent(), laketest.PrivacyKinesisEvent()} {
+			require.Empty(t, failures(t, em.invoke(t, payload)))
+		}
+		// Every object of the lake, copied out to be read back.
+		lake, dir := s3srv.lake(t, "privacy"), t.TempDir()
+		for _, k := range lakeKeys(t, lake) {
+			body, err := lake.Get(context.Background(), k)
+			require.NoError(t, err)
+			require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, k)), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, k), body, 0o644))
+		}
+		all := laketest.RequireHidden(t, dir, laketest.PrivacySecrets(), em.out.String())
+		require.Contains(t, all, lambdaMask(laketest.SecretPhone))
+		require.Contains(t, all, "alice-visible")
+	})
+
+	t.Run("no mask key: the init fails with one line", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "privacy.yaml")
+		require.NoError(t, os.WriteFile(cfg, []byte(laketest.PrivacyConfig), 0o644))
+		cmd := exec.Command(bootstrap)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), EnvLake + "=" + t.TempDir(), EnvConfig + "=" + cfg}
+		out, err := cmd.Output()
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee)
+		require.Equal(t, 1, ee.ExitCode())
+		var line struct{ Level, Msg, Error string }
+		require.NoError(t, json.Unmarshal(bytes.TrimSpace(out), &line), "one JSON line: %s", out)
+		require.Equal(t, "ERROR", line.Level)
+		require.Equal(t, "init failed", line.Msg)
+		require.Contains(t, line.Error, "mask rules need a mask key")
+		require.Contains(t, line.Error, EnvMaskKey)
 	})
 
 	t.Run("a 6 MB batch", func(t *testing.T) {

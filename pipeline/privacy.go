@@ -78,9 +78,14 @@ func (r *Redactor) Rules(table string) *flatten.Redactor {
 		}
 	}
 	fr := flatten.NewRedactor(key, cfgs...)
-	r.rules[table] = fr
+	if len(r.rules) < maxCachedRules { // table names come from the input
+		r.rules[table] = fr
+	}
 	return fr
 }
+
+// maxCachedRules bounds the Redactor's cache of rules by table.
+const maxCachedRules = 1024
 
 // SetAside returns e as the quarantine may keep it: its bytes redacted
 // (Raw, Redacted, RawSize), its reason and path too. table is the

@@ -250,3 +250,24 @@ func TestRecordMalformedValues(t *testing.T) {
 		require.Equal(t, c.want, string(res.Raw), c.in)
 	}
 }
+
+// FuzzRecord checks that any input redacts without a panic into valid
+// JSON (or nothing), and that the formats' records, however cut, show no
+// hidden value.
+func FuzzRecord(f *testing.F) {
+	for _, raw := range formats() {
+		f.Add([]byte(raw))
+	}
+	f.Add([]byte(`{"Item":{"meta":{"S":"{\"token\":[1,{\"a\":\"b\"}]}"}}}`))
+	f.Add([]byte(`[{"NewImage":{"phone":{"L":[{"S":"x"}]}}}]`))
+	rules := testRules()
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		res := Record(raw, rules)
+		if res.Raw != nil && !json.Valid(res.Raw) {
+			t.Fatalf("not valid JSON: %q from %q", res.Raw, raw)
+		}
+		if !res.Changed && string(res.Raw) != string(raw) {
+			t.Fatalf("unchanged, but not the input: %q", res.Raw)
+		}
+	})
+}

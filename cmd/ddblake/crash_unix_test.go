@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -67,6 +68,45 @@ func hiddenFiles(t *testing.T, lake string) []string {
 	return out
 }
 
+// waitStopped waits until the process pid is stopped: a signal is
+// delivered some time after kill(2) returns, and the threads of the
+// process may run on meanwhile.
+func waitStopped(pid int) {
+	stat := fmt.Sprintf("/proc/%d/stat", pid)
+	if _, err := os.Stat(stat); err != nil {
+		time.Sleep(200 * time.Millisecond) // no /proc: give it time
+		return
+	}
+	for range 2000 {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			return
+		}
+		// pid (comm) state ...: the state follows the last ')'.
+		if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// allLocked reports whether another process holds a flock on every
+// file: a writer locks its temporary file just after creating it.
+func allLocked(files []string) bool {
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return false
+		}
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		f.Close() // releases the lock, if it was taken
+		if err == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // TestKilledReplay stops a replay (SIGSTOP) while it holds a temporary
 // file, runs another replay into the same lake meanwhile (it must not
 // remove the live writer's file), kills the first (SIGKILL: what it was
@@ -107,8 +147,9 @@ func TestKilledReplay(t *testing.T) {
 				continue
 			}
 			_ = cmd.Process.Signal(syscall.SIGSTOP)
+			waitStopped(cmd.Process.Pid)
 			held = entries(lake, ".ddblake/tmp")
-			if len(held) > 0 && len(entries(lake, ".ddblake/locks")) == 0 {
+			if len(held) > 0 && allLocked(held) && len(entries(lake, ".ddblake/locks")) == 0 {
 				stopped = cmd
 				t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
 				break poll

@@ -46,15 +46,11 @@ func typed(t *testing.T, raw json.RawMessage) (string, json.RawMessage) {
 
 // rowCheck compares one row with its record and collects mismatches.
 type rowCheck struct {
-	t     *testing.T
-	reg   *registry
-	row   lakeRow
-	where string
-	extra map[string]any // expected _extra, as nested DynamoDB JSON
-	// maybe are NULLs (and empty lists or maps) whose column exists now
-	// but may not have when the row's batch was written: they are null in
-	// the column, or kept in _extra.
-	maybe   [][]string
+	t       *testing.T
+	reg     *registry
+	row     lakeRow
+	where   string
+	extra   map[string]any // expected _extra, as nested DynamoDB JSON
 	problem []string
 	// checked38 counts numbers of 30 or more digits compared as text.
 	checked38 int
@@ -69,7 +65,8 @@ func checkRow(t *testing.T, reg *registry, rec expRecord, row lakeRow) (problems
 	c := &rowCheck{t: t, reg: reg, row: row, extra: map[string]any{},
 		where: fmt.Sprintf("%s %s %s@%d", rec.Source, rec.Event, rec.EventID+rec.Seq, rec.Micros)}
 	c.walk("", nil, rec.Image)
-	// _extra holds exactly the misfits (and maybe NULLs).
+	// _extra holds exactly the misfits and the NULLs, empty lists and
+	// empty maps (the NULL rule keeps them there, column or not).
 	got, _ := row["_extra"].(string)
 	var gotV map[string]any
 	if row["_extra"] != nil {
@@ -78,9 +75,6 @@ func checkRow(t *testing.T, reg *registry, rec expRecord, row lakeRow) (problems
 		} else if len(gotV) == 0 {
 			c.fail("_extra is %s, want null when empty", got)
 		}
-	}
-	for _, at := range c.maybe {
-		dropNull(gotV, at)
 	}
 	switch {
 	case len(c.extra) == 0 && len(gotV) > 0:
@@ -148,7 +142,7 @@ func (c *rowCheck) walk(prefix string, segs []string, img attrs) {
 			if got != nil {
 				c.fail("%s: %s is %v, want null for %s", path, col.Name, got, raw)
 			}
-			c.maybe = append(c.maybe, at)
+			c.misfit(at, raw) // the NULL rule: kept in _extra though the column exists
 			continue
 		}
 		want, fits := c.expect(col, tag, v, raw)
@@ -208,49 +202,6 @@ func keepDigits(r rune) rune {
 	return -1
 }
 
-// dropNull removes from a DynamoDB JSON item the value at the names at
-// when it is a NULL or an empty list or map, and the maps it leaves empty.
-func dropNull(item map[string]any, at []string) {
-	if item == nil {
-		return
-	}
-	if len(at) == 1 {
-		v, ok := item[at[0]].(map[string]any)
-		if !ok || len(v) != 1 {
-			return
-		}
-		for tag, x := range v {
-			switch y := x.(type) {
-			case bool:
-				if tag == "NULL" && y {
-					delete(item, at[0])
-				}
-			case []any:
-				if tag == "L" && len(y) == 0 {
-					delete(item, at[0])
-				}
-			case map[string]any:
-				if tag == "M" && len(y) == 0 {
-					delete(item, at[0])
-				}
-			}
-		}
-		return
-	}
-	next, ok := item[at[0]].(map[string]any)
-	if !ok {
-		return
-	}
-	sub, ok := next["M"].(map[string]any)
-	if !ok {
-		return
-	}
-	dropNull(sub, at[1:])
-	if len(sub) == 0 {
-		delete(item, at[0])
-	}
-}
-
 // misfit places a value in the expected _extra at the names at.
 func (c *rowCheck) misfit(at []string, raw json.RawMessage) {
 	var v any
@@ -267,8 +218,8 @@ func (c *rowCheck) misfit(at []string, raw json.RawMessage) {
 	m[at[len(at)-1]] = v
 }
 
-// isNullish reports a NULL, or an empty list or map (which behave like
-// NULL).
+// isNullish reports a NULL, or an empty list or map (which the NULL rule
+// keeps in _extra like NULL).
 func isNullish(t *testing.T, tag string, v json.RawMessage) bool {
 	switch tag {
 	case "NULL":

@@ -482,14 +482,17 @@ func (a *typeAcc) column() (schemas.Column, bool) {
 }
 
 // Rows appends one row per item, typed by s, to dst. Values that do not
-// fit their column, and paths s has no column for, go to _extra.
+// fit their column, and paths s has no column for, go to _extra. A NULL,
+// an empty list and an empty map always go to _extra and never fill a
+// cell (their column, if any, is null): so a row is the same whatever
+// columns the schema gained since, and NULL stays told from absent.
 func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 	st := Stats{Rows: len(b.metas), Omitted: b.omitted}
 	type cell struct {
 		idx int
 		d   Datum
 	}
-	var misfits []leaf
+	var extra []leaf // misfits and empty values, in item order
 	var cells []cell
 	var last int
 	for i, meta := range b.metas {
@@ -498,16 +501,24 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 			end = b.starts[i+1]
 		}
 		row := Row{Meta: meta}
-		misfits, cells, last = misfits[:0], cells[:0], 0
+		extra, cells, last = extra[:0], cells[:0], 0
 		for _, l := range b.leaves[b.starts[i]:end] {
+			if isEmpty(l.v) {
+				// The NULL rule: kept in _extra whatever the schema holds,
+				// so a row never depends on which columns exist yet.
+				extra = append(extra, l)
+				continue
+			}
 			idx, ok := s.Lookup(l.path)
 			if !ok {
-				misfits = append(misfits, l) // no column yet (a NULL included)
+				extra = append(extra, l) // no column yet
+				st.Misfits++
 				continue
 			}
 			d, ok := Convert(l.v, s.Columns[idx])
 			if !ok {
-				misfits = append(misfits, l)
+				extra = append(extra, l)
+				st.Misfits++
 				continue
 			}
 			cells = append(cells, cell{idx, d})
@@ -522,9 +533,8 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 				row.Values[c.idx] = c.d
 			}
 		}
-		if len(misfits) > 0 {
-			st.Misfits += len(misfits)
-			b.extra = appendExtra(b.extra[:0], misfits)
+		if len(extra) > 0 {
+			b.extra = appendExtra(b.extra[:0], extra)
 			row.Extra = append([]byte(nil), b.extra...)
 		}
 		dst = append(dst, row)
@@ -533,10 +543,11 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 }
 
 // Convert returns v as a cell of column c, or false when it does not fit.
-// A NULL, an empty list and an empty map fit every column as a null cell.
+// A NULL, an empty list and an empty map fit no column: they are kept in
+// _extra (see Rows).
 func Convert(v Value, c schemas.Column) (Datum, bool) {
 	if isEmpty(v) {
-		return Datum{}, true
+		return Datum{}, false
 	}
 	if c.Source != "" && c.Source != v.Kind.String() {
 		return Datum{}, false
@@ -545,7 +556,8 @@ func Convert(v Value, c schemas.Column) (Datum, bool) {
 }
 
 // isEmpty reports whether v is NULL, an empty list or an empty map: the
-// values that behave like NULL.
+// values the NULL rule keeps in _extra. DynamoDB tells them from an
+// absent attribute, and so does the lake.
 func isEmpty(v Value) bool {
 	switch v.Kind {
 	case NULL:

@@ -148,27 +148,67 @@ func TestNestedAndExtra(t *testing.T) {
 	require.Equal(t, "sender.profile.imageUrl", s.Columns[1].Path)
 	require.JSONEq(t, `{"gone":{"NULL":true}}`, string(rows[0].Extra), "a NULL with no column is kept in _extra")
 	require.JSONEq(t, `{"sender":{"M":{"profile":{"M":{"age":{"S":"thirty"}}}}}}`, string(rows[1].Extra))
-	require.Equal(t, 2, st.Misfits)
+	require.Equal(t, 1, st.Misfits, "the NULL is not a misfit")
 }
 
 func TestNullInExistingColumn(t *testing.T) {
 	s, rows, st := run(t, TableConfig{}, []string{`{"a":{"S":"x"}}`}, []string{`{"a":{"NULL":true}}`})
 	require.Equal(t, 0, st.Misfits)
 	require.False(t, cell(t, s, rows[1], "a").Valid)
-	require.Nil(t, rows[1].Extra)
+	require.JSONEq(t, `{"a":{"NULL":true}}`, string(rows[1].Extra), "as it was before the column existed")
 }
 
-func TestEmptyListsAndMapsAreNull(t *testing.T) {
+// TestNullRule: a NULL, an empty list and an empty map are always kept in
+// _extra, whether or not their column exists, and their cell is null; so
+// a row does not depend on the columns the schema has gained, and NULL
+// is told from absent.
+func TestNullRule(t *testing.T) {
 	s, rows, st := run(t, TableConfig{Depth: 1},
-		[]string{`{"tags":{"L":[{"S":"x"}]},"m":{"M":{"k":{"S":"v"}}}}`},
-		[]string{`{"tags":{"L":[]},"m":{"M":{}}}`, `{"tags":{"L":[]},"other":{"L":[]}}`})
+		[]string{`{"tags":{"L":[{"S":"x"}]},"m":{"M":{"k":{"S":"v"}}},"n":{"N":"1"}}`},
+		[]string{`{"tags":{"L":[]},"m":{"M":{}},"n":{"NULL":true}}`, `{"tags":{"L":[]},"other":{"L":[]},"n":{"N":"2"}}`, `{"n":{"N":"3"}}`})
 	require.Equal(t, "array<string>", colType(t, s, "tags"))
 	require.Equal(t, "json", colType(t, s, "m"))
 	require.False(t, cell(t, s, rows[1], "tags").Valid, "an empty list in an array column is null")
 	require.False(t, cell(t, s, rows[1], "m").Valid, "an empty map in a JSON column is null")
-	require.Nil(t, rows[1].Extra)
-	require.JSONEq(t, `{"other":{"L":[]}}`, string(rows[2].Extra), "with no column it is kept in _extra")
-	require.Equal(t, 1, st.Misfits)
+	require.False(t, cell(t, s, rows[1], "n").Valid, "a NULL in a bigint column is null")
+	require.JSONEq(t, `{"tags":{"L":[]},"m":{"M":{}},"n":{"NULL":true}}`, string(rows[1].Extra), "kept in _extra though their columns exist")
+	require.JSONEq(t, `{"tags":{"L":[]},"other":{"L":[]}}`, string(rows[2].Extra), "and with no column")
+	require.Nil(t, rows[3].Extra, "an absent attribute is not in _extra")
+	require.Zero(t, st.Misfits, "empty values are not misfits")
+	_, ok := s.Lookup("other")
+	require.False(t, ok, "empty values make no column")
+}
+
+// TestNullRuleIgnoresSchemaState builds the same items' rows against a
+// schema with no columns yet and one that has them all: the rows are the
+// same, except that cells of values with no column are in _extra.
+func TestNullRuleIgnoresSchemaState(t *testing.T) {
+	items := []string{`{"a":{"NULL":true},"b":{"L":[]},"c":{"M":{}},"d":{"M":{"e":{"NULL":true}}}}`}
+	f, err := New(TableConfig{})
+	require.NoError(t, err)
+	build := func(s *schemas.Schema) []Row {
+		b := f.NewBatch()
+		for _, it := range items {
+			item, err := ParseItemBytes([]byte(it))
+			require.NoError(t, err)
+			b.Add(Meta{EventName: "INSERT"}, item)
+		}
+		rows, _ := b.Rows(nil, s)
+		return rows
+	}
+	empty := schemas.NewSchema("t")
+	full := schemas.NewSchema("t")
+	for _, c := range []schemas.Column{
+		{Name: "a", Path: "a", Type: schemas.String, Source: "S"},
+		{Name: "b", Path: "b", Type: schemas.ArrayOf(schemas.String), Source: "L"},
+		{Name: "c", Path: "c", Type: schemas.JSON, Source: "M"},
+		{Name: "d_e", Path: JoinPath("d", "e"), Type: schemas.Bigint, Source: "N"},
+	} {
+		_, err := full.Add(c)
+		require.NoError(t, err)
+	}
+	require.Equal(t, build(empty), build(full))
+	require.JSONEq(t, `{"a":{"NULL":true},"b":{"L":[]},"c":{"M":{}},"d":{"M":{"e":{"NULL":true}}}}`, string(build(full)[0].Extra))
 }
 
 func TestDepthLimit(t *testing.T) {
@@ -264,7 +304,8 @@ func TestDeclaredTypes(t *testing.T) {
 	require.JSONEq(t, `{"S":"plain"}`, cell(t, s, rows[1], "payload").Str, "json takes any value")
 	require.Equal(t, int64(1775001600000), cell(t, s, rows[1], "at").Int, "epoch seconds")
 	require.Equal(t, 1, st.Misfits)
-	require.Nil(t, rows[2].Extra)
+	require.False(t, cell(t, s, rows[2], "price").Valid)
+	require.JSONEq(t, `{"price":{"NULL":true}}`, string(rows[2].Extra), "a NULL is kept in _extra, declared column or not")
 }
 
 func TestConfigValidate(t *testing.T) {

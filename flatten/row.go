@@ -47,7 +47,8 @@ type Stats struct {
 	// Rows is the number of rows built.
 	Rows int
 	// Misfits is the number of values put into _extra because they did not
-	// fit their column's type (or had no column yet, like a NULL).
+	// fit their column's type or had no column yet. NULLs, empty lists
+	// and empty maps, always kept in _extra, are not counted.
 	Misfits int
 	// Omitted is the number of attributes dropped by omit rules.
 	Omitted int

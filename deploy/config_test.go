@@ -21,6 +21,7 @@ func TestConfigExample(t *testing.T) {
 
 	app := cfg.Table("chat-app")
 	require.Len(t, app.Routes, 3)
+	require.Equal(t, []pipeline.SourceRule{{Account: "111111111111", Region: "ap-northeast-2"}, {Account: "111111111111", Region: "us-west-2"}}, app.Sources)
 	item := func(sk string) []flatten.Attr {
 		return []flatten.Attr{
 			{Name: "pk", Value: flatten.Value{Kind: flatten.S, S: "ROOM#r1"}},

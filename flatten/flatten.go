@@ -128,6 +128,29 @@ func (b *Batch) FirstDay() string {
 // Len is the number of items added.
 func (b *Batch) Len() int { return len(b.metas) }
 
+// Keep drops the items for which keep(i) is false (i counts items in the
+// order they were added), keeping the others in order, as if only they
+// had been added; Omitted still counts the attributes omitted from the
+// dropped items.
+func (b *Batch) Keep(keep func(i int) bool) {
+	var metas []Meta
+	var starts []int
+	var leaves []leaf
+	for i, m := range b.metas {
+		if !keep(i) {
+			continue
+		}
+		end := len(b.leaves)
+		if i+1 < len(b.starts) {
+			end = b.starts[i+1]
+		}
+		metas = append(metas, m)
+		starts = append(starts, len(leaves))
+		leaves = append(leaves, b.leaves[b.starts[i]:end]...)
+	}
+	b.metas, b.starts, b.leaves = metas, starts, leaves
+}
+
 // Add flattens one item (the image chosen for the row) with its metadata.
 func (b *Batch) Add(meta Meta, image []Attr) {
 	b.metas = append(b.metas, meta)

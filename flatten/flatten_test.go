@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"testing"
 
@@ -349,4 +350,42 @@ func TestRoute(t *testing.T) {
 	require.Equal(t, "members", cfg.Route(item(`{"pk":{"S":"ROOM#1"},"sk":{"S":"USER#1"},"type":{"S":"member"}}`)))
 	require.Equal(t, "", cfg.Route(item(`{"pk":{"S":"ROOM#1"},"sk":{"S":"META"}}`)))
 	require.Equal(t, "", cfg.Route(item(`{"sk":{"B":"AQ=="}}`)))
+}
+
+// TestBatchKeep drops items from a batch: the rest propose and build
+// exactly what a batch of only them would.
+func TestBatchKeep(t *testing.T) {
+	items := []string{`{"a":{"S":"x"}}`, `{"b":{"N":"1.5"},"a":{"N":"1"}}`, `{"c":{"BOOL":true},"a":{"S":"y"}}`}
+	f, err := New(TableConfig{})
+	require.NoError(t, err)
+	build := func(keep func(int) bool, only ...int) ([]schemas.Column, []Row) {
+		b := f.NewBatch()
+		for i, it := range items {
+			if keep == nil && !slices.Contains(only, i) {
+				continue
+			}
+			item, err := ParseItemBytes([]byte(it))
+			require.NoError(t, err)
+			b.Add(Meta{EventName: "INSERT", EventTime: int64(i)}, item)
+		}
+		if keep != nil {
+			b.Keep(keep)
+		}
+		s := schemas.NewSchema("t")
+		cols := b.Propose(s)
+		for _, c := range cols {
+			_, err := s.Add(c)
+			require.NoError(t, err)
+		}
+		rows, _ := b.Rows(nil, s)
+		return cols, rows
+	}
+	cols, rows := build(func(i int) bool { return i != 1 })
+	wantCols, wantRows := build(nil, 0, 2)
+	require.Equal(t, wantCols, cols)
+	require.Equal(t, wantRows, rows)
+	require.Len(t, rows, 2)
+	cols, rows = build(func(int) bool { return false })
+	require.Empty(t, cols)
+	require.Empty(t, rows)
 }

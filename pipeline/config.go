@@ -10,6 +10,8 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/sink"
 )
 
 // Config is the optional YAML configuration: defaults for every table and
@@ -70,6 +72,43 @@ type TableConfig struct {
 	// registry and the _latest view, for inputs that carry none (full
 	// exports); stream records' Keys are used otherwise.
 	Keys []string `yaml:"keys,omitempty"`
+	// Sources lists the accounts and regions whose records of this
+	// DynamoDB table the lake takes, and where each goes: the records of
+	// every source without As share the table's lake table (a global
+	// table's regions); a source with As gets a lake table of its own.
+	// Records of a source not listed are set aside (ErrOtherSource).
+	// Empty: the first source seen keeps the lake table, and the records
+	// of any other are set aside.
+	Sources []SourceRule `yaml:"sources,omitempty"`
+}
+
+// SourceRule matches the records of one AWS account (and region) of a
+// DynamoDB table.
+type SourceRule struct {
+	// Account is the 12-digit AWS account id.
+	Account string `yaml:"account"`
+	// Region is a region name; empty matches every region.
+	Region string `yaml:"region,omitempty"`
+	// As, when set, takes the records as those of the DynamoDB table so
+	// named: its own lake table (TableName(As), with a collision suffix
+	// when taken) and its rules (its tables: entry when it has one, else
+	// the rules of the table the records came from). It keeps dev and
+	// prod, or two customers' accounts, apart.
+	As string `yaml:"as,omitempty"`
+}
+
+// matches reports whether the rule takes src.
+func (r SourceRule) matches(src schemas.Source) bool {
+	return r.Account == src.Account && (r.Region == "" || r.Region == src.Region)
+}
+
+// String is "account 123456789012 region us-east-1" or "account
+// 123456789012 (every region)".
+func (r SourceRule) String() string {
+	if r.Region == "" {
+		return "account " + r.Account + " (every region)"
+	}
+	return "account " + r.Account + " region " + r.Region
 }
 
 // Defaults for TableConfig fields left empty.
@@ -131,8 +170,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	return &c, nil
 }
 
-// Validate checks every table's rules, the quarantine mode and the mask
-// key's source.
+// Validate checks every table's rules, the quarantine mode, the mask
+// key's source, and that sources are given only for DynamoDB tables (not
+// in defaults, not for a logical table of a route).
 func (c *Config) Validate() error {
 	switch c.Quarantine {
 	case "", QuarantineRedacted, QuarantineRaw, QuarantineNone:
@@ -147,14 +187,35 @@ func (c *Config) Validate() error {
 	if err := c.Defaults.Validate(); err != nil {
 		return fmt.Errorf("defaults: %w", err)
 	}
+	if len(c.Defaults.Sources) > 0 {
+		return fmt.Errorf("defaults: %w: sources belong to one DynamoDB table's entry", flatten.ErrBadConfig)
+	}
 	names := make([]string, 0, len(c.Tables))
 	for n := range c.Tables {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	logical := map[string]string{} // logical table -> a table routing to it
 	for _, n := range names {
-		if err := c.Tables[n].Validate(); err != nil {
+		for _, r := range c.Tables[n].Routes {
+			logical[r.Table] = n
+		}
+	}
+	for _, n := range names {
+		t := c.Tables[n]
+		if err := t.Validate(); err != nil {
 			return fmt.Errorf("tables.%s: %w", n, err)
+		}
+		if len(t.Sources) > 0 && !ValidTableName(n) {
+			return fmt.Errorf("tables.%s: %w: sources: %q is not a DynamoDB table name", n, flatten.ErrBadConfig, n)
+		}
+		if from, ok := logical[n]; ok && len(t.Sources) > 0 {
+			return fmt.Errorf("tables.%s: %w: sources: %s is a logical table (routes of tables.%s); sources belong to the DynamoDB table", n, flatten.ErrBadConfig, n, from)
+		}
+		for i, r := range t.Sources {
+			if r.As == n {
+				return fmt.Errorf("tables.%s: %w: sources[%d]: as names the table itself; leave it out", n, flatten.ErrBadConfig, i)
+			}
 		}
 	}
 	return nil
@@ -185,6 +246,30 @@ func (t TableConfig) Validate() error {
 	}
 	if t.TargetFileSize != 0 && t.TargetFileSize < 1<<20 {
 		return fmt.Errorf("%w: target_file_size %d: want at least 1MiB", flatten.ErrBadConfig, t.TargetFileSize)
+	}
+	for i, r := range t.Routes {
+		if err := sink.ValidateTable(r.Table); err != nil {
+			return fmt.Errorf("%w: routes[%d]: %v", flatten.ErrBadConfig, i, err)
+		}
+		if strings.HasSuffix(r.Table, schemas.LatestViewSuffix) {
+			return fmt.Errorf("%w: routes[%d]: table %q: names ending in %s are the names of views", flatten.ErrBadConfig, i, r.Table, schemas.LatestViewSuffix)
+		}
+	}
+	for i, r := range t.Sources {
+		if !validAccount([]byte(r.Account)) {
+			return fmt.Errorf("%w: sources[%d]: account %q: want the 12-digit AWS account id (quoted, so YAML keeps its leading zeros)", flatten.ErrBadConfig, i, r.Account)
+		}
+		if r.Region != "" && !validRegion([]byte(r.Region)) {
+			return fmt.Errorf("%w: sources[%d]: region %q: want a region name such as us-east-1, or none for every region", flatten.ErrBadConfig, i, r.Region)
+		}
+		if r.As != "" && (!ValidTableName(r.As) || flatten.TableName(r.As) == "") {
+			return fmt.Errorf("%w: sources[%d]: as %q: want a DynamoDB table name (3-255 of a-z, A-Z, 0-9, _, - and .)", flatten.ErrBadConfig, i, r.As)
+		}
+		for j, o := range t.Sources[:i] {
+			if o.Account == r.Account && (o.Region == "" || r.Region == "" || o.Region == r.Region) {
+				return fmt.Errorf("%w: sources[%d]: %s is already matched by sources[%d] (%s)", flatten.ErrBadConfig, i, r, j, o)
+			}
+		}
 	}
 	return nil
 }
@@ -300,5 +385,6 @@ func overlay(base, t TableConfig) TableConfig {
 	if len(t.Keys) > 0 {
 		out.Keys = t.Keys
 	}
+	out.Sources = t.Sources
 	return out
 }

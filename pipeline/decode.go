@@ -108,10 +108,15 @@ type Decoder struct {
 	items flatten.ItemParser
 	num   []byte // number text
 
-	// Last table ARN and its name, so that a batch of one table
-	// allocates its name once.
-	arn   []byte
-	table string
+	// Last table ARN, its name, account and region, so that a batch of
+	// one table allocates them once.
+	arn                    []byte
+	table, account, region string
+	// Last Kinesis stream ARN and its account and region, and the last
+	// awsRegion of a DynamoDB-for-Kinesis record.
+	streamARN                   []byte
+	streamAccount, streamRegion string
+	dataRegion                  string
 	// Last tableName of a Kinesis record.
 	name string
 

@@ -33,6 +33,8 @@ const (
 // exportSummary is what decoding needs of manifest-summary.json.
 type exportSummary struct {
 	table       string
+	account     string // from tableArn; "" when unknown
+	region      string
 	tableErr    error // the table name is missing or invalid
 	time        int64 // exportTime, Unix µs
 	incremental bool
@@ -85,7 +87,7 @@ func (d *Decoder) decodeExport(ctx context.Context, in Input, fn RecordFunc) err
 	if len(files) == 0 && len(errs) == 0 {
 		errs = append(errs, inputErr(filesName, 0, -1, -1, fmt.Errorf("%w: no data files listed", ErrBadManifest)))
 	}
-	mode := lineMode{format: FormatExport, table: sum.table, time: sum.time}
+	mode := lineMode{format: FormatExport, table: sum.table, account: sum.account, region: sum.region, time: sum.time}
 	if sum.incremental {
 		mode.format = FormatIncremental
 		mode.time = 0
@@ -301,14 +303,15 @@ func (d *Decoder) parseSummary(b []byte) (exportSummary, error) {
 	}
 	sum.filesKey = string(v.GetStringBytes("manifestFilesS3Key"))
 	if arn := v.GetStringBytes("tableArn"); arn != nil {
-		name, ok := tableNameOfARN(arn)
+		a, ok := parseTableARN(arn)
 		switch {
 		case !ok:
 			sum.tableErr = fmt.Errorf("%w: tableArn %q does not name a DynamoDB table", ErrBadTable, clip(arn))
-		case !ValidTableName(string(name)):
-			sum.tableErr = fmt.Errorf("%w: %q (from tableArn %q)", ErrBadTable, clip(name), clip(arn))
+		case !ValidTableName(string(a.name)):
+			sum.tableErr = fmt.Errorf("%w: %q (from tableArn %q)", ErrBadTable, clip(a.name), clip(arn))
 		default:
-			sum.table = string(name)
+			sum.table = string(a.name)
+			sum.account, sum.region = a.source()
 		}
 	} else if d.opts.Table != "" {
 		sum.table = d.opts.Table

@@ -24,7 +24,10 @@ const keepBufferBytes = 8 << 20
 type lineMode struct {
 	format Format // FormatJSONL, FormatExport or FormatIncremental
 	table  string // the table of export lines
-	time   int64  // the event time of full-export items
+	// account and region of the table of export lines (from the
+	// summary's tableArn); "" when unknown.
+	account, region string
+	time            int64 // the event time of full-export items
 	// setAside, when set, makes every line a RecordError with this
 	// cause, unparsed (a data file that failed its checks).
 	setAside error
@@ -342,7 +345,7 @@ func (d *Decoder) decodeItemLine(raw []byte, mode lineMode) (*ChangeRecord, *Rec
 		rerr.Err = fmt.Errorf("%w: want a line {\"Item\":{...}}", ErrBadRecord)
 		return nil, rerr
 	}
-	rec := &ChangeRecord{Table: mode.table, EventName: EventSnapshot, EventTimeMicros: mode.time}
+	rec := &ChangeRecord{Table: mode.table, Account: mode.account, Region: mode.region, EventName: EventSnapshot, EventTimeMicros: mode.time}
 	if err := d.parseImage(v, "Item", &rec.NewImage, rerr, ""); err != nil {
 		rerr.Err = err
 		return nil, rerr
@@ -381,7 +384,7 @@ func (d *Decoder) decodeIncrementalLine(raw []byte, mode lineMode) (*ChangeRecor
 			return nil, rerr
 		}
 	}
-	rec := &ChangeRecord{Table: mode.table}
+	rec := &ChangeRecord{Table: mode.table, Account: mode.account, Region: mode.region}
 	if rec.EventTimeMicros, err = d.timeMicros(ts, unitMicros); err != nil {
 		rerr.Path, rerr.Err = "Metadata.WriteTimestampMicros", err
 		return nil, rerr

@@ -107,7 +107,22 @@ func (d *Decoder) decodeKinesis(v, k *fastjson.Value, rec *ChangeRecord, rerr *R
 		rerr.Path = "kinesis.data"
 		return fmt.Errorf("%w: kinesis.data holds %s, want an object", ErrBadRecord, iv.Type())
 	}
-	return d.decodeStreamRecord(iv, rec, rerr, true, "kinesis.data.")
+	if err := d.decodeStreamRecord(iv, rec, rerr, true, "kinesis.data."); err != nil {
+		return err
+	}
+	// The table's account is the stream's (a table streams to a Kinesis
+	// stream of its own account); its region is the record's awsRegion,
+	// else the stream's.
+	account, region := d.streamSource(v.GetStringBytes("eventSourceARN"))
+	if account == "" {
+		rec.Region = "" // a region alone does not tell one table from another
+		return nil
+	}
+	rec.Account = account
+	if rec.Region == "" {
+		rec.Region = region
+	}
+	return nil
 }
 
 // decodeStreamRecord reads a DynamoDB stream record (kinesisData false)
@@ -130,6 +145,12 @@ func (d *Decoder) decodeStreamRecord(v *fastjson.Value, rec *ChangeRecord, rerr 
 			return fmt.Errorf("%w: %q", ErrBadTable, clip(name))
 		}
 		rec.Table = d.intern(name)
+		if r := v.GetStringBytes("awsRegion"); validRegion(r) {
+			if d.dataRegion != string(r) {
+				d.dataRegion = string(r)
+			}
+			rec.Region = d.dataRegion
+		}
 	} else {
 		arn := v.GetStringBytes("eventSourceARN")
 		switch {
@@ -138,6 +159,7 @@ func (d *Decoder) decodeStreamRecord(v *fastjson.Value, rec *ChangeRecord, rerr 
 				rerr.Path = at + "eventSourceARN"
 				return err
 			}
+			rec.Account, rec.Region = d.account, d.region
 		case d.opts.Table != "":
 			rec.Table = d.opts.Table
 		default:
@@ -270,45 +292,106 @@ func eventName(b []byte, v *fastjson.Value) (string, error) {
 }
 
 // tableFromARN reads the table name of a DynamoDB ARN
-// (arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME[/stream/...]).
+// (arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME[/stream/...]), and
+// keeps its account and region in d.account and d.region ("" when they
+// are not a 12-digit account and a region name).
 func (d *Decoder) tableFromARN(arn []byte) (string, error) {
 	if d.table != "" && bytes.Equal(arn, d.arn) {
 		return d.table, nil
 	}
-	name, ok := tableNameOfARN(arn)
+	a, ok := parseTableARN(arn)
 	if !ok {
 		return "", fmt.Errorf("%w: ARN %q does not name a DynamoDB table", ErrBadTable, clip(arn))
 	}
-	if !ValidTableName(string(name)) {
-		return "", fmt.Errorf("%w: %q (from ARN %q)", ErrBadTable, clip(name), clip(arn))
+	if !ValidTableName(string(a.name)) {
+		return "", fmt.Errorf("%w: %q (from ARN %q)", ErrBadTable, clip(a.name), clip(arn))
 	}
 	d.arn = append(d.arn[:0], arn...)
-	d.table = string(name)
+	d.table = string(a.name)
+	d.account, d.region = a.source()
 	return d.table, nil
 }
 
-// tableNameOfARN returns NAME of arn:P:dynamodb:R:A:table/NAME[/...].
-func tableNameOfARN(arn []byte) ([]byte, bool) {
+// streamSource returns the account and region of a Kinesis stream ARN
+// (arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME), or "" for both.
+func (d *Decoder) streamSource(arn []byte) (account, region string) {
+	if len(arn) == 0 {
+		return "", ""
+	}
+	if !bytes.Equal(arn, d.streamARN) {
+		d.streamARN = append(d.streamARN[:0], arn...)
+		d.streamAccount, d.streamRegion = "", ""
+		if p, ok := splitARN(arn); ok && string(p.service) == "kinesis" {
+			d.streamAccount, d.streamRegion = p.source()
+		}
+	}
+	return d.streamAccount, d.streamRegion
+}
+
+// arnParts are the fields of arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE.
+type arnParts struct {
+	service, region, account, resource []byte
+	name                               []byte // the table name of a DynamoDB ARN
+}
+
+// source returns the account and region, or "" for both when either is
+// not well formed.
+func (p arnParts) source() (account, region string) {
+	if !validAccount(p.account) || !validRegion(p.region) {
+		return "", ""
+	}
+	return string(p.account), string(p.region)
+}
+
+// splitARN splits an ARN into its fields.
+func splitARN(arn []byte) (arnParts, bool) {
 	rest := arn
 	var parts [5][]byte
 	for i := 0; i < 5; i++ {
 		j := bytes.IndexByte(rest, ':')
 		if j < 0 {
-			return nil, false
+			return arnParts{}, false
 		}
 		parts[i], rest = rest[:j], rest[j+1:]
 	}
-	if string(parts[0]) != "arn" || string(parts[2]) != "dynamodb" {
-		return nil, false
+	if string(parts[0]) != "arn" {
+		return arnParts{}, false
 	}
-	name, ok := bytes.CutPrefix(rest, []byte("table/"))
+	return arnParts{service: parts[2], region: parts[3], account: parts[4], resource: rest}, true
+}
+
+// parseTableARN reads arn:P:dynamodb:R:A:table/NAME[/...].
+func parseTableARN(arn []byte) (arnParts, bool) {
+	p, ok := splitARN(arn)
+	if !ok || string(p.service) != "dynamodb" {
+		return arnParts{}, false
+	}
+	name, ok := bytes.CutPrefix(p.resource, []byte("table/"))
 	if !ok {
-		return nil, false
+		return arnParts{}, false
 	}
 	if j := bytes.IndexByte(name, '/'); j >= 0 {
 		name = name[:j]
 	}
-	return name, true
+	p.name = name
+	return p, true
+}
+
+// validAccount reports whether b is an AWS account id: 12 digits.
+func validAccount(b []byte) bool { return len(b) == 12 && validDigits(b, 12) }
+
+// validRegion reports whether b looks like a region name: 1-32 of
+// [a-z0-9-], starting with a letter (us-east-1, cn-north-1, us-gov-west-1).
+func validRegion(b []byte) bool {
+	if len(b) == 0 || len(b) > 32 || b[0] < 'a' || b[0] > 'z' {
+		return false
+	}
+	for _, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // intern returns name as a string, reusing the last one when equal.

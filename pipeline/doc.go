@@ -18,9 +18,13 @@
 // after every record before the break.
 //
 // A Processor takes a Batch of records through the rest of the way: it
-// routes each record to its lake table (Config.Route), flattens the
-// images, commits the batch's new columns to the schema registry (the
-// stored schema wins every merge, so concurrent writers agree), builds
+// routes each record to the origin of its lake table (Config.Route),
+// flattens the images, gives each origin its lake table name (the first
+// to ask keeps a name, later ones get a collision suffix), admits the
+// accounts and regions of the records (another source's records are set
+// aside unless the configuration joins them), commits the batch's new
+// columns to the schema registry (the stored schema wins every merge, so
+// concurrent writers agree; names and sources are conditional writes), builds
 // the typed rows and hands them to a Sink (LakeSink for Parquet in the
 // lake, FirehoseSink for Firehose), and sets bad records aside in the
 // Quarantine; Result.FirstFailed tells a Lambda where to resume. Replay

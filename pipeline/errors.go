@@ -34,7 +34,17 @@ var (
 	ErrItemCount = errors.New("item count mismatch")
 	// ErrLineTooLong is a line longer than DecodeOptions.MaxRecordBytes.
 	ErrLineTooLong = errors.New("line too long")
+	// ErrOtherSource is a record of a DynamoDB table from an account or
+	// region the lake keeps apart: one the configuration does not list
+	// among the table's sources, or one whose lake table holds the
+	// records of another account or region that the configuration does
+	// not say belong together.
+	ErrOtherSource = errors.New("record from another account or region")
 )
+
+// ErrNoLakeName is a table for which no free lake table name was found:
+// its name and every collision suffix up to a bound are other tables'.
+var ErrNoLakeName = errors.New("no free lake table name")
 
 // Errors for inputs that cannot be read. They arrive wrapped in an
 // *InputError naming the input and where it broke.

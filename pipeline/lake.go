@@ -151,6 +151,7 @@ type errorKind struct {
 func errorKinds() []errorKind {
 	return []errorKind{
 		{ErrBadTable, "bad_table"},
+		{ErrOtherSource, "other_source"},
 		{ErrBadSequence, "bad_sequence"},
 		{ErrBadTime, "bad_time"},
 		{ErrBadEventName, "bad_event_name"},
@@ -231,5 +232,20 @@ func (r *RegistrySchemas) Commit(ctx context.Context, proposal *schemas.Schema) 
 		return nil, fmt.Errorf("registry: %w", err)
 	}
 	r.cache[proposal.Table] = s
+	return s, nil
+}
+
+// Update runs a compare-and-swap on the stored schema of table (see
+// sink.Registry.Update) and remembers the result.
+func (r *RegistrySchemas) Update(ctx context.Context, table string, change func(stored *schemas.Schema) (*schemas.Schema, error)) (*schemas.Schema, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, err := r.reg.Update(ctx, table, change)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	if s != nil {
+		r.cache[table] = s
+	}
 	return s, nil
 }

@@ -24,9 +24,10 @@ const (
 
 // Redactor hides what a configuration omits or masks in what is kept of
 // set-aside records: their bytes, the reasons and the attribute paths.
-// The rules of a record are those of its DynamoDB table and of the
-// logical tables its routes name, together; a record whose table is not
-// known takes the rules of every table. It is safe for concurrent use.
+// The rules of a record are those of its DynamoDB table, of the tables
+// its sources are read as (SourceRule.As), and of the logical tables
+// their routes name, together; a record whose table is not known takes
+// the rules of every table. It is safe for concurrent use.
 //
 // Reasons quote values (a bad number's text, a parser's view of the bytes
 // around a syntax error). A reason about a value at or below a hidden
@@ -74,6 +75,20 @@ func (r *Redactor) Rules(table string) *flatten.Redactor {
 		for _, route := range tc.Routes {
 			if _, own := c.tables()[route.Table]; own {
 				cfgs = append(cfgs, c.Table(route.Table).TableConfig)
+			}
+		}
+		// A source read as another table (SourceRule.As) takes that
+		// table's rules and routes when it has an entry.
+		for _, src := range c.tables()[table].Sources {
+			if _, own := c.tables()[src.As]; src.As == "" || !own {
+				continue
+			}
+			as := c.Table(src.As)
+			cfgs = append(cfgs, as.TableConfig)
+			for _, route := range as.Routes {
+				if _, own := c.tables()[route.Table]; own {
+					cfgs = append(cfgs, c.Table(route.Table).TableConfig)
+				}
 			}
 		}
 	}

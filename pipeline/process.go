@@ -1,10 +1,10 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 
 	"github.com/ddblake/ddblake/flatten"
@@ -154,8 +154,17 @@ type SetAside struct {
 // is the schema to type rows by. Implementations are safe for concurrent
 // use.
 type Schemas interface {
+	// Commit merges proposal into the stored schema of proposal.Table
+	// and returns the result.
 	Commit(ctx context.Context, proposal *schemas.Schema) (*schemas.Schema, error)
+	// Schema returns the schema of table as last seen, an empty one when
+	// it has none; it may be out of date.
 	Schema(ctx context.Context, table string) (*schemas.Schema, error)
+	// Update is a compare-and-swap on the stored schema of table (see
+	// sink.Registry.Update): change is given a copy of it (nil when
+	// there is none) and returns what to store (nil: nothing); it may be
+	// called several times. Update returns the schema stored in the end.
+	Update(ctx context.Context, table string, change func(stored *schemas.Schema) (*schemas.Schema, error)) (*schemas.Schema, error)
 }
 
 // Processor turns batches of change records into rows and hands them to
@@ -170,7 +179,8 @@ type Processor struct {
 	Quarantine Quarantine
 
 	mu         sync.Mutex
-	flatteners map[string]*flatten.Flattener
+	flatteners map[schemas.Origin]*flatten.Flattener
+	names      map[schemas.Origin]string // lake table names given
 	redactor   *Redactor
 }
 
@@ -203,6 +213,11 @@ type Counts struct {
 	Bytes int64
 	// TableRows counts rows per lake table.
 	TableRows map[string]int
+	// Renamed names, by lake table, the origin of each table written
+	// under another name than it asked for, because another origin
+	// holds that name (e.g. chat_messages_2: dynamodb table
+	// chat.messages).
+	Renamed map[string]string
 }
 
 // Add folds o into c.
@@ -219,6 +234,12 @@ func (c *Counts) Add(o Counts) {
 	for t, n := range o.TableRows {
 		c.TableRows[t] += n
 	}
+	for t, o := range o.Renamed {
+		if c.Renamed == nil {
+			c.Renamed = map[string]string{}
+		}
+		c.Renamed[t] = o
+	}
 }
 
 // Result is what one batch did.
@@ -233,28 +254,33 @@ type Result struct {
 
 // tableBatch gathers the rows of one lake table within a batch.
 type tableBatch struct {
-	name    string
+	origin  schemas.Origin
+	asked   string // the lake table name the origin asks for
+	name    string // the lake table name it holds (set when committing)
+	table   string // a DynamoDB table name of its records, for messages
 	config  TableConfig
 	batch   *flatten.Batch
-	records []int // index into Batch.Records, per item added
+	records []int            // index into Batch.Records, per item added
+	sources []schemas.Source // the source of each item
 	keys    []string
-	err     error // why the table's columns could not be committed
+	schema  *schemas.Schema // the schema to type rows by, once committed
+	err     error           // why the table could not be committed
 }
 
-func (p *Processor) flattener(name string, cfg TableConfig) (*flatten.Flattener, error) {
+func (p *Processor) flattener(origin schemas.Origin, cfg TableConfig) (*flatten.Flattener, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if f, ok := p.flatteners[name]; ok {
+	if f, ok := p.flatteners[origin]; ok {
 		return f, nil
 	}
 	f, err := flatten.New(cfg.TableConfig)
 	if err != nil {
-		return nil, fmt.Errorf("table %s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", origin, err)
 	}
 	if p.flatteners == nil {
-		p.flatteners = map[string]*flatten.Flattener{}
+		p.flatteners = map[schemas.Origin]*flatten.Flattener{}
 	}
-	p.flatteners[name] = f
+	p.flatteners[origin] = f
 	return f, nil
 }
 
@@ -277,10 +303,12 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		}, e.Table))
 	}
 
-	tables := map[string]*tableBatch{}
+	// Records are grouped by the origin of their lake table, in the order
+	// origins first appear; the names are given when committing.
+	tables := map[schemas.Origin]*tableBatch{}
+	var order []*tableBatch
 	for i, rec := range b.Records {
 		routed, err := p.Config.Route(rec)
-		name, cfg, image := routed.Table, routed.Config, routed.Image
 		if err != nil {
 			aside = append(aside, p.aside(SetAside{
 				Table: lakeTableOrEmpty(rec.Table), EventTimeMicros: rec.EventTimeMicros,
@@ -288,14 +316,16 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			}, rec.Table))
 			continue
 		}
-		tb, ok := tables[name]
+		tb, ok := tables[routed.Origin]
 		if !ok {
-			f, err := p.flattener(name, cfg)
+			f, err := p.flattener(routed.Origin, routed.Config)
 			if err != nil {
 				return res, err
 			}
-			tb = &tableBatch{name: name, config: cfg, batch: f.NewBatch(), keys: cfg.Keys}
-			tables[name] = tb
+			tb = &tableBatch{origin: routed.Origin, asked: routed.Table, table: rec.Table, config: routed.Config,
+				batch: f.NewBatch(), keys: routed.Config.Keys}
+			tables[routed.Origin] = tb
+			order = append(order, tb)
 		}
 		if tb.keys == nil && len(rec.Keys) > 0 {
 			for _, k := range rec.Keys {
@@ -308,8 +338,9 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			EventTime: floorDiv(rec.EventTimeMicros, 1000),
 			Sequence:  SequencePad(rec.Sequence),
 			TTLDelete: rec.TTLDelete,
-		}, image)
+		}, routed.Image)
 		tb.records = append(tb.records, i)
+		tb.sources = append(tb.sources, routed.Source)
 	}
 
 	if b.DropImages {
@@ -327,35 +358,37 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			res.FirstFailed = position
 		}
 	}
-	names := make([]string, 0, len(tables))
-	for n := range tables {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 
-	// New columns are committed table by table, in ticket order when the
-	// batch has one; the rows are then built and written in parallel with
-	// other batches.
-	schemasByTable, err := p.commit(ctx, b, names, tables)
+	// Lake table names, sources and new columns are committed table by
+	// table, in ticket order when the batch has one; the rows are then
+	// built and written in parallel with other batches.
+	refused, err := p.commit(ctx, b, order)
 	if err != nil {
 		return res, err
 	}
-	for _, name := range names {
-		tb := tables[name]
-		schema, ok := schemasByTable[name]
-		if !ok {
-			errs = append(errs, tb.err)
-			for _, ri := range tb.records {
-				failed(b.Records[ri].Index)
+	aside = append(aside, refused...)
+	for _, tb := range order {
+		if tb.schema == nil {
+			if tb.err != nil {
+				errs = append(errs, tb.err)
+				for _, ri := range tb.records {
+					failed(b.Records[ri].Index)
+				}
 			}
 			continue
 		}
-		rows, st := tb.batch.Rows(make([]flatten.Row, 0, tb.batch.Len()), schema)
+		if tb.name != tb.asked {
+			if res.Renamed == nil {
+				res.Renamed = map[string]string{}
+			}
+			res.Renamed[tb.name] = tb.origin.String()
+		}
+		rows, st := tb.batch.Rows(make([]flatten.Row, 0, tb.batch.Len()), tb.schema)
 		tb.batch = nil
 		res.Misfits += st.Misfits
-		d, err := p.Sink.Write(ctx, b.ID, &Table{Name: name, Schema: schema, Config: tb.config}, rows)
+		d, err := p.Sink.Write(ctx, b.ID, &Table{Name: tb.name, Schema: tb.schema, Config: tb.config}, rows)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("table %s: %w", name, err))
+			errs = append(errs, fmt.Errorf("table %s: %w", tb.name, err))
 		}
 		res.Files += d.Files
 		res.Bytes += d.Bytes
@@ -365,13 +398,13 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		for ri, why := range d.SetAside {
 			rec := b.Records[tb.records[ri]]
 			aside = append(aside, p.aside(SetAside{
-				Table: name, EventTimeMicros: rec.EventTimeMicros,
+				Table: tb.name, EventTimeMicros: rec.EventTimeMicros,
 				Source: rec.Source, Index: rec.Index, Err: why, Raw: rec.Raw,
 			}, rec.Table))
 		}
 		delivered := len(rows) - len(d.Failed) - len(d.SetAside)
 		res.Rows += delivered
-		res.TableRows[name] += delivered
+		res.TableRows[tb.name] += delivered
 	}
 
 	if len(aside) > 0 {
@@ -387,29 +420,60 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 	return res, errors.Join(errs...)
 }
 
-// commit proposes each table's new columns and commits them to the
-// registry, in the batch's turn when it has one, and returns the schema
-// to type each table's rows by. A table whose commit failed is left out,
-// with the error in its tableBatch. The error is the context's, when it
-// ended while waiting for the batch's turn.
-func (p *Processor) commit(ctx context.Context, b *Batch, names []string, tables map[string]*tableBatch) (map[string]*schemas.Schema, error) {
+// commit gives each table of the batch its lake table name, admits the
+// accounts and regions of its records (returning the records refused,
+// to set aside), and commits its new columns to the registry, in the
+// batch's turn when it has one, so that names, sources and columns are
+// given in the same order on every run. A table that could not be
+// committed is left without a schema, with the error in its tableBatch.
+// The error is the context's, when it ended while waiting for the
+// batch's turn.
+func (p *Processor) commit(ctx context.Context, b *Batch, order []*tableBatch) ([]SetAside, error) {
 	if b.Order != nil {
 		if err := b.Order.wait(ctx, b.Ticket); err != nil {
 			return nil, err
 		}
 		defer b.Order.done(b.Ticket)
 	}
-	out := make(map[string]*schemas.Schema, len(names))
-	for _, name := range names {
-		tb := tables[name]
-		s, err := p.commitTable(ctx, tb)
+	var refused []SetAside
+	for _, tb := range order {
+		name, err := p.lakeName(ctx, tb.origin, tb.asked)
 		if err != nil {
-			tb.err = err
+			tb.err = fmt.Errorf("%s: %w", tb.origin, err)
 			continue
 		}
-		out[name] = s
+		tb.name = name
+		why, err := p.admit(ctx, tb)
+		if err != nil {
+			tb.err = fmt.Errorf("table %s: sources: %w", name, err)
+			continue
+		}
+		if len(why) > 0 {
+			keep := make([]bool, len(tb.records))
+			var records []int
+			for i, ri := range tb.records {
+				if err, out := why[tb.sources[i]]; out {
+					rec := b.Records[ri]
+					refused = append(refused, p.aside(SetAside{
+						Table: name, EventTimeMicros: rec.EventTimeMicros,
+						Source: rec.Source, Index: rec.Index, Err: err, Raw: rec.Raw,
+					}, rec.Table))
+					continue
+				}
+				keep[i] = true
+				records = append(records, ri)
+			}
+			tb.batch.Keep(func(i int) bool { return keep[i] })
+			tb.records = records
+			if len(records) == 0 {
+				continue
+			}
+		}
+		if tb.schema, err = p.commitTable(ctx, tb); err != nil {
+			tb.err = err
+		}
 	}
-	return out, nil
+	return refused, nil
 }
 
 // commitTable proposes the new columns of one table's batch, commits
@@ -446,26 +510,39 @@ func (p *Processor) commitTable(ctx context.Context, tb *tableBatch) (*schemas.S
 	return s, nil
 }
 
-// Routed is where a record goes: its lake table, the name its rules are
-// found under, the rules, and the image its row is made from.
+// Routed is where a record goes: its lake table's origin and the name it
+// asks for, the name its rules are found under, the rules, the image its
+// row is made from, and the account and region it came from.
 type Routed struct {
-	// Table is the lake table: a routing rule's logical table, or the
-	// record's DynamoDB table name sanitized.
+	// Origin identifies the lake table: the record's DynamoDB table (or
+	// the table its source is taken as, SourceRule.As), or a routing
+	// rule's logical table.
+	Origin schemas.Origin
+	// Table is the lake table name the origin asks for: the DynamoDB
+	// table name sanitized, or the logical table. The registry gives it
+	// when no other origin holds it, else the first free name with a
+	// collision suffix (_2, _3, ...); see Processor.
 	Table string
 	// ConfigName is the name the rules were found under in the
 	// configuration: the logical table when it has an entry of its own,
-	// else the DynamoDB table name.
+	// else the DynamoDB table name (or As, when it has an entry of its
+	// own).
 	ConfigName string
 	// Config holds the rules (without routes).
 	Config TableConfig
 	// Image is the NewImage, or for a REMOVE the OldImage, or the Keys
 	// when the stream view holds no image.
 	Image []flatten.Attr
+	// Source is the record's account and region; not Known when the
+	// input named none.
+	Source schemas.Source
 }
 
 // Route picks a record's lake table, rules and image. It fails with
-// ErrBadTable for a table name that is not a valid DynamoDB name and with
-// ErrBadRecord for a record with no image and no keys.
+// ErrBadTable for a table name that is not a valid DynamoDB name, with
+// ErrBadRecord for a record with no image and no keys, and with
+// ErrOtherSource for a record from an account or region that the
+// table's sources (in the configuration) do not list.
 func (c *Config) Route(rec *ChangeRecord) (Routed, error) {
 	table := flatten.TableName(rec.Table)
 	if table == "" || !ValidTableName(rec.Table) {
@@ -481,16 +558,72 @@ func (c *Config) Route(rec *ChangeRecord) (Routed, error) {
 	if image == nil {
 		return Routed{}, fmt.Errorf("%w: %s record has no image and no keys", ErrBadRecord, rec.EventName)
 	}
-	cfg := c.Table(rec.Table)
+	src := rec.SourceOf()
+	name, err := c.sourceTable(rec.Table, src)
+	if err != nil {
+		return Routed{}, err
+	}
+	configName := rec.Table
+	if _, own := c.tables()[name]; own {
+		configName = name
+	}
+	cfg := c.Table(configName)
 	if to := cfg.Route(image); to != "" {
-		r := Routed{Table: to, ConfigName: rec.Table, Config: cfg, Image: image}
+		r := Routed{Origin: schemas.Origin{Route: to}, Table: to, ConfigName: configName, Config: cfg, Image: image, Source: src}
 		if _, own := c.tables()[to]; own {
 			r.ConfigName, r.Config = to, c.Table(to)
 		}
 		r.Config.Routes = nil
 		return r, nil
 	}
-	return Routed{Table: table, ConfigName: rec.Table, Config: cfg, Image: image}, nil
+	return Routed{Origin: schemas.Origin{DynamoDBTable: name}, Table: flatten.TableName(name),
+		ConfigName: configName, Config: cfg, Image: image, Source: src}, nil
+}
+
+// sourceTable returns the DynamoDB table name the records of table from
+// src are taken as: table itself, or the As of the source rule that
+// matches src. A record of unknown source is taken as its own table. It
+// fails with ErrOtherSource when the table lists sources and none
+// matches src.
+func (c *Config) sourceTable(table string, src schemas.Source) (string, error) {
+	rules := c.tables()[table].Sources
+	if len(rules) == 0 || !src.Known() {
+		return table, nil
+	}
+	for _, r := range rules {
+		if r.matches(src) {
+			if r.As != "" {
+				return r.As, nil
+			}
+			return table, nil
+		}
+	}
+	return "", fmt.Errorf("%w: table %s: %s is not among the sources listed under tables.%s.sources in the configuration",
+		ErrOtherSource, table, src, table)
+}
+
+// together reports whether the configuration says the records of a and b
+// belong in one lake table: sources rules match both and send them to the
+// same DynamoDB table name (their As, or the table they are listed under).
+func (c *Config) together(a, b schemas.Source) bool {
+	targets := func(src schemas.Source) map[string]bool {
+		out := map[string]bool{}
+		for name, t := range c.tables() {
+			for _, r := range t.Sources {
+				if r.matches(src) {
+					out[cmp.Or(r.As, name)] = true
+				}
+			}
+		}
+		return out
+	}
+	tb := targets(b)
+	for name := range targets(a) {
+		if tb[name] {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Config) tables() map[string]TableConfig {

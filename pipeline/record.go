@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/schemas"
 )
 
 // Event names.
@@ -22,6 +23,11 @@ type ChangeRecord struct {
 	Index int
 	// Table is the DynamoDB table name as the input gives it.
 	Table string
+	// Account and Region are the AWS account and region of the table,
+	// from its ARN (eventSourceARN of a stream record, the Kinesis
+	// stream's ARN and the record's awsRegion, an export's tableArn);
+	// both empty when the input names none (a record read with --table).
+	Account, Region string
 	// EventName is INSERT, MODIFY, REMOVE or SNAPSHOT.
 	EventName string
 	// EventID is the record's eventID (for Kinesis, the one inside data).
@@ -39,4 +45,13 @@ type ChangeRecord struct {
 	TTLDelete bool
 	// Raw is the bytes the record was read from, for the quarantine.
 	Raw []byte
+}
+
+// SourceOf returns the account and region of the record's table; not
+// Known when the input named neither.
+func (r *ChangeRecord) SourceOf() schemas.Source {
+	if r.Account == "" || r.Region == "" {
+		return schemas.Source{}
+	}
+	return schemas.Source{Account: r.Account, Region: r.Region}
 }

@@ -8,6 +8,11 @@ import (
 // latestSuffix is appended to a table name to name its latest-state view.
 const latestSuffix = "_latest"
 
+// LatestViewSuffix is appended to a table name to name its latest-state
+// view; no lake table name ends with it, so a view never takes a table's
+// name.
+const LatestViewSuffix = latestSuffix
+
 // latestRank is the helper column that ranks an item's rows, newest first.
 // Data column names never start with '_' (sanitizing trims it), and
 // metadata columns do not take this name.

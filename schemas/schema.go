@@ -3,6 +3,7 @@ package schemas
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -38,6 +39,13 @@ func MetadataColumns() []Column {
 // MaxNameLen is the longest column or table name, in bytes.
 const MaxNameLen = 255
 
+// MaxTableNameLen is the longest lake table name made from a DynamoDB
+// table name, in bytes. It leaves room in a 255-byte name for what is
+// built from a table name: the view <table>_latest, the registry file
+// <table>.json and the temporary and lock files beside it, and a
+// collision suffix.
+const MaxTableNameLen = 200
+
 // Column is one data column: the DynamoDB attribute path it holds, the
 // name it was given, its type, and what it was created from.
 type Column struct {
@@ -57,13 +65,57 @@ type Column struct {
 	FirstSeen time.Time `json:"first_seen"`
 }
 
-// Schema is the registry entry of one table: its data columns in creation
-// order, the key attribute names, and the partitioning. It owns the rules
-// of evolution: columns are only appended, a path keeps its column and a
-// column keeps its type. A Schema is not safe for concurrent use.
+// Origin names whose records a lake table holds: those of one DynamoDB
+// table (DynamoDBTable, as the records name it, or as the configuration
+// renames it for a source), or those routed to one logical table of the
+// configuration's routing rules (Route). Exactly one is set. Two origins
+// never share a lake table: the first to ask for a name keeps it, later
+// ones get a collision suffix (see the registry's Claim).
+type Origin struct {
+	DynamoDBTable string `json:"dynamodb_table,omitempty"`
+	Route         string `json:"route,omitempty"`
+}
+
+// String is "dynamodb table chat-messages" or "route messages".
+func (o Origin) String() string {
+	if o.Route != "" {
+		return "route " + o.Route
+	}
+	return "dynamodb table " + o.DynamoDBTable
+}
+
+// Source is the AWS account and region of a DynamoDB table, from its ARN.
+type Source struct {
+	Account string `json:"account"`
+	Region  string `json:"region"`
+}
+
+// Known reports whether both the account and the region are known.
+func (s Source) Known() bool { return s.Account != "" && s.Region != "" }
+
+// String is "account 123456789012 region us-east-1".
+func (s Source) String() string {
+	if !s.Known() {
+		return "an unknown account and region"
+	}
+	return "account " + s.Account + " region " + s.Region
+}
+
+// Schema is the registry entry of one table: its origin and sources, its
+// data columns in creation order, the key attribute names, and the
+// partitioning. It owns the rules of evolution: columns are only
+// appended, a path keeps its column and a column keeps its type; the
+// origin never changes once set, and sources are only added. A Schema is
+// not safe for concurrent use.
 type Schema struct {
 	// Table is the lake table name (sanitized).
 	Table string `json:"table"`
+	// Origin is whose records the table holds; nil for a table written
+	// before origins were recorded (the first origin to ask adopts it).
+	Origin *Origin `json:"origin,omitempty"`
+	// Sources are the accounts and regions whose records the table holds,
+	// in the order they were first admitted.
+	Sources []Source `json:"sources,omitempty"`
 	// Keys are the key attribute names (hash, then range), from stream Keys.
 	Keys []string `json:"keys,omitempty"`
 	// Hourly is true when the table is partitioned by dt and hr.
@@ -174,7 +226,8 @@ func (s *Schema) Add(c Column) (Column, error) {
 // from the store) into s: columns of other come first, in other's order,
 // then the columns only s has, renamed where other took their name. A
 // path both have keeps other's column. Keys, Hourly and FirstPartition
-// are merged the same way. Merge never changes a type: when both have a
+// are merged the same way; other's origin wins, and the sources are
+// other's followed by those only s has. Merge never changes a type: when both have a
 // path with different types, other wins and s's proposal is dropped.
 func (s *Schema) Merge(other *Schema) {
 	mine := s.Columns
@@ -192,6 +245,17 @@ func (s *Schema) Merge(other *Schema) {
 	if len(other.Keys) > 0 {
 		s.Keys = append([]string(nil), other.Keys...)
 	}
+	if other.Origin != nil {
+		o := *other.Origin
+		s.Origin = &o
+	}
+	sources := append([]Source(nil), other.Sources...)
+	for _, src := range s.Sources {
+		if !slices.Contains(sources, src) {
+			sources = append(sources, src)
+		}
+	}
+	s.Sources = sources
 	s.Hourly = s.Hourly || other.Hourly
 	if other.FirstPartition != "" && (s.FirstPartition == "" || other.FirstPartition < s.FirstPartition) {
 		s.FirstPartition = other.FirstPartition
@@ -210,15 +274,22 @@ func (s *Schema) Clone() *Schema {
 	c := *s
 	c.Keys = append([]string(nil), s.Keys...)
 	c.Columns = append([]Column(nil), s.Columns...)
+	c.Sources = append([]Source(nil), s.Sources...)
+	if s.Origin != nil {
+		o := *s.Origin
+		c.Origin = &o
+	}
 	c.index()
 	return &c
 }
 
-// Equal reports whether two schemas hold the same columns, keys and
-// partitioning.
+// Equal reports whether two schemas hold the same origin, sources,
+// columns, keys and partitioning.
 func (s *Schema) Equal(o *Schema) bool {
 	if s.Table != o.Table || s.Hourly != o.Hourly || s.FirstPartition != o.FirstPartition ||
-		len(s.Keys) != len(o.Keys) || len(s.Columns) != len(o.Columns) {
+		len(s.Keys) != len(o.Keys) || len(s.Columns) != len(o.Columns) ||
+		(s.Origin == nil) != (o.Origin == nil) || (s.Origin != nil && *s.Origin != *o.Origin) ||
+		!slices.Equal(s.Sources, o.Sources) {
 		return false
 	}
 	for i := range s.Keys {
@@ -237,8 +308,17 @@ func (s *Schema) Equal(o *Schema) bool {
 }
 
 // Validate checks the invariants a schema read from storage must hold:
-// unique names and paths, valid types, no reserved names.
+// unique names and paths, valid types, no reserved names, an origin with
+// exactly one name, known and distinct sources.
 func (s *Schema) Validate() error {
+	if o := s.Origin; o != nil && (o.DynamoDBTable == "") == (o.Route == "") {
+		return fmt.Errorf("%w: table %s: origin %+v: want exactly one of dynamodb_table and route", ErrBadSchema, s.Table, *o)
+	}
+	for i, src := range s.Sources {
+		if !src.Known() || slices.Contains(s.Sources[:i], src) {
+			return fmt.Errorf("%w: table %s: source %+v", ErrBadSchema, s.Table, src)
+		}
+	}
 	names := map[string]bool{}
 	paths := map[string]bool{}
 	for _, c := range s.Columns {

@@ -83,7 +83,27 @@ func (r *Registry) load(ctx context.Context, table string) (*schemas.Schema, str
 // nothing is written. Commit fails with ErrContention when it loses the
 // race MaxAttempts times.
 func (r *Registry) Commit(ctx context.Context, proposed *schemas.Schema) (*schemas.Schema, error) {
-	key, err := SchemaKey(proposed.Table)
+	return r.Update(ctx, proposed.Table, func(stored *schemas.Schema) (*schemas.Schema, error) {
+		merged := proposed.Clone()
+		if stored != nil {
+			merged.Merge(stored)
+		}
+		return merged, nil
+	})
+}
+
+// Update is the registry's compare-and-swap: it reads the stored schema
+// of table (nil when there is none), calls change with a copy of it, and
+// stores what change returns, only if no other writer stored the table
+// meanwhile; on a lost race it reads again and calls change again. So
+// change must decide from what it is given alone, and may be called
+// several times. change returns nil, or a schema equal to the stored
+// one, to write nothing; an error from change stops Update and is
+// returned as it is. Update returns the schema stored in the end (nil
+// when there is none and change wrote nothing). It fails with
+// ErrContention after MaxAttempts lost races.
+func (r *Registry) Update(ctx context.Context, table string, change func(stored *schemas.Schema) (*schemas.Schema, error)) (*schemas.Schema, error) {
+	key, err := SchemaKey(table)
 	if err != nil {
 		return nil, err
 	}
@@ -92,37 +112,44 @@ func (r *Registry) Commit(ctx context.Context, proposed *schemas.Schema) (*schem
 		attempts = DefaultCommitAttempts
 	}
 	for attempt := 0; attempt < attempts; attempt++ {
-		stored, version, err := r.load(ctx, proposed.Table)
+		stored, version, err := r.load(ctx, table)
 		if err != nil {
 			return nil, err
 		}
-		merged := proposed.Clone()
+		var given *schemas.Schema
 		if stored != nil {
-			merged.Merge(stored)
-			if merged.Equal(stored) {
-				return stored, nil
-			}
+			given = stored.Clone()
 		}
-		if err := merged.Validate(); err != nil {
-			return nil, fmt.Errorf("registry: commit %s: %w", proposed.Table, err)
-		}
-		data, err := json.MarshalIndent(merged, "", "  ")
+		next, err := change(given)
 		if err != nil {
-			return nil, fmt.Errorf("registry: commit %s: %w", proposed.Table, err)
+			return nil, err
+		}
+		if next == nil || (stored != nil && next.Equal(stored)) {
+			return stored, nil
+		}
+		if next.Table != table {
+			return nil, fmt.Errorf("registry: update %s: %w: the change names table %q", table, schemas.ErrBadSchema, next.Table)
+		}
+		if err := next.Validate(); err != nil {
+			return nil, fmt.Errorf("registry: update %s: %w", table, err)
+		}
+		data, err := json.MarshalIndent(next, "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("registry: update %s: %w", table, err)
 		}
 		data = append(data, '\n')
 		_, err = r.store.PutIf(ctx, key, data, version)
 		if err == nil {
-			return merged, nil
+			return next, nil
 		}
 		if !errors.Is(err, ErrPrecondition) {
-			return nil, fmt.Errorf("registry: commit %s: %w", proposed.Table, err)
+			return nil, fmt.Errorf("registry: update %s: %w", table, err)
 		}
 		if err := sleep(ctx, backoff(attempt)); err != nil {
 			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("%w: table %s after %d attempts", ErrContention, proposed.Table, attempts)
+	return nil, fmt.Errorf("%w: table %s after %d attempts", ErrContention, table, attempts)
 }
 
 // Tables lists the tables that have a stored schema, sorted.

@@ -44,3 +44,27 @@ func (m *memSchemas) Commit(ctx context.Context, proposal *schemas.Schema) (*sch
 	m.tables[proposal.Table] = merged
 	return merged, nil
 }
+
+// Update applies change to the schema committed so far (nil when none)
+// and keeps what it returns.
+func (m *memSchemas) Update(ctx context.Context, table string, change func(stored *schemas.Schema) (*schemas.Schema, error)) (*schemas.Schema, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	stored, ok := m.tables[table]
+	var given *schemas.Schema
+	if ok {
+		given = stored.Clone()
+	}
+	next, err := change(given)
+	if err != nil {
+		return nil, err
+	}
+	if next == nil {
+		return stored, nil
+	}
+	if err := next.Validate(); err != nil {
+		return nil, err
+	}
+	m.tables[table] = next
+	return next, nil
+}

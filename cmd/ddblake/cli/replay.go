@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -51,11 +53,13 @@ configuration; 1 could not finish (write errors, or nothing could be read).`,
 	f.StringVar(&o.to, "to", DefaultLake, "the lake: a local directory or s3://bucket/prefix")
 	f.StringVar(&o.format, "format", string(pipeline.FormatAuto), "input format: auto, lambda, kinesis, jsonl, export or incremental")
 	f.StringVar(&o.table, "table", "", "DynamoDB table name of inputs that name none")
+	f.StringVar(&o.chunk, "chunk-size", "", "bound on the records' bytes of one batch (default 4MiB)")
+	_ = f.MarkHidden("chunk-size") // for tests and tuning: many small batches
 	return cmd
 }
 
 type replayOptions struct {
-	config, to, format, table string
+	config, to, format, table, chunk string
 }
 
 // input is what the commands that read SOURCEs share: checked options,
@@ -121,6 +125,12 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	if err != nil {
 		return err
 	}
+	var chunk pipeline.ByteSize
+	if o.chunk != "" {
+		if chunk, err = pipeline.ParseByteSize(o.chunk); err != nil || chunk < 1 {
+			return usage("replay: --chunk-size %q: want a size such as 4MiB or 65536", o.chunk)
+		}
+	}
 	store, err := s.openLake(ctx, o.to, true)
 	if err != nil {
 		return err
@@ -135,11 +145,12 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 			Sink:       pipeline.NewLakeSink(store),
 			Quarantine: aside,
 		},
-		Inputs:   quarantine,
-		Decode:   in.decode,
-		Format:   in.format,
-		Workers:  runtime.NumCPU(),
-		Progress: bar.add,
+		Inputs:     quarantine,
+		Decode:     in.decode,
+		Format:     in.format,
+		Workers:    runtime.NumCPU(),
+		ChunkBytes: int64(chunk),
+		Progress:   bar.add,
 	}
 	sum, err := r.Run(ctx, in.inputs)
 	bar.done()
@@ -176,6 +187,13 @@ func summaryLine(sum pipeline.Summary, inputErrs []error, errorsAt string) strin
 		fmt.Fprintf(&b, " (%s)", tableList(tables))
 	}
 	fmt.Fprintf(&b, ", %s, %s", plural(sum.Files, "file"), iecBytes(sum.Bytes))
+	if len(sum.Renamed) > 0 {
+		var renamed []string
+		for _, t := range slices.Sorted(maps.Keys(sum.Renamed)) {
+			renamed = append(renamed, t+" ← "+sum.Renamed[t])
+		}
+		fmt.Fprintf(&b, "; named apart from a table whose name sanitizes alike: %s", strings.Join(renamed, ", "))
+	}
 	if sum.SetAside > 0 {
 		fmt.Fprintf(&b, "; %s set aside in %s", group(sum.SetAside), errorsAt)
 	}

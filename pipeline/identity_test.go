@@ -446,3 +446,20 @@ func TestSourcesConfigValidate(t *testing.T) {
 	_, err := ParseConfig([]byte("tables:\n  t1x:\n    sources:\n      - {account: \"011111111111\", region: us-gov-west-1}\n      - {account: \"011111111111\", region: cn-north-1, as: t1x-cn}\n      - {account: \"222222222222\"}\n"))
 	require.NoError(t, err)
 }
+
+// TestRefusedRecordsLeaveNoTrace: the keys and columns of a lake table
+// come only from the records it admits.
+func TestRefusedRecordsLeaveNoTrace(t *testing.T) {
+	l := newIdentityLake(t, t.TempDir(), nil)
+	first := rec("chat-messages", acctA, "us-east-1", 0, "id=a")
+	first.Keys = nil // an export item: no key schema
+	l.process(t, "b1", first)
+	other := rec("chat-messages", acctB, "us-east-1", 1, "other=x", "secret=y")
+	res := l.process(t, "b2", other, rec("chat-messages", acctA, "us-east-1", 2, "id=b"))
+	require.Equal(t, 1, res.Rows)
+	require.Equal(t, 1, res.SetAside)
+	s, err := NewRegistrySchemas(l.store).Schema(context.Background(), "chat_messages")
+	require.NoError(t, err)
+	require.Equal(t, []string{"id"}, s.Keys, "not the refused record's key")
+	require.Len(t, s.Columns, 1, "no column from the refused record")
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/ddblake/ddblake/flatten"
@@ -262,9 +263,32 @@ type tableBatch struct {
 	batch   *flatten.Batch
 	records []int            // index into Batch.Records, per item added
 	sources []schemas.Source // the source of each item
-	keys    []string
+	keys    []string         // the key attribute names the configuration gives
+	keyed   []keyedItem      // per source, in item order: the keys of its first record with Keys
+	refused map[schemas.Source]bool
 	schema  *schemas.Schema // the schema to type rows by, once committed
 	err     error           // why the table could not be committed
+}
+
+// keyedItem is the key attribute names of the first record of a source
+// that has Keys.
+type keyedItem struct {
+	source schemas.Source
+	names  []string
+}
+
+// keyNames returns the table's key attribute names: the configuration's,
+// else those of the first record with Keys among the admitted sources.
+func (tb *tableBatch) keyNames() []string {
+	if tb.keys != nil {
+		return tb.keys
+	}
+	for _, k := range tb.keyed { // in item order
+		if !tb.refused[k.source] {
+			return k.names
+		}
+	}
+	return nil
 }
 
 func (p *Processor) flattener(origin schemas.Origin, cfg TableConfig) (*flatten.Flattener, error) {
@@ -327,10 +351,12 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			tables[routed.Origin] = tb
 			order = append(order, tb)
 		}
-		if tb.keys == nil && len(rec.Keys) > 0 {
-			for _, k := range rec.Keys {
-				tb.keys = append(tb.keys, k.Name)
+		if tb.keys == nil && len(rec.Keys) > 0 && !slices.ContainsFunc(tb.keyed, func(k keyedItem) bool { return k.source == routed.Source }) {
+			k := keyedItem{source: routed.Source}
+			for _, a := range rec.Keys {
+				k.names = append(k.names, a.Name)
 			}
+			tb.keyed = append(tb.keyed, k)
 		}
 		tb.batch.Add(flatten.Meta{
 			EventName: rec.EventName,
@@ -434,6 +460,13 @@ func (p *Processor) commit(ctx context.Context, b *Batch, order []*tableBatch) (
 			return nil, err
 		}
 		defer b.Order.done(b.Ticket)
+		// A batch canceled by the time its turn came commits nothing:
+		// what is committed stays a prefix of the commit order, whatever
+		// batch a canceled replay sent next, so a rerun commits the rest
+		// in order.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 	}
 	var refused []SetAside
 	for _, tb := range order {
@@ -449,6 +482,10 @@ func (p *Processor) commit(ctx context.Context, b *Batch, order []*tableBatch) (
 			continue
 		}
 		if len(why) > 0 {
+			tb.refused = map[schemas.Source]bool{}
+			for src := range why {
+				tb.refused[src] = true
+			}
 			keep := make([]bool, len(tb.records))
 			var records []int
 			for i, ri := range tb.records {
@@ -491,8 +528,8 @@ func (p *Processor) commitTable(ctx context.Context, tb *tableBatch) (*schemas.S
 		}
 		changed = true
 	}
-	if len(proposal.Keys) == 0 && len(tb.keys) > 0 {
-		proposal.Keys, changed = tb.keys, true
+	if keys := tb.keyNames(); len(proposal.Keys) == 0 && len(keys) > 0 {
+		proposal.Keys, changed = keys, true
 	}
 	if hourly := tb.config.Partition == "hour"; hourly && !proposal.Hourly {
 		proposal.Hourly, changed = true, true

@@ -125,6 +125,11 @@ func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
 		}()
 	}
 	send := func(b *replayBatch) error {
+		if err := ctx.Err(); err != nil {
+			// Canceled: the readers' turns no longer wait for each
+			// other, so no ticket may be given out of input order.
+			return err
+		}
 		b.Order, b.Ticket = order, ticket // only the reader whose turn it is sends
 		select {
 		case batches <- b:

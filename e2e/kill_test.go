@@ -1,0 +1,261 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ddblake/ddblake/internal/laketest"
+	"github.com/ddblake/ddblake/internal/sample"
+)
+
+// killChunk is the replay's batch size in the kill tests: small, so that
+// the input makes hundreds of batches and files.
+const killChunk = "8KiB"
+
+// killInputs writes the input of the kill tests under dir: a sample set
+// (every format, two tables) and jsonl files of four tables whose
+// attributes come and go (NULLs, empty lists and maps before their
+// columns exist, numbers that turn fractional), two of whose names
+// sanitize alike, one also from a second account (set aside). It
+// returns the sources to replay.
+func killInputs(t *testing.T, dir string) []string {
+	t.Helper()
+	g, err := sample.New(sample.Config{Seed: 7, Days: 5, RoomsPerDay: 10})
+	require.NoError(t, err)
+	_, err = g.WriteSample(context.Background(), filepath.Join(dir, "sample"))
+	require.NoError(t, err)
+
+	rng := rand.New(rand.NewPCG(7, 9))
+	type source struct{ table, account, region string }
+	sources := []source{
+		{"chat-messages", "111111111111", "us-east-1"},
+		{"chat.messages", "111111111111", "us-east-1"},
+		{"chat-events", "111111111111", "us-east-1"},
+		{"chat-messages", "222222222222", "us-east-1"},
+	}
+	value := func() string {
+		switch rng.IntN(9) {
+		case 0:
+			return `{"NULL":true}`
+		case 1:
+			return `{"L":[]}`
+		case 2:
+			return `{"M":{}}`
+		case 3:
+			return fmt.Sprintf(`{"N":"%d"}`, rng.IntN(1000))
+		case 4:
+			return fmt.Sprintf(`{"N":"%d.%02d"}`, rng.IntN(1000), rng.IntN(100))
+		case 5:
+			return fmt.Sprintf(`{"S":"s%d"}`, rng.IntN(50))
+		case 6:
+			return fmt.Sprintf(`{"L":[{"S":"a%d"}]}`, rng.IntN(9))
+		case 7:
+			return fmt.Sprintf(`{"M":{"k%d":{"N":"%d"},"z":{"NULL":true}}}`, rng.IntN(3), rng.IntN(9))
+		}
+		return `{"BOOL":true}`
+	}
+	jsonl := filepath.Join(dir, "jsonl")
+	require.NoError(t, os.MkdirAll(jsonl, 0o755))
+	seq := 0
+	for f := range 4 {
+		var b strings.Builder
+		for range 150 {
+			seq++
+			s := sources[rng.IntN(len(sources))]
+			attrs := map[string]string{"id": fmt.Sprintf(`{"S":"k%d"}`, seq%97)}
+			for range 6 {
+				attrs[fmt.Sprintf("a%d", (rng.IntN(12)+seq/100)%30)] = value()
+			}
+			// Attributes that are empty or NULL the first times they
+			// appear and get a column only in a later batch or file.
+			attrs[fmt.Sprintf("late%d", seq/40)] = []string{`{"NULL":true}`, `{"L":[]}`, `{"M":{}}`, `{"N":"7"}`}[min(seq%40/8, 3)]
+			attrs[fmt.Sprintf("next%d", f)] = `{"NULL":true}`
+			if f > 0 {
+				attrs[fmt.Sprintf("next%d", f-1)] = fmt.Sprintf(`{"S":"v%d"}`, seq)
+			}
+			var parts []string
+			for _, k := range slices.Sorted(func(yield func(string) bool) {
+				for k := range attrs {
+					if !yield(k) {
+						return
+					}
+				}
+			}) {
+				parts = append(parts, fmt.Sprintf("%q:%s", k, attrs[k]))
+			}
+			fmt.Fprintf(&b, `{"eventID":"e%d","eventName":"MODIFY","eventSource":"aws:dynamodb","awsRegion":%q,`+
+				`"dynamodb":{"ApproximateCreationDateTime":%d,"Keys":{"id":%s},"NewImage":{%s},"SequenceNumber":"%021d","StreamViewType":"NEW_IMAGE"},`+
+				`"eventSourceARN":"arn:aws:dynamodb:%s:%s:table/%s/stream/2026-01-01T00:00:00.000"}`+"\n",
+				seq, s.region, 1775001600+seq*37, attrs["id"], strings.Join(parts, ","), seq, s.region, s.account, s.table)
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(jsonl, fmt.Sprintf("changes-%d.jsonl", f)), []byte(b.String()), 0o644))
+	}
+	return []string{filepath.Join(dir, "sample"), jsonl, fixture("e2e", "identity", "tables.json")}
+}
+
+// killedReplay starts `ddblake replay` into lake and kills it (SIGKILL)
+// when stop says so, polling the lake; stop is given the number of files
+// the run has written so far and the time since it started. It returns
+// what the run had written when it was killed, and whether it ended on
+// its own first.
+func killedReplay(t *testing.T, lake string, sources []string, stop func(files int, since time.Duration) bool) (files int, at time.Duration, finished bool) {
+	t.Helper()
+	cmd := exec.Command(ddblakeBin, append([]string{"replay", "--chunk-size", killChunk, "--to", lake}, sources...)...)
+	cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true")
+	start := time.Now()
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case <-done:
+			return writtenSince(lake, start), time.Since(start), true
+		case <-time.After(2 * time.Millisecond):
+		}
+		files = writtenSince(lake, start)
+		if at = time.Since(start); stop(files, at) {
+			require.NoError(t, cmd.Process.Kill())
+			<-done
+			return files, at, false
+		}
+	}
+}
+
+// writtenSince counts the visible files of the lake written at or after
+// start.
+func writtenSince(lake string, start time.Time) int {
+	n := 0
+	_ = filepath.WalkDir(lake, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && !info.ModTime().Before(start) {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// hiddenLeftovers counts the hidden (temporary and lock) files a killed
+// run left in the lake; readers never see them.
+func hiddenLeftovers(lake string) int {
+	n := 0
+	_ = filepath.WalkDir(lake, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), ".tmp-") {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// lakeRows reads every row of every table of the lake with DuckDB, as
+// text, sorted: table name to rows.
+func lakeRows(t *testing.T, db *sql.DB, lake string) map[string][]string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(lake, "_ddblake", "schemas"))
+	require.NoError(t, err)
+	out := map[string][]string{}
+	for _, e := range entries {
+		table, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || strings.HasPrefix(table, ".") {
+			continue
+		}
+		if matches, _ := filepath.Glob(tableGlob(lake, table)); len(matches) == 0 {
+			out[table] = nil // a table whose every record was set aside
+			continue
+		}
+		cols, rows := queryRows(t, db, "SELECT * FROM "+tableScan(lake, table))
+		slices.Sort(cols)
+		var lines []string
+		for _, r := range rows {
+			var b strings.Builder
+			for _, c := range cols {
+				fmt.Fprintf(&b, "%s=%v|", c, r[c])
+			}
+			lines = append(lines, b.String())
+		}
+		slices.Sort(lines)
+		out[table] = lines
+	}
+	return out
+}
+
+// TestKillAndRerun replays a multi-file input (every format, six tables,
+// hundreds of batches) and kills the replay with SIGKILL at a random
+// moment, then kills a rerun of it at another, then reruns it to the
+// end: every file of the lake (data, registry, quarantine) is byte for
+// byte, and every row read back by DuckDB is, what a fresh replay into
+// an empty lake gives. Half the rounds kill after a random number of
+// written files, half after a random time. A rerun over the complete
+// lake changes nothing either.
+func TestKillAndRerun(t *testing.T) {
+	rounds := 4
+	if testing.Short() {
+		rounds = 2
+	}
+	sources := killInputs(t, t.TempDir())
+	fresh := filepath.Join(t.TempDir(), "lake")
+	start := time.Now()
+	sum := replay(t, fresh, 3, append([]string{"--chunk-size", killChunk}, sources...)...).Summary(t)
+	took := time.Since(start)
+	require.Equal(t, 6, sum.Tables, "%s", sum.Line)
+	require.Positive(t, sum.SetAside, "the second account's records are set aside")
+	want := laketest.Files(t, fresh)
+	require.Greater(t, len(want), 300, "hundreds of files")
+	db := openDuck(t)
+	wantRows := lakeRows(t, db, fresh)
+	rows := 0
+	for _, r := range wantRows {
+		rows += len(r)
+	}
+	require.Equal(t, sum.Rows, rows)
+
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 1))
+	t.Logf("kill-and-rerun: %d rounds, seed %d; a fresh replay writes %d files, %d rows, in %s", rounds, seed, len(want), rows, took.Round(time.Millisecond))
+	for round := 1; round <= rounds; round++ {
+		lake := filepath.Join(t.TempDir(), "lake")
+		var moments []string
+		for kill := 1; kill <= 2; kill++ { // a replay, then a rerun of it
+			var stop func(int, time.Duration) bool
+			var plan string
+			if round%2 == 1 {
+				target := 1 + rng.IntN(len(want)-1)
+				stop = func(files int, _ time.Duration) bool { return files >= target }
+				plan = fmt.Sprintf("after %d files", target)
+			} else {
+				after := time.Duration(rng.Int64N(int64(took)))
+				stop = func(_ int, since time.Duration) bool { return since >= after }
+				plan = fmt.Sprintf("after %s", after.Round(time.Millisecond))
+			}
+			files, at, finished := killedReplay(t, lake, sources, stop)
+			if finished {
+				moments = append(moments, fmt.Sprintf("run %d (kill planned %s) finished first, %d files", kill, plan, files))
+				continue
+			}
+			moments = append(moments, fmt.Sprintf("run %d killed %s: at %s, %d files written", kill, plan, at.Round(time.Millisecond), files))
+		}
+		leftovers := hiddenLeftovers(lake)
+		replay(t, lake, 3, append([]string{"--chunk-size", killChunk}, sources...)...)
+		require.Equal(t, want, laketest.Files(t, lake), "round %d: %s", round, strings.Join(moments, "; "))
+		require.Equal(t, wantRows, lakeRows(t, db, lake), "round %d", round)
+		t.Logf("round %d: %s; %d temporary file(s) left behind; rerun to the end: identical", round, strings.Join(moments, "; "), leftovers)
+	}
+
+	replay(t, fresh, 3, append([]string{"--chunk-size", killChunk}, sources...)...)
+	require.Equal(t, want, laketest.Files(t, fresh), "a rerun over the complete lake changes nothing")
+}

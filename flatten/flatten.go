@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"hash"
+	"strings"
 
 	"github.com/valyala/fastjson"
 
@@ -664,6 +665,20 @@ func convert(v Value, t schemas.Type, declared bool) (Datum, bool) {
 // appendExtra renders leaves (in item order) as one DynamoDB JSON object,
 // nesting paths back into maps: a leaf at a.b becomes {"a":{"M":{"b":...}}}.
 func appendExtra(dst []byte, leaves []leaf) []byte {
+	if flat := topLevel(leaves); flat {
+		// The common case (a NULL or a misfit at the top level): no
+		// nesting to rebuild.
+		dst = append(dst, '{')
+		for i, l := range leaves {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendJSONString(dst, l.path)
+			dst = append(dst, ':')
+			dst = AppendValueJSON(dst, l.v)
+		}
+		return append(dst, '}')
+	}
 	root := &extraNode{}
 	for _, l := range leaves {
 		n := root
@@ -674,6 +689,25 @@ func appendExtra(dst []byte, leaves []leaf) []byte {
 		n.value = &v
 	}
 	return root.appendMap(dst)
+}
+
+// topLevel reports whether every leaf is a top-level attribute (its path
+// one plain name) and no name is there twice.
+func topLevel(leaves []leaf) bool {
+	if len(leaves) > 8 {
+		return false
+	}
+	for i, l := range leaves {
+		if strings.ContainsAny(l.path, `.\`) {
+			return false
+		}
+		for _, o := range leaves[:i] {
+			if o.path == l.path {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 type extraNode struct {

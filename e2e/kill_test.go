@@ -18,6 +18,7 @@ import (
 
 	"github.com/ddblake/ddblake/internal/laketest"
 	"github.com/ddblake/ddblake/internal/sample"
+	"github.com/ddblake/ddblake/sink/localstore"
 )
 
 // killChunk is the replay's batch size in the kill tests: small, so that
@@ -149,17 +150,11 @@ func writtenSince(lake string, start time.Time) int {
 	return n
 }
 
-// hiddenLeftovers counts the hidden (temporary and lock) files a killed
-// run left in the lake; readers never see them.
+// hiddenLeftovers counts the files in progress a killed run left in the
+// lake's private folder; readers never see them.
 func hiddenLeftovers(lake string) int {
-	n := 0
-	_ = filepath.WalkDir(lake, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), ".tmp-") {
-			n++
-		}
-		return nil
-	})
-	return n
+	entries, _ := os.ReadDir(filepath.Join(lake, localstore.PrivateDir, "tmp"))
+	return len(entries)
 }
 
 // lakeRows reads every row of every table of the lake with DuckDB, as
@@ -251,6 +246,7 @@ func TestKillAndRerun(t *testing.T) {
 		}
 		leftovers := hiddenLeftovers(lake)
 		replay(t, lake, 3, append([]string{"--chunk-size", killChunk}, sources...)...)
+		require.Zero(t, hiddenLeftovers(lake), "round %d: the rerun removes what the killed runs left in progress", round)
 		require.Equal(t, want, laketest.Files(t, lake), "round %d: %s", round, strings.Join(moments, "; "))
 		require.Equal(t, wantRows, lakeRows(t, db, lake), "round %d", round)
 		t.Logf("round %d: %s; %d temporary file(s) left behind; rerun to the end: identical", round, strings.Join(moments, "; "), leftovers)

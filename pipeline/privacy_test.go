@@ -227,3 +227,24 @@ func TestRedactorModes(t *testing.T) {
 	require.Nil(t, got.Raw)
 	require.Equal(t, RedactedWithheld, got.Redacted)
 }
+
+// TestRedactorSources: a record of a table whose sources are read as
+// another table (as:) is redacted by that table's rules too, whichever
+// account it came from.
+func TestRedactorSources(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`
+tables:
+  chat-messages:
+    sources:
+      - {account: "111111111111"}
+      - {account: "222222222222", as: chat-messages-dev}
+  chat-messages-dev:
+    omit: [secret]
+`))
+	require.NoError(t, err)
+	raw := `{"Item":{"secret":{"S":"` + laketest.SecretBody + `"},"x":{"S":"y"}}}`
+	got := NewRedactor(cfg).SetAside(SetAside{Err: errors.New("bad"), Raw: []byte(raw)}, "chat-messages")
+	require.Equal(t, RedactedMasked, got.Redacted)
+	require.NotContains(t, string(got.Raw), laketest.SecretBody)
+	require.Contains(t, string(got.Raw), `"y"`)
+}

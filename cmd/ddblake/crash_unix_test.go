@@ -68,26 +68,43 @@ func hiddenFiles(t *testing.T, lake string) []string {
 	return out
 }
 
-// waitStopped waits until the process pid is stopped: a signal is
-// delivered some time after kill(2) returns, and the threads of the
-// process may run on meanwhile.
+// waitStopped waits until every thread of the process pid is stopped: a
+// signal is delivered some time after kill(2) returns, and the threads of
+// the process may run on meanwhile (one of them renaming a file).
 func waitStopped(pid int) {
-	stat := fmt.Sprintf("/proc/%d/stat", pid)
-	if _, err := os.Stat(stat); err != nil {
+	tasks := fmt.Sprintf("/proc/%d/task", pid)
+	if _, err := os.Stat(tasks); err != nil {
 		time.Sleep(200 * time.Millisecond) // no /proc: give it time
 		return
 	}
 	for range 2000 {
-		b, err := os.ReadFile(stat)
-		if err != nil {
-			return
-		}
-		// pid (comm) state ...: the state follows the last ')'.
-		if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+		if allThreadsStopped(tasks) {
 			return
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// allThreadsStopped reports whether every thread listed under tasks
+// (/proc/PID/task) is in state T or t; a process that is gone counts as
+// stopped.
+func allThreadsStopped(tasks string) bool {
+	ids, err := os.ReadDir(tasks)
+	if err != nil {
+		return true
+	}
+	for _, id := range ids {
+		b, err := os.ReadFile(filepath.Join(tasks, id.Name(), "stat"))
+		if err != nil {
+			continue // the thread ended
+		}
+		// tid (comm) state ...: the state follows the last ')'.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
+			return false
+		}
+	}
+	return true
 }
 
 // allLocked reports whether another process holds a flock on every
@@ -130,6 +147,7 @@ func TestKilledReplay(t *testing.T) {
 
 	lake := filepath.Join(work, "lake")
 	var stopped *exec.Cmd
+	var stoppedExited chan struct{}
 	var held []string
 	for attempt := 0; attempt < 20 && stopped == nil; attempt++ {
 		cmd := exec.Command(binary(t), "replay", "--to", lake, in)
@@ -150,7 +168,7 @@ func TestKilledReplay(t *testing.T) {
 			waitStopped(cmd.Process.Pid)
 			held = entries(lake, ".ddblake/tmp")
 			if len(held) > 0 && allLocked(held) && len(entries(lake, ".ddblake/locks")) == 0 {
-				stopped = cmd
+				stopped, stoppedExited = cmd, exited
 				t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
 				break poll
 			}
@@ -173,6 +191,7 @@ func TestKilledReplay(t *testing.T) {
 
 	require.NoError(t, stopped.Process.Signal(syscall.SIGKILL))
 	_ = stopped.Process.Signal(syscall.SIGCONT)
+	<-stoppedExited // its locks go with it
 	for _, f := range held {
 		require.FileExists(t, f, "kill -9 leaves the file being written")
 	}

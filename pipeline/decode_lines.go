@@ -25,6 +25,7 @@ type lineMode struct {
 	format Format // FormatJSONL, FormatExport or FormatIncremental
 	table  string // the table of export lines
 	time   int64  // the event time of full-export items
+	dated  bool   // time is known (from the manifest or ExportTime)
 	// setAside, when set, makes every line a RecordError with this
 	// cause, unparsed (a data file that failed its checks).
 	setAside error
@@ -46,9 +47,9 @@ type lineMode struct {
 // the records before the break have been passed to fn. An error returned
 // by fn, or ctx's error, is returned as it is.
 func (d *Decoder) Decode(ctx context.Context, r io.Reader, name string, format Format, fn RecordFunc) error {
-	mode := lineMode{table: d.opts.Table, time: d.opts.ExportTime.UnixMicro()}
-	if d.opts.ExportTime.IsZero() {
-		mode.time = 0
+	mode := lineMode{table: d.opts.Table}
+	if !d.opts.ExportTime.IsZero() {
+		mode.time, mode.dated = d.opts.ExportTime.UnixMicro(), true
 	}
 	return d.decodeStream(ctx, r, name, format, mode, fn)
 }
@@ -104,6 +105,9 @@ func (d *Decoder) decodeStream(ctx context.Context, r io.Reader, name string, fo
 	case FormatExport, FormatIncremental:
 		if mode.table == "" && mode.setAside == nil {
 			return inputErr(name, 0, -1, -1, fmt.Errorf("%w: export data read without its manifest-summary.json; read the export directory, or name the table", ErrNoTable))
+		}
+		if format == FormatExport && !mode.dated && mode.setAside == nil {
+			return inputErr(name, 0, -1, -1, fmt.Errorf("%w: full-export data read without its manifest-summary.json has no time of its own; read the export directory, or give the export time", ErrNoTime))
 		}
 	}
 	mode.format = format
@@ -319,8 +323,18 @@ func (d *Decoder) decodeLines(ctx context.Context, br *bufio.Reader, name string
 
 func (d *Decoder) decodeLine(raw []byte, mode lineMode) (*ChangeRecord, *RecordError) {
 	if mode.setAside != nil {
-		return nil, &RecordError{Table: mode.table, EventTimeMicros: mode.time, Err: mode.setAside}
+		rerr := &RecordError{Table: mode.table, EventTimeMicros: mode.time, Err: mode.setAside}
+		if mode.format == FormatIncremental {
+			// Dated by its own time, when it can be read.
+			if v, err := d.outer.ParseBytes(raw); err == nil {
+				if t, terr := d.incrementalTime(v); terr == nil {
+					rerr.EventTimeMicros = t
+				}
+			}
+		}
+		return nil, rerr
 	}
+	d.big = len(raw) > flatten.MaxItemBytes
 	switch mode.format {
 	case FormatExport:
 		return d.decodeItemLine(raw, mode)
@@ -342,6 +356,10 @@ func (d *Decoder) decodeItemLine(raw []byte, mode lineMode) (*ChangeRecord, *Rec
 		rerr.Err = fmt.Errorf("%w: want a line {\"Item\":{...}}", ErrBadRecord)
 		return nil, rerr
 	}
+	if err := checkKeys(v, rerr, ""); err != nil {
+		rerr.Err = err
+		return nil, rerr
+	}
 	rec := &ChangeRecord{Table: mode.table, EventName: EventSnapshot, EventTimeMicros: mode.time}
 	if err := d.parseImage(v, "Item", &rec.NewImage, rerr, ""); err != nil {
 		rerr.Err = err
@@ -349,6 +367,10 @@ func (d *Decoder) decodeItemLine(raw []byte, mode lineMode) (*ChangeRecord, *Rec
 	}
 	if rec.NewImage == nil {
 		rerr.Path, rerr.Err = "Item", fmt.Errorf("%w: Item is null", ErrBadRecord)
+		return nil, rerr
+	}
+	if err := checkEscapes(raw, rerr, ""); err != nil {
+		rerr.Err = err
 		return nil, rerr
 	}
 	return rec, nil
@@ -367,26 +389,19 @@ func (d *Decoder) decodeIncrementalLine(raw []byte, mode lineMode) (*ChangeRecor
 		rerr.Err = fmt.Errorf("%w: want an object, got %s", ErrBadRecord, v.Type())
 		return nil, rerr
 	}
-	meta := v.Get("Metadata")
-	if meta == nil || meta.Type() != fastjson.TypeObject {
-		rerr.Path, rerr.Err = "Metadata", fmt.Errorf("%w: no Metadata object", ErrBadRecord)
+	t, terr := d.incrementalTime(v)
+	if terr == nil {
+		rerr.EventTimeMicros = t
+	}
+	if err := checkKeys(v, rerr, ""); err != nil {
+		rerr.Err = err
 		return nil, rerr
 	}
-	ts := meta.Get("WriteTimestampMicros")
-	if ts != nil && ts.Type() == fastjson.TypeObject {
-		// {"N":"..."}
-		ts = ts.Get("N")
-		if ts == nil || ts.Type() != fastjson.TypeString {
-			rerr.Path, rerr.Err = "Metadata.WriteTimestampMicros", fmt.Errorf("%w: want {\"N\":\"...\"}, a string or a number", ErrBadTime)
-			return nil, rerr
-		}
-	}
-	rec := &ChangeRecord{Table: mode.table}
-	if rec.EventTimeMicros, err = d.timeMicros(ts, unitMicros); err != nil {
-		rerr.Path, rerr.Err = "Metadata.WriteTimestampMicros", err
+	if terr != nil {
+		rerr.Path, rerr.Err = terr.Path, terr.Err
 		return nil, rerr
 	}
-	rerr.EventTimeMicros = rec.EventTimeMicros
+	rec := &ChangeRecord{Table: mode.table, EventTimeMicros: t}
 	for _, im := range [...]struct {
 		name string
 		dst  *[]flatten.Attr
@@ -408,5 +423,36 @@ func (d *Decoder) decodeIncrementalLine(raw []byte, mode lineMode) (*ChangeRecor
 	default:
 		rec.EventName = EventRemove
 	}
+	if err := checkEscapes(raw, rerr, ""); err != nil {
+		rerr.Err = err
+		return nil, rerr
+	}
 	return rec, nil
+}
+
+// incrementalTime reads Metadata.WriteTimestampMicros of an incremental
+// export line; the error holds the path and the cause.
+func (d *Decoder) incrementalTime(v *fastjson.Value) (int64, *RecordError) {
+	meta := v.Get("Metadata")
+	if meta == nil || meta.Type() != fastjson.TypeObject {
+		return 0, &RecordError{Path: "Metadata", Err: fmt.Errorf("%w: no Metadata object", ErrBadRecord)}
+	}
+	rerr := &RecordError{}
+	if err := checkKeys(meta, rerr, "Metadata."); err != nil {
+		rerr.Err = err
+		return 0, rerr
+	}
+	ts := meta.Get("WriteTimestampMicros")
+	if ts != nil && ts.Type() == fastjson.TypeObject {
+		// {"N":"..."}
+		ts = ts.Get("N")
+		if ts == nil || ts.Type() != fastjson.TypeString {
+			return 0, &RecordError{Path: "Metadata.WriteTimestampMicros", Err: fmt.Errorf("%w: want {\"N\":\"...\"}, a string or a number", ErrBadTime)}
+		}
+	}
+	t, err := d.timeMicros(ts, unitMicros)
+	if err != nil {
+		return 0, &RecordError{Path: "Metadata.WriteTimestampMicros", Err: err}
+	}
+	return t, nil
 }

@@ -34,6 +34,14 @@ var (
 	ErrItemCount = errors.New("item count mismatch")
 	// ErrLineTooLong is a line longer than DecodeOptions.MaxRecordBytes.
 	ErrLineTooLong = errors.New("line too long")
+	// ErrItemTooLarge is an image (Keys, NewImage, OldImage or Item)
+	// larger than DynamoDB's 400 KB item limit (flatten.ItemSize): no
+	// DynamoDB table holds such an item.
+	ErrItemTooLarge = errors.New("item larger than DynamoDB's 400 KB limit")
+	// ErrDuplicateKey is a record that names one of its fields twice
+	// (two NewImage, two eventName...): which one it means cannot be
+	// told.
+	ErrDuplicateKey = errors.New("repeated key")
 )
 
 // Errors for inputs that cannot be read. They arrive wrapped in an
@@ -63,6 +71,9 @@ var (
 	// ErrNoTable is a line of an export data file read without its
 	// manifest, and no DecodeOptions.Table to name its table.
 	ErrNoTable = errors.New("table name unknown")
+	// ErrNoTime is a full-export data file read without its manifest,
+	// and no DecodeOptions.ExportTime to date its items.
+	ErrNoTime = errors.New("export time unknown")
 	// ErrNoStore is an s3:// source with no object store to read it.
 	ErrNoStore = errors.New("no object store for this source")
 	// ErrNotFound is a source that does not exist.

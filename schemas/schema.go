@@ -38,6 +38,13 @@ func MetadataColumns() []Column {
 // MaxNameLen is the longest column or table name, in bytes.
 const MaxNameLen = 255
 
+// MaxTableNameLen is the longest lake table name made from a DynamoDB
+// table name, in bytes. It leaves room in a 255-byte name for what is
+// built from a table name: the view <table>_latest, the registry file
+// <table>.json and the temporary and lock files beside it, and a
+// collision suffix.
+const MaxTableNameLen = 200
+
 // Column is one data column: the DynamoDB attribute path it holds, the
 // name it was given, its type, and what it was created from.
 type Column struct {

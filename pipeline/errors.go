@@ -38,6 +38,11 @@ var (
 	// larger than DynamoDB's 400 KB item limit (flatten.ItemSize): no
 	// DynamoDB table holds such an item.
 	ErrItemTooLarge = errors.New("item larger than DynamoDB's 400 KB limit")
+	// ErrUnwritable is a row the lake cannot hold: a value the decoders
+	// and the flattener let through but the Parquet encoder or the lake
+	// layout refuses. Its record is set aside rather than failing the
+	// rows around it.
+	ErrUnwritable = errors.New("row the lake cannot hold")
 	// ErrDuplicateKey is a record that names one of its fields twice
 	// (two NewImage, two eventName...): which one it means cannot be
 	// told.

@@ -362,11 +362,16 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		for _, ri := range d.Failed {
 			failed(b.Records[tb.records[ri]].Index)
 		}
-		for ri, why := range d.SetAside {
+		refused := make([]int, 0, len(d.SetAside))
+		for ri := range d.SetAside {
+			refused = append(refused, ri)
+		}
+		sort.Ints(refused) // the quarantine's lines in input order
+		for _, ri := range refused {
 			rec := b.Records[tb.records[ri]]
 			aside = append(aside, p.aside(SetAside{
 				Table: name, EventTimeMicros: rec.EventTimeMicros,
-				Source: rec.Source, Index: rec.Index, Err: why, Raw: rec.Raw,
+				Source: rec.Source, Index: rec.Index, Err: d.SetAside[ri], Raw: rec.Raw,
 			}, rec.Table))
 		}
 		delivered := len(rows) - len(d.Failed) - len(d.SetAside)

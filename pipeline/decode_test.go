@@ -439,7 +439,7 @@ func kinesisData(top, ddb map[string]string) string {
 	return string(b)
 }
 
-func kinesisRecord(t *testing.T, seq, data string) string {
+func kinesisRecord(t testing.TB, seq, data string) string {
 	b, err := json.Marshal(map[string]any{
 		"kinesis": map[string]any{
 			"kinesisSchemaVersion": "1.0", "partitionKey": "7D6A1C9E", "sequenceNumber": seq,

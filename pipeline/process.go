@@ -235,6 +235,7 @@ type Result struct {
 type tableBatch struct {
 	name    string
 	config  TableConfig
+	f       *flatten.Flattener
 	batch   *flatten.Batch
 	records []int // index into Batch.Records, per item added
 	keys    []string
@@ -294,7 +295,7 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			if err != nil {
 				return res, err
 			}
-			tb = &tableBatch{name: name, config: cfg, batch: f.NewBatch(), keys: cfg.Keys}
+			tb = &tableBatch{name: name, config: cfg, f: f, batch: f.NewBatch(), keys: cfg.Keys}
 			tables[name] = tb
 		}
 		if tb.keys == nil && len(rec.Keys) > 0 {
@@ -302,13 +303,17 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 				tb.keys = append(tb.keys, k.Name)
 			}
 		}
-		tb.batch.Add(flatten.Meta{
+		meta := flatten.Meta{
 			EventName: rec.EventName,
 			EventID:   rec.EventID,
 			EventTime: floorDiv(rec.EventTimeMicros, 1000),
 			Sequence:  SequencePad(rec.Sequence),
 			TTLDelete: rec.TTLDelete,
-		}, image)
+		}
+		if routed.OldImage != nil {
+			meta.OldImage = tb.f.AppendImageJSON(nil, routed.OldImage)
+		}
+		tb.batch.Add(meta, image)
 		tb.records = append(tb.records, i)
 	}
 
@@ -463,39 +468,58 @@ type Routed struct {
 	ConfigName string
 	// Config holds the rules (without routes).
 	Config TableConfig
-	// Image is the NewImage, or for a REMOVE the OldImage, or the Keys
-	// when the stream view holds no image.
+	// Image is what the row's data columns are made from (see Route).
 	Image []flatten.Attr
+	// OldImage is the record's OldImage when Image is neither it nor a
+	// NewImage: it goes to the row's _old_image, not to its columns.
+	OldImage []flatten.Attr
 }
 
-// Route picks a record's lake table, rules and image. It fails with
-// ErrBadTable for a table name that is not a valid DynamoDB name and with
-// ErrBadRecord for a record with no image and no keys.
+// Route picks a record's lake table, rules and images. The row's data
+// columns are the item's state after the change when the record carries
+// it, and never an earlier state presented as the current one:
+//
+//   - the NewImage, when there is one (INSERT and MODIFY of NEW_IMAGE and
+//     NEW_AND_OLD_IMAGES streams, export items);
+//   - else for a REMOVE the OldImage, the item as it was removed;
+//   - else the Keys (KEYS_ONLY streams, INSERT and MODIFY of OLD_IMAGE
+//     streams), with the OldImage of such a MODIFY in _old_image.
+//
+// A routing rule reads the fullest image: the NewImage, else the
+// OldImage, else the Keys. Route fails with ErrBadTable for a table name
+// that is not a valid DynamoDB name and with ErrBadRecord for a record
+// with no image and no keys.
 func (c *Config) Route(rec *ChangeRecord) (Routed, error) {
 	table := flatten.TableName(rec.Table)
 	if table == "" || !ValidTableName(rec.Table) {
 		return Routed{}, fmt.Errorf("%w: %q", ErrBadTable, rec.Table)
 	}
-	image := rec.NewImage
-	if rec.EventName == EventRemove {
-		image = rec.OldImage
-	}
-	if image == nil {
-		image = rec.Keys
+	image, old, full := rec.NewImage, []flatten.Attr(nil), rec.NewImage
+	switch {
+	case image != nil:
+	case rec.EventName == EventRemove && rec.OldImage != nil:
+		image, full = rec.OldImage, rec.OldImage
+	case rec.OldImage != nil:
+		image, old, full = rec.Keys, rec.OldImage, rec.OldImage
+		if image == nil {
+			image = []flatten.Attr{} // no keys to show: the row holds only _old_image
+		}
+	default:
+		image, full = rec.Keys, rec.Keys
 	}
 	if image == nil {
 		return Routed{}, fmt.Errorf("%w: %s record has no image and no keys", ErrBadRecord, rec.EventName)
 	}
 	cfg := c.Table(rec.Table)
-	if to := cfg.Route(image); to != "" {
-		r := Routed{Table: to, ConfigName: rec.Table, Config: cfg, Image: image}
+	if to := cfg.Route(full); to != "" {
+		r := Routed{Table: to, ConfigName: rec.Table, Config: cfg, Image: image, OldImage: old}
 		if _, own := c.tables()[to]; own {
 			r.ConfigName, r.Config = to, c.Table(to)
 		}
 		r.Config.Routes = nil
 		return r, nil
 	}
-	return Routed{Table: table, ConfigName: rec.Table, Config: cfg, Image: image}, nil
+	return Routed{Table: table, ConfigName: rec.Table, Config: cfg, Image: image, OldImage: old}, nil
 }
 
 func (c *Config) tables() map[string]TableConfig {

@@ -15,6 +15,7 @@ const (
 	ColSequence  = "_sequence_number"
 	ColTTLDelete = "_ttl_delete"
 	ColExtra     = "_extra"
+	ColOldImage  = "_old_image"
 )
 
 // Partition column names. Data columns never take them.
@@ -32,6 +33,7 @@ func MetadataColumns() []Column {
 		{Name: ColSequence, Type: String},
 		{Name: ColTTLDelete, Type: Boolean},
 		{Name: ColExtra, Type: JSON},
+		{Name: ColOldImage, Type: JSON},
 	}
 }
 
@@ -124,7 +126,7 @@ func (s *Schema) Column(name string) (Column, bool) {
 // Reserved reports whether name is taken by a metadata or partition column.
 func Reserved(name string) bool {
 	switch name {
-	case ColEventName, ColEventID, ColEventTime, ColSequence, ColTTLDelete, ColExtra,
+	case ColEventName, ColEventID, ColEventTime, ColSequence, ColTTLDelete, ColExtra, ColOldImage,
 		PartitionDay, PartitionHour:
 		return true
 	}

@@ -129,7 +129,8 @@ type EncodedFile struct {
 //
 // A file holds the metadata columns plus the data columns that at least
 // one of its rows has a value for, sorted by name, so the same rows give
-// byte-identical files even after the schema gained columns.
+// byte-identical files even after the schema gained columns. _old_image,
+// rare, is like a data column: in a file only when a row has one.
 type Encoder struct {
 	opts    ParquetOptions
 	codec   compress.Codec
@@ -209,16 +210,20 @@ func (e *Encoder) encode(s *schemas.Schema, rows []flatten.Row, idx []int32, emi
 }
 
 // usedColumns marks the data columns of s that some row of idx has a
-// value for.
+// value for; the last mark, past the data columns, is for _old_image.
 func usedColumns(dst []bool, s *schemas.Schema, rows []flatten.Row, idx []int32) []bool {
-	dst = slices.Grow(dst[:0], len(s.Columns))[:len(s.Columns)]
+	n := len(s.Columns)
+	dst = slices.Grow(dst[:0], n+1)[:n+1]
 	clear(dst)
 	for _, i := range idx {
 		vals := rows[i].Values
-		for j := range min(len(vals), len(dst)) {
+		for j := range min(len(vals), n) {
 			if vals[j].Valid {
 				dst[j] = true
 			}
+		}
+		if rows[i].OldImage != nil {
+			dst[n] = true
 		}
 	}
 	return dst
@@ -295,6 +300,13 @@ func (e *Encoder) buildRows(lay *fileLayout, s *schemas.Schema, rows []flatten.R
 				out = append(out, stringValue(r.Sequence).Level(0, 0, li))
 			case srcTTLDelete:
 				out = append(out, parquet.BooleanValue(r.TTLDelete).Level(0, 0, li))
+			case srcOldImage:
+				if r.OldImage == nil {
+					out = append(out, parquet.NullValue().Level(0, 0, li))
+				} else {
+					e.long = e.long || len(r.OldImage) > MaxStatBytes
+					out = append(out, parquet.ByteArrayValue(r.OldImage).Level(0, 1, li))
+				}
 			case srcExtra:
 				if len(r.Extra) == 0 {
 					out = append(out, parquet.NullValue().Level(0, 0, li))
@@ -420,6 +432,7 @@ const (
 	srcSequence
 	srcTTLDelete
 	srcExtra
+	srcOldImage
 )
 
 // layoutField is one top-level column of a file, with exactly one leaf.
@@ -448,7 +461,10 @@ type fileLayout struct {
 func (e *Encoder) layout(s *schemas.Schema, used []bool) (*fileLayout, error) {
 	var sig strings.Builder
 	sig.WriteString(s.Table)
-	for j, u := range used {
+	if used[len(s.Columns)] {
+		sig.WriteString("\x00" + schemas.ColOldImage)
+	}
+	for j, u := range used[:len(s.Columns)] {
 		if u {
 			c := s.Columns[j]
 			sig.WriteByte(0)
@@ -500,20 +516,26 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []bool) (*fileLayout, error)
 	srcOf := map[string]int{
 		schemas.ColEventName: srcEventName, schemas.ColEventID: srcEventID,
 		schemas.ColEventTime: srcEventTime, schemas.ColSequence: srcSequence,
-		schemas.ColTTLDelete: srcTTLDelete, schemas.ColExtra: srcExtra,
+		schemas.ColTTLDelete: srcTTLDelete, schemas.ColExtra: srcExtra, schemas.ColOldImage: srcOldImage,
 	}
 	for _, c := range schemas.MetadataColumns() {
 		node := leafNode(c.Type)
-		if c.Name == schemas.ColExtra {
+		switch c.Name {
+		case schemas.ColOldImage:
+			if !used[len(s.Columns)] {
+				continue
+			}
 			node = parquet.Optional(node)
-		} else {
+		case schemas.ColExtra:
+			node = parquet.Optional(node)
+		default:
 			node = parquet.Required(node)
 		}
 		group[c.Name] = node
 		byName[c.Name] = layoutField{name: c.Name, src: srcOf[c.Name], typ: c.Type}
 	}
 	var columns []string
-	for j, u := range used {
+	for j, u := range used[:len(s.Columns)] {
 		if !u {
 			continue
 		}

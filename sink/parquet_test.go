@@ -132,6 +132,26 @@ func TestParquetRoundTripEveryType(t *testing.T) {
 	require.False(t, ok)
 }
 
+// TestParquetOldImage checks that _old_image is in a file only when one
+// of its rows has an old image, optional, and reads back whole.
+func TestParquetOldImage(t *testing.T) {
+	t.Parallel()
+	s := allTypes()
+	rows := allTypesRows()
+	plain := encodeAll(t, newEncoder(t, sink.ParquetOptions{}), s, rows)[0].Body
+	_, ok := openParquet(t, plain).Schema().Lookup(schemas.ColOldImage)
+	require.False(t, ok, "no old image, no column")
+
+	rows[1].OldImage = []byte(`{"customer":{"S":"before"}}`)
+	body := encodeAll(t, newEncoder(t, sink.ParquetOptions{}), s, rows)[0].Body
+	leaf, ok := openParquet(t, body).Schema().Lookup(schemas.ColOldImage)
+	require.True(t, ok)
+	require.True(t, leaf.Node.Optional())
+	got := readRows(t, body, s)
+	require.Equal(t, normalize(s, rows), got)
+	require.Nil(t, got[0].OldImage)
+}
+
 func TestParquetFileMetadata(t *testing.T) {
 	t.Parallel()
 	s := allTypes()

@@ -129,7 +129,6 @@ type Decoder struct {
 	body bodyReader
 	head *bufio.Reader // the decompressed input
 	doc  []byte        // an event document's window
-	long []byte        // a line longer than head's buffer
 
 	// For DecodeEvent with Workers > 1.
 	spans   []eventSpan

@@ -204,38 +204,47 @@ func (g *gzipBody) wrap(err error) error {
 
 // lineReader reads lines of any length up to max.
 type lineReader struct {
-	br   *bufio.Reader
-	max  int
-	line int // 1-based number of the last line returned
-	long []byte
+	br    *bufio.Reader
+	max   int
+	line  int      // 1-based number of the last line returned
+	frags [][]byte // the pieces of a line longer than br's buffer
 }
 
-// next returns the next line without its line end. tooLong reports a
-// line longer than max, which is skipped. At the end it returns io.EOF.
-func (l *lineReader) next() (line []byte, tooLong bool, err error) {
+// next returns the next line without its line end. A line that fits in
+// the reader's buffer is returned in place (valid until the next call);
+// a longer one is gathered in pieces and joined once into a new slice of
+// its exact size, which the caller owns (owned): a line of many MiB
+// costs twice its size, not the copies of a slice grown by appends.
+// tooLong reports a line longer than max, which is skipped without being
+// kept. At the end it returns io.EOF.
+func (l *lineReader) next() (line []byte, owned, tooLong bool, err error) {
 	frag, err := l.br.ReadSlice('\n')
 	if err == io.EOF && len(frag) == 0 {
-		return nil, false, io.EOF
+		return nil, false, false, io.EOF
 	}
 	l.line++
 	if err == nil || err == io.EOF {
 		if len(frag) > l.max+2 {
-			return nil, true, nil
+			return nil, false, true, nil
 		}
-		return trimEOL(frag), false, nil
+		return trimEOL(frag), false, false, nil
 	}
 	if err != bufio.ErrBufferFull {
-		return nil, false, err
+		return nil, false, false, err
 	}
-	l.long = append(l.long[:0], frag...)
+	clear(l.frags)
+	l.frags = append(l.frags[:0], bytes.Clone(frag))
+	total := len(frag)
 	for {
 		frag, err = l.br.ReadSlice('\n')
+		total += len(frag)
 		if !tooLong {
-			if len(l.long)+len(frag) > l.max+2 {
+			if total > l.max+2 {
 				tooLong = true
-				l.long = l.long[:0]
+				clear(l.frags)
+				l.frags = l.frags[:0]
 			} else {
-				l.long = append(l.long, frag...)
+				l.frags = append(l.frags, bytes.Clone(frag))
 			}
 		}
 		if err == bufio.ErrBufferFull {
@@ -244,12 +253,18 @@ func (l *lineReader) next() (line []byte, tooLong bool, err error) {
 		if err == nil || err == io.EOF {
 			break
 		}
-		return nil, false, err
+		return nil, false, false, err
 	}
 	if tooLong {
-		return nil, true, nil
+		return nil, false, true, nil
 	}
-	return trimEOL(l.long), false, nil
+	line = make([]byte, 0, total)
+	for _, f := range l.frags {
+		line = append(line, f...)
+	}
+	clear(l.frags)
+	l.frags = l.frags[:0]
+	return trimEOL(line), true, false, nil
 }
 
 func trimEOL(b []byte) []byte {
@@ -273,15 +288,10 @@ func isBlank(b []byte) bool {
 
 // decodeLines decodes the lines of a line format; Index is the line.
 func (d *Decoder) decodeLines(ctx context.Context, br *bufio.Reader, name string, mode lineMode, fn RecordFunc) error {
-	lr := lineReader{br: br, max: d.opts.MaxRecordBytes, long: d.long[:0]}
-	defer func() {
-		if cap(lr.long) <= keepBufferBytes {
-			d.long = lr.long[:0]
-		}
-	}()
+	lr := lineReader{br: br, max: d.opts.MaxRecordBytes}
 	seen := 0
 	for {
-		line, tooLong, err := lr.next()
+		line, owned, tooLong, err := lr.next()
 		if err == io.EOF {
 			break
 		}
@@ -304,8 +314,16 @@ func (d *Decoder) decodeLines(ctx context.Context, br *bufio.Reader, name string
 			continue
 		}
 		seen++
-		raw := bytes.Clone(line)
+		raw := line
+		if !owned {
+			raw = bytes.Clone(line)
+		}
 		rec, rerr := d.decodeLine(raw, mode)
+		if len(raw) > keepBufferBytes {
+			// The parser keeps a copy of the last input it read: drop it
+			// rather than hold a huge line's worth until the next one.
+			d.outer = fastjson.Parser{}
+		}
 		if rerr != nil {
 			rerr.Source, rerr.Index, rerr.Line, rerr.Raw = name, lr.line, lr.line, raw
 		} else {

@@ -129,8 +129,7 @@ type EncodedFile struct {
 //
 // A file holds the metadata columns plus the data columns that at least
 // one of its rows has a value for, sorted by name, so the same rows give
-// byte-identical files even after the schema gained columns. _old_image,
-// rare, is like a data column: in a file only when a row has one.
+// byte-identical files even after the schema gained columns.
 type Encoder struct {
 	opts    ParquetOptions
 	codec   compress.Codec
@@ -210,20 +209,16 @@ func (e *Encoder) encode(s *schemas.Schema, rows []flatten.Row, idx []int32, emi
 }
 
 // usedColumns marks the data columns of s that some row of idx has a
-// value for; the last mark, past the data columns, is for _old_image.
+// value for.
 func usedColumns(dst []bool, s *schemas.Schema, rows []flatten.Row, idx []int32) []bool {
-	n := len(s.Columns)
-	dst = slices.Grow(dst[:0], n+1)[:n+1]
+	dst = slices.Grow(dst[:0], len(s.Columns))[:len(s.Columns)]
 	clear(dst)
 	for _, i := range idx {
 		vals := rows[i].Values
-		for j := range min(len(vals), n) {
+		for j := range min(len(vals), len(dst)) {
 			if vals[j].Valid {
 				dst[j] = true
 			}
-		}
-		if rows[i].OldImage != nil {
-			dst[n] = true
 		}
 	}
 	return dst
@@ -461,10 +456,7 @@ type fileLayout struct {
 func (e *Encoder) layout(s *schemas.Schema, used []bool) (*fileLayout, error) {
 	var sig strings.Builder
 	sig.WriteString(s.Table)
-	if used[len(s.Columns)] {
-		sig.WriteString("\x00" + schemas.ColOldImage)
-	}
-	for j, u := range used[:len(s.Columns)] {
+	for j, u := range used {
 		if u {
 			c := s.Columns[j]
 			sig.WriteByte(0)
@@ -521,12 +513,7 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []bool) (*fileLayout, error)
 	for _, c := range schemas.MetadataColumns() {
 		node := leafNode(c.Type)
 		switch c.Name {
-		case schemas.ColOldImage:
-			if !used[len(s.Columns)] {
-				continue
-			}
-			node = parquet.Optional(node)
-		case schemas.ColExtra:
+		case schemas.ColExtra, schemas.ColOldImage:
 			node = parquet.Optional(node)
 		default:
 			node = parquet.Required(node)
@@ -535,7 +522,7 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []bool) (*fileLayout, error)
 		byName[c.Name] = layoutField{name: c.Name, src: srcOf[c.Name], typ: c.Type}
 	}
 	var columns []string
-	for j, u := range used[:len(s.Columns)] {
+	for j, u := range used {
 		if !u {
 			continue
 		}

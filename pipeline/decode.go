@@ -117,6 +117,8 @@ type Decoder struct {
 	// big is set while decoding a record of more than 400 KB, whose
 	// images may be larger than DynamoDB allows.
 	big bool
+	// keys is checkKeys' list of the keys of one object.
+	keys [][]byte
 
 	// Last table ARN and its name, so that a batch of one table
 	// allocates its name once.

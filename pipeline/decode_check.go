@@ -34,13 +34,13 @@ func checkEscapes(raw []byte, rerr *RecordError, at string) error {
 // checkKeys refuses an object that names a key twice: which of the two
 // values the record means cannot be told (a JSON parser keeps either).
 // at names the object in the error.
-func checkKeys(v *fastjson.Value, rerr *RecordError, at string) error {
+func (d *Decoder) checkKeys(v *fastjson.Value, rerr *RecordError, at string) error {
 	o, err := v.Object()
 	if err != nil || o.Len() < 2 {
 		return nil
 	}
 	var dup []byte
-	var seen [][]byte
+	seen := d.keys[:0]
 	o.Visit(func(k []byte, _ *fastjson.Value) {
 		if dup != nil {
 			return
@@ -53,6 +53,8 @@ func checkKeys(v *fastjson.Value, rerr *RecordError, at string) error {
 		}
 		seen = append(seen, k)
 	})
+	clear(seen) // no reference to the parser's memory
+	d.keys = seen[:0]
 	if dup == nil {
 		return nil
 	}

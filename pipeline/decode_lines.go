@@ -374,7 +374,7 @@ func (d *Decoder) decodeItemLine(raw []byte, mode lineMode) (*ChangeRecord, *Rec
 		rerr.Err = fmt.Errorf("%w: want a line {\"Item\":{...}}", ErrBadRecord)
 		return nil, rerr
 	}
-	if err := checkKeys(v, rerr, ""); err != nil {
+	if err := d.checkKeys(v, rerr, ""); err != nil {
 		rerr.Err = err
 		return nil, rerr
 	}
@@ -411,7 +411,7 @@ func (d *Decoder) decodeIncrementalLine(raw []byte, mode lineMode) (*ChangeRecor
 	if terr == nil {
 		rerr.EventTimeMicros = t
 	}
-	if err := checkKeys(v, rerr, ""); err != nil {
+	if err := d.checkKeys(v, rerr, ""); err != nil {
 		rerr.Err = err
 		return nil, rerr
 	}
@@ -456,7 +456,7 @@ func (d *Decoder) incrementalTime(v *fastjson.Value) (int64, *RecordError) {
 		return 0, &RecordError{Path: "Metadata", Err: fmt.Errorf("%w: no Metadata object", ErrBadRecord)}
 	}
 	rerr := &RecordError{}
-	if err := checkKeys(meta, rerr, "Metadata."); err != nil {
+	if err := d.checkKeys(meta, rerr, "Metadata."); err != nil {
 		rerr.Err = err
 		return 0, rerr
 	}

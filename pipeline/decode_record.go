@@ -42,7 +42,7 @@ func (d *Decoder) decodeElement(raw []byte, want Format) (*ChangeRecord, *Record
 	d.big = len(raw) > flatten.MaxItemBytes
 	rec := &ChangeRecord{}
 	rerr := &RecordError{}
-	if err := checkKeys(v, rerr, ""); err != nil {
+	if err := d.checkKeys(v, rerr, ""); err != nil {
 		rerr.Err = err
 		d.guessTime(v, rerr)
 		return nil, rerr
@@ -93,7 +93,7 @@ func (d *Decoder) decodeKinesis(v, k *fastjson.Value, rec *ChangeRecord, rerr *R
 			rerr.EventTimeMicros = t
 		}
 	}
-	if err := checkKeys(k, rerr, "kinesis."); err != nil {
+	if err := d.checkKeys(k, rerr, "kinesis."); err != nil {
 		return err
 	}
 	seq := k.GetStringBytes("sequenceNumber")
@@ -131,7 +131,7 @@ func (d *Decoder) decodeKinesis(v, k *fastjson.Value, rec *ChangeRecord, rerr *R
 		return fmt.Errorf("%w: kinesis.data holds %s, want an object", ErrBadRecord, iv.Type())
 	}
 	d.big = m > flatten.MaxItemBytes
-	if err := checkKeys(iv, rerr, "kinesis.data."); err != nil {
+	if err := d.checkKeys(iv, rerr, "kinesis.data."); err != nil {
 		d.guessTime(iv, rerr)
 		return err
 	}
@@ -221,11 +221,11 @@ func (d *Decoder) readStreamRecord(v *fastjson.Value, rec *ChangeRecord, rerr *R
 		rerr.Path = at + "dynamodb"
 		return fmt.Errorf("%w: no dynamodb object", ErrBadRecord)
 	}
-	if err := checkKeys(ddb, rerr, at+"dynamodb."); err != nil {
+	if err := d.checkKeys(ddb, rerr, at+"dynamodb."); err != nil {
 		return err
 	}
 	if u := v.Get("userIdentity"); u != nil {
-		if err := checkKeys(u, rerr, at+"userIdentity."); err != nil {
+		if err := d.checkKeys(u, rerr, at+"userIdentity."); err != nil {
 			return err
 		}
 	}

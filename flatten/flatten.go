@@ -234,8 +234,8 @@ func (b *Batch) hasher() hash.Hash {
 
 // expandJSON parses text holding a JSON object into attributes. Text that
 // is not such an object, or that a parse would alter (an escape that is
-// not valid UTF-8, a key repeated in one object), is not expanded: the
-// value stays the string it is.
+// not valid UTF-8, a key repeated in one object, an empty key, which no
+// path can hold), is not expanded: the value stays the string it is.
 func (b *Batch) expandJSON(text string) ([]Attr, bool) {
 	if strings.IndexByte(text, '\\') >= 0 && CheckEscapes([]byte(text)) != nil {
 		return nil, false
@@ -251,7 +251,7 @@ func (b *Batch) expandJSON(text string) ([]Attr, bool) {
 // fromJSON converts plain JSON to attribute values: strings to S, numbers
 // to N (S when DynamoDB could not hold them), booleans to BOOL, null to
 // NULL, objects to M, arrays to L. Nesting past MaxDepth becomes S text.
-// It reports false for an object that repeats a key.
+// It reports false for an object that repeats a key or has an empty one.
 func fromJSON(jv *fastjson.Value, depth int) (Value, bool) {
 	if depth > MaxDepth {
 		return Value{Kind: S, S: string(jv.MarshalTo(nil))}, true
@@ -290,6 +290,10 @@ func fromJSON(jv *fastjson.Value, depth int) (Value, bool) {
 			return
 		}
 		name := string(k)
+		if name == "" {
+			ok = false // no attribute has an empty name
+			return
+		}
 		for i := range m {
 			if m[i].Name == name {
 				ok = false // which of the two is meant cannot be told

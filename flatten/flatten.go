@@ -705,62 +705,15 @@ func (n *extraNode) appendMap(dst []byte) []byte {
 }
 
 // AppendImageJSON appends attrs to dst as a DynamoDB JSON object with the
-// flattener's omit and mask rules applied at every level (an attribute
-// whose path matches an omit rule is left out, one that matches a mask
-// rule is replaced by its hash, as in the row). It is how an image that
+// flattener's omit and mask rules applied (see Redactor.Value: an
+// attribute whose path an omit rule names is left out, one a mask rule
+// names is replaced by its mask, as in the row). It is how an image that
 // the row does not flatten into columns, the old image of a MODIFY, is
 // kept.
 func (f *Flattener) AppendImageJSON(dst []byte, attrs []Attr) []byte {
-	if !f.patterns {
+	if f.rules.Empty() {
 		return AppendItemJSON(dst, attrs)
 	}
-	var segs []string
-	return f.appendRedactedMap(dst, attrs, &segs)
-}
-
-func (f *Flattener) appendRedactedMap(dst []byte, attrs []Attr, segs *[]string) []byte {
-	dst = append(dst, '{')
-	first := true
-	for _, a := range attrs {
-		*segs = append(*segs, a.Name)
-		if !f.omit.match(*segs) {
-			if !first {
-				dst = append(dst, ',')
-			}
-			first = false
-			dst = AppendJSONString(dst, a.Name)
-			dst = append(dst, ':')
-			dst = f.appendRedactedValue(dst, a.Value, segs)
-		}
-		*segs = (*segs)[:len(*segs)-1]
-	}
-	return append(dst, '}')
-}
-
-func (f *Flattener) appendRedactedValue(dst []byte, v Value, segs *[]string) []byte {
-	if f.mask.match(*segs) {
-		return AppendValueJSON(dst, maskValue(v))
-	}
-	switch v.Kind {
-	case M:
-		dst = append(dst, `{"M":`...)
-		dst = f.appendRedactedMap(dst, v.M, segs)
-		return append(dst, '}')
-	case L:
-		dst = append(dst, `{"L":[`...)
-		first := true
-		for i, e := range v.L {
-			*segs = append(*segs, itoa(i))
-			if !f.omit.match(*segs) {
-				if !first {
-					dst = append(dst, ',')
-				}
-				first = false
-				dst = f.appendRedactedValue(dst, e, segs)
-			}
-			*segs = (*segs)[:len(*segs)-1]
-		}
-		return append(dst, "]}"...)
-	}
-	return AppendValueJSON(dst, v)
+	v, _ := f.rules.Value(Value{Kind: M, M: attrs}, nil)
+	return AppendItemJSON(dst, v.M)
 }

@@ -117,7 +117,7 @@ func (s *session) readInputs(ctx context.Context, command string, o readOptions,
 	if command == "infer" {
 		use = keyOptional // it prints no value
 	}
-	if err := s.loadMaskKey(ctx, cfg, configPath, use); err != nil {
+	if err := s.loadMaskKey(ctx, cfg, o.config, use); err != nil {
 		return nil, err
 	}
 	if err := needSources(command, sources); err != nil {

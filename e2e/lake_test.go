@@ -171,6 +171,7 @@ var metadataTypes = map[string]string{
 	"_sequence_number": "VARCHAR",
 	"_ttl_delete":      "BOOLEAN",
 	"_extra":           "VARCHAR",
+	"_old_image":       "VARCHAR",
 }
 
 // eventMillis reads a _event_time value as Unix milliseconds.

@@ -50,7 +50,9 @@ type Route struct {
 	Equals    string `yaml:"equals,omitempty" json:"equals,omitempty"`
 }
 
-var lakeName = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
+// lakeName is a logical table name: [a-z0-9_], not starting with '_'
+// (the lake's own folders do), at most schemas.MaxTableNameLen bytes.
+var lakeName = regexp.MustCompile(`^[a-z0-9][a-z0-9_]*$`)
 
 // Validate checks declared types, paths, depth and routes.
 func (c TableConfig) Validate() error {
@@ -76,8 +78,8 @@ func (c TableConfig) Validate() error {
 		return fmt.Errorf("%w: depth %d: want 1-%d (0 for the default %d)", ErrBadConfig, c.Depth, MaxDepth, DefaultDepth)
 	}
 	for i, r := range c.Routes {
-		if !lakeName.MatchString(r.Table) {
-			return fmt.Errorf("%w: routes[%d]: table %q: want 1-255 of [a-z0-9_]", ErrBadConfig, i, r.Table)
+		if !lakeName.MatchString(r.Table) || len(r.Table) > schemas.MaxTableNameLen {
+			return fmt.Errorf("%w: routes[%d]: table %q: want 1-%d of [a-z0-9_], not starting with '_'", ErrBadConfig, i, r.Table, schemas.MaxTableNameLen)
 		}
 		if r.Attribute == "" {
 			return fmt.Errorf("%w: routes[%d]: attribute is required", ErrBadConfig, i)

@@ -255,59 +255,83 @@ func (b *Batch) hasher() hash.Hash {
 	return b.hmac
 }
 
-// expandJSON parses text holding a JSON object into attributes.
+// expandJSON parses text holding a JSON object into attributes. Text that
+// is not such an object, or that a parse would alter (an escape that is
+// not valid UTF-8, a key repeated in one object, an empty key, which no
+// path can hold), is not expanded: the value stays the string it is.
 func (b *Batch) expandJSON(text string) ([]Attr, bool) {
+	if strings.IndexByte(text, '\\') >= 0 && CheckEscapes([]byte(text)) != nil {
+		return nil, false
+	}
 	jv, err := b.parser.Parse(text)
 	if err != nil || jv.Type() != fastjson.TypeObject {
 		return nil, false
 	}
-	v := fromJSON(jv, 1)
-	return v.M, true
+	v, ok := fromJSON(jv, 1)
+	return v.M, ok
 }
 
 // fromJSON converts plain JSON to attribute values: strings to S, numbers
 // to N (S when DynamoDB could not hold them), booleans to BOOL, null to
 // NULL, objects to M, arrays to L. Nesting past MaxDepth becomes S text.
-func fromJSON(jv *fastjson.Value, depth int) Value {
+// It reports false for an object that repeats a key or has an empty one.
+func fromJSON(jv *fastjson.Value, depth int) (Value, bool) {
 	if depth > MaxDepth {
-		return Value{Kind: S, S: string(jv.MarshalTo(nil))}
+		return Value{Kind: S, S: string(jv.MarshalTo(nil))}, true
 	}
 	switch jv.Type() {
 	case fastjson.TypeString:
-		return Value{Kind: S, S: string(jv.GetStringBytes())}
+		return Value{Kind: S, S: string(jv.GetStringBytes())}, true
 	case fastjson.TypeNumber:
 		text := string(jv.MarshalTo(nil))
 		if _, err := ParseNumber(text); err != nil {
-			return Value{Kind: S, S: text}
+			return Value{Kind: S, S: text}, true
 		}
-		return Value{Kind: N, S: text}
+		return Value{Kind: N, S: text}, true
 	case fastjson.TypeTrue:
-		return Value{Kind: BOOL, Bool: true}
+		return Value{Kind: BOOL, Bool: true}, true
 	case fastjson.TypeFalse:
-		return Value{Kind: BOOL}
+		return Value{Kind: BOOL}, true
 	case fastjson.TypeNull:
-		return Value{Kind: NULL}
+		return Value{Kind: NULL}, true
 	case fastjson.TypeArray:
 		arr, _ := jv.Array()
 		l := make([]Value, len(arr))
 		for i, e := range arr {
-			l[i] = fromJSON(e, depth+1)
+			var ok bool
+			if l[i], ok = fromJSON(e, depth+1); !ok {
+				return Value{}, false
+			}
 		}
-		return Value{Kind: L, L: l}
+		return Value{Kind: L, L: l}, true
 	}
 	o, _ := jv.Object()
 	m := make([]Attr, 0, o.Len())
+	ok := true
 	o.Visit(func(k []byte, e *fastjson.Value) {
+		if !ok {
+			return
+		}
 		name := string(k)
+		if name == "" {
+			ok = false // no attribute has an empty name
+			return
+		}
 		for i := range m {
-			if m[i].Name == name { // duplicate key: the last wins, as in JSON.parse
-				m[i].Value = fromJSON(e, depth+1)
+			if m[i].Name == name {
+				ok = false // which of the two is meant cannot be told
 				return
 			}
 		}
-		m = append(m, Attr{Name: name, Value: fromJSON(e, depth+1)})
+		var v Value
+		if v, ok = fromJSON(e, depth+1); ok {
+			m = append(m, Attr{Name: name, Value: v})
+		}
 	})
-	return Value{Kind: M, M: m}
+	if !ok {
+		return Value{}, false
+	}
+	return Value{Kind: M, M: m}, true
 }
 
 // Propose returns the columns the batch needs that s does not have, in
@@ -746,4 +770,18 @@ func (n *extraNode) appendMap(dst []byte) []byte {
 		dst = append(dst, '}')
 	}
 	return append(dst, '}')
+}
+
+// AppendImageJSON appends attrs to dst as a DynamoDB JSON object with the
+// flattener's omit and mask rules applied (see Redactor.Value: an
+// attribute whose path an omit rule names is left out, one a mask rule
+// names is replaced by its mask, as in the row). It is how an image that
+// the row does not flatten into columns, the old image of a MODIFY, is
+// kept.
+func (f *Flattener) AppendImageJSON(dst []byte, attrs []Attr) []byte {
+	if f.rules.Empty() {
+		return AppendItemJSON(dst, attrs)
+	}
+	v, _ := f.rules.Value(Value{Kind: M, M: attrs}, nil)
+	return AppendItemJSON(dst, v.M)
 }

@@ -106,11 +106,20 @@ func pathHash(path string) string {
 }
 
 // TableName returns the lake table name of a DynamoDB table name
-// ("chat-messages" → "chat_messages"), or "" when nothing is left.
+// ("chat-messages" → "chat_messages"): the name sanitized like an
+// attribute name. Every valid DynamoDB name gives a valid lake name: one
+// that sanitizes to nothing ("___", "-.-") becomes table_<first 8 hex of
+// sha256(name)>, and one whose sanitized form is longer than
+// schemas.MaxTableNameLen is cut and given the same hash as suffix, so
+// that the files, registry entries and views named after it stay within
+// the file-system and Athena limits.
 func TableName(dynamoName string) string {
 	n := SanitizeName(dynamoName)
-	if len(n) > schemas.MaxNameLen {
-		n = n[:schemas.MaxNameLen]
+	switch {
+	case n == "":
+		return "table_" + pathHash(dynamoName)
+	case len(n) > schemas.MaxTableNameLen:
+		n = strings.TrimRight(n[:schemas.MaxTableNameLen-9], "_") + "_" + pathHash(dynamoName)
 	}
 	return n
 }

@@ -1,6 +1,7 @@
 package flatten
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -97,5 +98,50 @@ func TestNameCollisions(t *testing.T) {
 func TestTableName(t *testing.T) {
 	require.Equal(t, "chat_messages", TableName("chat-messages"))
 	require.Equal(t, "chat_messages_v2", TableName("ChatMessages.v2"))
-	require.Equal(t, "", TableName("___"))
+}
+
+// TestTableNameEveryValidName checks that every valid DynamoDB table name,
+// of every length and alphabet, gives a lake name of [a-z0-9_], not
+// starting with '_' (the lake's own folders), at most MaxTableNameLen
+// bytes, and that distinct long names do not share one.
+func TestTableNameEveryValidName(t *testing.T) {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+	check := func(name string) string {
+		t.Helper()
+		got := TableName(name)
+		require.NotEmpty(t, got, name)
+		require.LessOrEqual(t, len(got), schemas.MaxTableNameLen, name)
+		require.Regexp(t, `^[a-z0-9][a-z0-9_]*$`, got, name)
+		return got
+	}
+	// Names that sanitize to nothing, or to a lake folder's name.
+	require.Equal(t, "table_"+pathHash("___"), check("___"))
+	require.NotEqual(t, check("..."), check("---"))
+	require.Equal(t, "errors", check("_errors"))
+	require.Equal(t, "ddblake", check("_ddblake"))
+	require.Equal(t, "unknown", check("_unknown"))
+	require.Equal(t, "inputs", check("_inputs"))
+	// camelCase grows a name: 255 characters of aB give 382 bytes.
+	seen := map[string]string{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 3; n <= 255; n++ {
+		for _, name := range []string{
+			strings.Repeat("aB", n)[:n], strings.Repeat("x", n), strings.Repeat("_", n), strings.Repeat("9", n),
+			randomName(rng, alphabet, n),
+		} {
+			got := check(name)
+			if prev, ok := seen[got]; ok && prev != name && len(got) == schemas.MaxTableNameLen {
+				t.Fatalf("%q and %q share the cut name %q", prev, name, got)
+			}
+			seen[got] = name
+		}
+	}
+}
+
+func randomName(rng *rand.Rand, alphabet string, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[rng.IntN(len(alphabet))]
+	}
+	return string(b)
 }

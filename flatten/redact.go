@@ -139,11 +139,11 @@ func (r *Redactor) MaskAttributeJSON(dst, b []byte) []byte {
 func (r *Redactor) MaskPlainJSON(dst, b []byte) []byte {
 	var p fastjson.Parser
 	jv, err := p.ParseBytes(b)
-	var v Value
+	v := Value{Kind: S, S: r.MaskBytes(b)}
 	if err == nil {
-		v = r.Mask(fromJSON(jv, 1))
-	} else {
-		v = Value{Kind: S, S: r.MaskBytes(b)}
+		if fv, ok := fromJSON(jv, 1); ok {
+			v = r.Mask(fv)
+		}
 	}
 	if v.Kind == NULL {
 		return append(dst, "null"...)

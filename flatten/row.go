@@ -13,6 +13,11 @@ type Meta struct {
 	Sequence string
 	// TTLDelete marks a REMOVE caused by TTL expiry.
 	TTLDelete bool
+	// OldImage is the record's OldImage as a DynamoDB JSON object (omit
+	// and mask rules applied) when the row's data columns do not show
+	// the item's state (a MODIFY of a stream whose view type is
+	// OLD_IMAGE); nil otherwise.
+	OldImage []byte
 }
 
 // Datum is one typed cell of a row. Only the field of the column's type is

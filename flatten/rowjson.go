@@ -12,7 +12,7 @@ import (
 // columns, then every non-null data column by name in schema order.
 // Decimals are JSON numbers written from their exact text, binary is
 // base64, timestamps are RFC 3339 with milliseconds, _extra is embedded
-// as a JSON object. It is the `ddblake flatten` output and the golden
+// as a JSON object, and so is _old_image when the row has one. It is the `ddblake flatten` output and the golden
 // file format.
 func AppendRowJSON(dst []byte, s *schemas.Schema, row *Row) []byte {
 	dst = append(dst, `{"_event_name":`...)
@@ -38,6 +38,10 @@ func AppendRowJSON(dst []byte, s *schemas.Schema, row *Row) []byte {
 	if row.Extra != nil {
 		dst = append(dst, `,"_extra":`...)
 		dst = append(dst, row.Extra...)
+	}
+	if row.OldImage != nil {
+		dst = append(dst, `,"_old_image":`...)
+		dst = append(dst, row.OldImage...)
 	}
 	return append(dst, '}')
 }

@@ -71,6 +71,10 @@ func kindOfBytes(tag []byte) (Kind, bool) {
 // MaxDepth is DynamoDB's nesting limit for attribute values.
 const MaxDepth = 32
 
+// MaxNameBytes is the longest attribute name DynamoDB accepts: names are
+// at least one byte and less than 64 KB.
+const MaxNameBytes = 64<<10 - 1
+
 // Value is one DynamoDB attribute value. Exactly the fields of its Kind are
 // set: S for S and N (the number's text as given), B for B, Bool for BOOL,
 // L for L and the members of SS, NS and BS (as S, N and B values), M for M.
@@ -236,6 +240,14 @@ func (p *attrParser) parseMap(v *fastjson.Value, depth int) ([]Attr, error) {
 		if !utf8.Valid(k) {
 			p.push(string(k))
 			ferr = p.fail(fmt.Errorf("%w: attribute name", ErrBadUTF8))
+			p.pop()
+			return
+		}
+		if len(k) == 0 || len(k) > MaxNameBytes {
+			// DynamoDB names are 1 byte to under 64 KB; an empty one
+			// would also vanish from the attribute's path.
+			p.push(p.str(k[:min(len(k), 64)]))
+			ferr = p.fail(fmt.Errorf("%w: attribute name of %d bytes: DynamoDB's are 1 to %d", ErrBadValue, len(k), MaxNameBytes))
 			p.pop()
 			return
 		}

@@ -62,6 +62,9 @@ func TestParseItemErrors(t *testing.T) {
 		{"invalid UTF-8 in S", "{\"a\":{\"M\":{\"b\":{\"S\":\"\xff\"}}}}", ErrBadUTF8, "a.b"},
 		{"invalid UTF-8 in SS", "{\"a\":{\"SS\":[\"ok\",\"\xc3\"]}}", ErrBadUTF8, "a.1"},
 		{"dotted name path", `{"a.b":{"M":{"c":{"N":"x"}}}}`, ErrBadNumber, `a\.b.c`},
+		{"empty name", `{"":{"S":"x"}}`, ErrBadValue, ""},
+		{"empty name in a map", `{"a":{"M":{"":{"M":{}}}}}`, ErrBadValue, "a."},
+		{"name of 64 KB", `{"` + strings.Repeat("n", MaxNameBytes+1) + `":{"S":"x"}}`, ErrBadValue, strings.Repeat("n", 64)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,6 +77,16 @@ func TestParseItemErrors(t *testing.T) {
 				require.Contains(t, err.Error(), "attribute "+tc.path)
 			}
 		})
+	}
+}
+
+// TestNameLengths checks DynamoDB's name limits: one byte, and just under
+// 64 KB, are names.
+func TestNameLengths(t *testing.T) {
+	for _, name := range []string{"a", strings.Repeat("n", MaxNameBytes)} {
+		attrs, err := ParseItemBytes([]byte(`{"` + name + `":{"M":{"` + name + `":{"S":"x"}}}}`))
+		require.NoError(t, err)
+		require.Equal(t, name, attrs[0].Name)
 	}
 }
 

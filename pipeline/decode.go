@@ -64,7 +64,9 @@ type DecodeOptions struct {
 	// errors (ErrBadTable, ErrNoTable).
 	Table string
 	// ExportTime is the event time of full-export items read without
-	// their manifest (the Unix epoch when zero).
+	// their manifest (their manifest's exportTime dates them otherwise).
+	// Zero means unknown: such a data file is then an input error
+	// (ErrNoTime), rather than rows dated 1970-01-01.
 	ExportTime time.Time
 	// MaxRecordBytes bounds one line of a line format and one record of
 	// an event document (DefaultMaxRecordBytes when 0).
@@ -80,6 +82,11 @@ type DecodeOptions struct {
 func (o DecodeOptions) Validate() error {
 	if o.Table != "" && !ValidTableName(o.Table) {
 		return fmt.Errorf("%w: %q", ErrBadTable, o.Table)
+	}
+	if !o.ExportTime.IsZero() {
+		if us := o.ExportTime.UnixMicro(); us < 0 || us >= maxMicros {
+			return fmt.Errorf("%w: export time %s is outside years 1970-9999", ErrBadTime, o.ExportTime.UTC().Format(time.RFC3339))
+		}
 	}
 	if o.MaxRecordBytes < 0 {
 		return fmt.Errorf("negative MaxRecordBytes %d", o.MaxRecordBytes)
@@ -107,6 +114,11 @@ type Decoder struct {
 	data  []byte          // decoded Kinesis data
 	items flatten.ItemParser
 	num   []byte // number text
+	// big is set while decoding a record of more than 400 KB, whose
+	// images may be larger than DynamoDB allows.
+	big bool
+	// keys is checkKeys' list of the keys of one object.
+	keys [][]byte
 
 	// Last table ARN, its name, account and region, so that a batch of
 	// one table allocates them once.
@@ -124,7 +136,6 @@ type Decoder struct {
 	body bodyReader
 	head *bufio.Reader // the decompressed input
 	doc  []byte        // an event document's window
-	long []byte        // a line longer than head's buffer
 
 	// For DecodeEvent with Workers > 1.
 	spans   []eventSpan

@@ -87,7 +87,7 @@ func (d *Decoder) decodeExport(ctx context.Context, in Input, fn RecordFunc) err
 	if len(files) == 0 && len(errs) == 0 {
 		errs = append(errs, inputErr(filesName, 0, -1, -1, fmt.Errorf("%w: no data files listed", ErrBadManifest)))
 	}
-	mode := lineMode{format: FormatExport, table: sum.table, account: sum.account, region: sum.region, time: sum.time}
+	mode := lineMode{format: FormatExport, table: sum.table, account: sum.account, region: sum.region, time: sum.time, dated: true}
 	if sum.incremental {
 		mode.format = FormatIncremental
 		mode.time = 0

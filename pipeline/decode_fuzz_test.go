@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/schemas"
 )
 
 // addFixtureSeeds adds every input fixture file to the corpus.
@@ -47,8 +51,17 @@ func checkDecoded(t *testing.T, data []byte, plain bool) RecordFunc {
 		default:
 			t.Fatalf("event name %q", rec.EventName)
 		}
-		if rec.EventTimeMicros < 0 || rec.EventTimeMicros > maxMicros {
+		if rec.EventTimeMicros < 0 || rec.EventTimeMicros >= maxMicros {
 			t.Fatalf("event time %d out of range", rec.EventTimeMicros)
+		}
+		if !utf8.ValidString(rec.EventID) || len(rec.EventID) > maxEventIDBytes {
+			t.Fatalf("event ID %q handed on", rec.EventID)
+		}
+		if err := flatten.CheckEscapes(rec.Raw); err != nil {
+			t.Fatalf("a record with a bad escape handed on: %v", err)
+		}
+		if name := flatten.TableName(rec.Table); len(name) == 0 || len(name) > schemas.MaxTableNameLen {
+			t.Fatalf("table %q gives lake name %q", rec.Table, name)
 		}
 		for _, c := range []byte(rec.Sequence) {
 			if c < '0' || c > '9' {

@@ -28,6 +28,7 @@ type lineMode struct {
 	// summary's tableArn); "" when unknown.
 	account, region string
 	time            int64 // the event time of full-export items
+	dated           bool  // time is known (from the manifest or ExportTime)
 	// setAside, when set, makes every line a RecordError with this
 	// cause, unparsed (a data file that failed its checks).
 	setAside error
@@ -49,9 +50,9 @@ type lineMode struct {
 // the records before the break have been passed to fn. An error returned
 // by fn, or ctx's error, is returned as it is.
 func (d *Decoder) Decode(ctx context.Context, r io.Reader, name string, format Format, fn RecordFunc) error {
-	mode := lineMode{table: d.opts.Table, time: d.opts.ExportTime.UnixMicro()}
-	if d.opts.ExportTime.IsZero() {
-		mode.time = 0
+	mode := lineMode{table: d.opts.Table}
+	if !d.opts.ExportTime.IsZero() {
+		mode.time, mode.dated = d.opts.ExportTime.UnixMicro(), true
 	}
 	return d.decodeStream(ctx, r, name, format, mode, fn)
 }
@@ -107,6 +108,9 @@ func (d *Decoder) decodeStream(ctx context.Context, r io.Reader, name string, fo
 	case FormatExport, FormatIncremental:
 		if mode.table == "" && mode.setAside == nil {
 			return inputErr(name, 0, -1, -1, fmt.Errorf("%w: export data read without its manifest-summary.json; read the export directory, or name the table", ErrNoTable))
+		}
+		if format == FormatExport && !mode.dated && mode.setAside == nil {
+			return inputErr(name, 0, -1, -1, fmt.Errorf("%w: full-export data read without its manifest-summary.json has no time of its own; read the export directory, or give the export time", ErrNoTime))
 		}
 	}
 	mode.format = format
@@ -203,38 +207,47 @@ func (g *gzipBody) wrap(err error) error {
 
 // lineReader reads lines of any length up to max.
 type lineReader struct {
-	br   *bufio.Reader
-	max  int
-	line int // 1-based number of the last line returned
-	long []byte
+	br    *bufio.Reader
+	max   int
+	line  int      // 1-based number of the last line returned
+	frags [][]byte // the pieces of a line longer than br's buffer
 }
 
-// next returns the next line without its line end. tooLong reports a
-// line longer than max, which is skipped. At the end it returns io.EOF.
-func (l *lineReader) next() (line []byte, tooLong bool, err error) {
+// next returns the next line without its line end. A line that fits in
+// the reader's buffer is returned in place (valid until the next call);
+// a longer one is gathered in pieces and joined once into a new slice of
+// its exact size, which the caller owns (owned): a line of many MiB
+// costs twice its size, not the copies of a slice grown by appends.
+// tooLong reports a line longer than max, which is skipped without being
+// kept. At the end it returns io.EOF.
+func (l *lineReader) next() (line []byte, owned, tooLong bool, err error) {
 	frag, err := l.br.ReadSlice('\n')
 	if err == io.EOF && len(frag) == 0 {
-		return nil, false, io.EOF
+		return nil, false, false, io.EOF
 	}
 	l.line++
 	if err == nil || err == io.EOF {
 		if len(frag) > l.max+2 {
-			return nil, true, nil
+			return nil, false, true, nil
 		}
-		return trimEOL(frag), false, nil
+		return trimEOL(frag), false, false, nil
 	}
 	if err != bufio.ErrBufferFull {
-		return nil, false, err
+		return nil, false, false, err
 	}
-	l.long = append(l.long[:0], frag...)
+	clear(l.frags)
+	l.frags = append(l.frags[:0], bytes.Clone(frag))
+	total := len(frag)
 	for {
 		frag, err = l.br.ReadSlice('\n')
+		total += len(frag)
 		if !tooLong {
-			if len(l.long)+len(frag) > l.max+2 {
+			if total > l.max+2 {
 				tooLong = true
-				l.long = l.long[:0]
+				clear(l.frags)
+				l.frags = l.frags[:0]
 			} else {
-				l.long = append(l.long, frag...)
+				l.frags = append(l.frags, bytes.Clone(frag))
 			}
 		}
 		if err == bufio.ErrBufferFull {
@@ -243,12 +256,18 @@ func (l *lineReader) next() (line []byte, tooLong bool, err error) {
 		if err == nil || err == io.EOF {
 			break
 		}
-		return nil, false, err
+		return nil, false, false, err
 	}
 	if tooLong {
-		return nil, true, nil
+		return nil, false, true, nil
 	}
-	return trimEOL(l.long), false, nil
+	line = make([]byte, 0, total)
+	for _, f := range l.frags {
+		line = append(line, f...)
+	}
+	clear(l.frags)
+	l.frags = l.frags[:0]
+	return trimEOL(line), true, false, nil
 }
 
 func trimEOL(b []byte) []byte {
@@ -272,15 +291,10 @@ func isBlank(b []byte) bool {
 
 // decodeLines decodes the lines of a line format; Index is the line.
 func (d *Decoder) decodeLines(ctx context.Context, br *bufio.Reader, name string, mode lineMode, fn RecordFunc) error {
-	lr := lineReader{br: br, max: d.opts.MaxRecordBytes, long: d.long[:0]}
-	defer func() {
-		if cap(lr.long) <= keepBufferBytes {
-			d.long = lr.long[:0]
-		}
-	}()
+	lr := lineReader{br: br, max: d.opts.MaxRecordBytes}
 	seen := 0
 	for {
-		line, tooLong, err := lr.next()
+		line, owned, tooLong, err := lr.next()
 		if err == io.EOF {
 			break
 		}
@@ -303,8 +317,16 @@ func (d *Decoder) decodeLines(ctx context.Context, br *bufio.Reader, name string
 			continue
 		}
 		seen++
-		raw := bytes.Clone(line)
+		raw := line
+		if !owned {
+			raw = bytes.Clone(line)
+		}
 		rec, rerr := d.decodeLine(raw, mode)
+		if len(raw) > keepBufferBytes {
+			// The parser keeps a copy of the last input it read: drop it
+			// rather than hold a huge line's worth until the next one.
+			d.outer = fastjson.Parser{}
+		}
 		if rerr != nil {
 			rerr.Source, rerr.Index, rerr.Line, rerr.Raw = name, lr.line, lr.line, raw
 		} else {
@@ -322,8 +344,18 @@ func (d *Decoder) decodeLines(ctx context.Context, br *bufio.Reader, name string
 
 func (d *Decoder) decodeLine(raw []byte, mode lineMode) (*ChangeRecord, *RecordError) {
 	if mode.setAside != nil {
-		return nil, &RecordError{Table: mode.table, EventTimeMicros: mode.time, Err: mode.setAside}
+		rerr := &RecordError{Table: mode.table, EventTimeMicros: mode.time, Err: mode.setAside}
+		if mode.format == FormatIncremental {
+			// Dated by its own time, when it can be read.
+			if v, err := d.outer.ParseBytes(raw); err == nil {
+				if t, terr := d.incrementalTime(v); terr == nil {
+					rerr.EventTimeMicros = t
+				}
+			}
+		}
+		return nil, rerr
 	}
+	d.big = len(raw) > flatten.MaxItemBytes
 	switch mode.format {
 	case FormatExport:
 		return d.decodeItemLine(raw, mode)
@@ -345,6 +377,10 @@ func (d *Decoder) decodeItemLine(raw []byte, mode lineMode) (*ChangeRecord, *Rec
 		rerr.Err = fmt.Errorf("%w: want a line {\"Item\":{...}}", ErrBadRecord)
 		return nil, rerr
 	}
+	if err := d.checkKeys(v, rerr, ""); err != nil {
+		rerr.Err = err
+		return nil, rerr
+	}
 	rec := &ChangeRecord{Table: mode.table, Account: mode.account, Region: mode.region, EventName: EventSnapshot, EventTimeMicros: mode.time}
 	if err := d.parseImage(v, "Item", &rec.NewImage, rerr, ""); err != nil {
 		rerr.Err = err
@@ -352,6 +388,10 @@ func (d *Decoder) decodeItemLine(raw []byte, mode lineMode) (*ChangeRecord, *Rec
 	}
 	if rec.NewImage == nil {
 		rerr.Path, rerr.Err = "Item", fmt.Errorf("%w: Item is null", ErrBadRecord)
+		return nil, rerr
+	}
+	if err := checkEscapes(raw, rerr, ""); err != nil {
+		rerr.Err = err
 		return nil, rerr
 	}
 	return rec, nil
@@ -370,26 +410,19 @@ func (d *Decoder) decodeIncrementalLine(raw []byte, mode lineMode) (*ChangeRecor
 		rerr.Err = fmt.Errorf("%w: want an object, got %s", ErrBadRecord, v.Type())
 		return nil, rerr
 	}
-	meta := v.Get("Metadata")
-	if meta == nil || meta.Type() != fastjson.TypeObject {
-		rerr.Path, rerr.Err = "Metadata", fmt.Errorf("%w: no Metadata object", ErrBadRecord)
+	t, terr := d.incrementalTime(v)
+	if terr == nil {
+		rerr.EventTimeMicros = t
+	}
+	if err := d.checkKeys(v, rerr, ""); err != nil {
+		rerr.Err = err
 		return nil, rerr
 	}
-	ts := meta.Get("WriteTimestampMicros")
-	if ts != nil && ts.Type() == fastjson.TypeObject {
-		// {"N":"..."}
-		ts = ts.Get("N")
-		if ts == nil || ts.Type() != fastjson.TypeString {
-			rerr.Path, rerr.Err = "Metadata.WriteTimestampMicros", fmt.Errorf("%w: want {\"N\":\"...\"}, a string or a number", ErrBadTime)
-			return nil, rerr
-		}
-	}
-	rec := &ChangeRecord{Table: mode.table, Account: mode.account, Region: mode.region}
-	if rec.EventTimeMicros, err = d.timeMicros(ts, unitMicros); err != nil {
-		rerr.Path, rerr.Err = "Metadata.WriteTimestampMicros", err
+	if terr != nil {
+		rerr.Path, rerr.Err = terr.Path, terr.Err
 		return nil, rerr
 	}
-	rerr.EventTimeMicros = rec.EventTimeMicros
+	rec := &ChangeRecord{Table: mode.table, Account: mode.account, Region: mode.region, EventTimeMicros: t}
 	for _, im := range [...]struct {
 		name string
 		dst  *[]flatten.Attr
@@ -411,5 +444,36 @@ func (d *Decoder) decodeIncrementalLine(raw []byte, mode lineMode) (*ChangeRecor
 	default:
 		rec.EventName = EventRemove
 	}
+	if err := checkEscapes(raw, rerr, ""); err != nil {
+		rerr.Err = err
+		return nil, rerr
+	}
 	return rec, nil
+}
+
+// incrementalTime reads Metadata.WriteTimestampMicros of an incremental
+// export line; the error holds the path and the cause.
+func (d *Decoder) incrementalTime(v *fastjson.Value) (int64, *RecordError) {
+	meta := v.Get("Metadata")
+	if meta == nil || meta.Type() != fastjson.TypeObject {
+		return 0, &RecordError{Path: "Metadata", Err: fmt.Errorf("%w: no Metadata object", ErrBadRecord)}
+	}
+	rerr := &RecordError{}
+	if err := d.checkKeys(meta, rerr, "Metadata."); err != nil {
+		rerr.Err = err
+		return 0, rerr
+	}
+	ts := meta.Get("WriteTimestampMicros")
+	if ts != nil && ts.Type() == fastjson.TypeObject {
+		// {"N":"..."}
+		ts = ts.Get("N")
+		if ts == nil || ts.Type() != fastjson.TypeString {
+			return 0, &RecordError{Path: "Metadata.WriteTimestampMicros", Err: fmt.Errorf("%w: want {\"N\":\"...\"}, a string or a number", ErrBadTime)}
+		}
+	}
+	t, err := d.timeMicros(ts, unitMicros)
+	if err != nil {
+		return 0, &RecordError{Path: "Metadata.WriteTimestampMicros", Err: err}
+	}
+	return t, nil
 }

@@ -19,7 +19,8 @@ const (
 	unitMicros  = 6
 )
 
-// maxMicros is the end of year 9999, in Unix microseconds.
+// maxMicros is the first instant of year 10000, in Unix microseconds:
+// event times are below it (partitions name years 0000-9999).
 const maxMicros = 253402300800 * 1e6
 
 // decodeElement decodes one record of a stream: a DynamoDB stream record
@@ -38,8 +39,14 @@ func (d *Decoder) decodeElement(raw []byte, want Format) (*ChangeRecord, *Record
 	if v.Get("Records") != nil {
 		return nil, &RecordError{Err: fmt.Errorf("%w: a whole event, not one record (read the input with format auto or lambda)", ErrBadRecord)}
 	}
+	d.big = len(raw) > flatten.MaxItemBytes
 	rec := &ChangeRecord{}
 	rerr := &RecordError{}
+	if err := d.checkKeys(v, rerr, ""); err != nil {
+		rerr.Err = err
+		d.guessTime(v, rerr)
+		return nil, rerr
+	}
 	if k := v.Get("kinesis"); k != nil {
 		if want == FormatLambda {
 			rerr.Err = fmt.Errorf("%w: a Kinesis record in a DynamoDB stream event", ErrBadRecord)
@@ -49,14 +56,20 @@ func (d *Decoder) decodeElement(raw []byte, want Format) (*ChangeRecord, *Record
 			rerr.Err = err
 			return nil, rerr
 		}
-		return rec, nil
+	} else {
+		if want == FormatKinesis {
+			rerr.Err = fmt.Errorf("%w: record has no \"kinesis\" object", ErrBadRecord)
+			return nil, rerr
+		}
+		kinesisData := v.Get("tableName") != nil
+		if err := d.decodeStreamRecord(v, rec, rerr, kinesisData, ""); err != nil {
+			rerr.Err = err
+			return nil, rerr
+		}
 	}
-	if want == FormatKinesis {
-		rerr.Err = fmt.Errorf("%w: record has no \"kinesis\" object", ErrBadRecord)
-		return nil, rerr
-	}
-	kinesisData := v.Get("tableName") != nil
-	if err := d.decodeStreamRecord(v, rec, rerr, kinesisData, ""); err != nil {
+	// The escapes are checked last, so that a record set aside for one
+	// has its table and time.
+	if err := checkEscapes(raw, rerr, ""); err != nil {
 		rerr.Err = err
 		return nil, rerr
 	}
@@ -72,6 +85,16 @@ func (d *Decoder) decodeKinesis(v, k *fastjson.Value, rec *ChangeRecord, rerr *R
 	if k.Type() != fastjson.TypeObject {
 		rerr.Path = "kinesis"
 		return fmt.Errorf("%w: kinesis is %s, want an object", ErrBadRecord, k.Type())
+	}
+	if at := k.Get("approximateArrivalTimestamp"); at != nil {
+		// Dates the record in the quarantine when what it carries cannot
+		// be read; the time inside the data replaces it.
+		if t, err := d.timeMicros(at, unitSeconds); err == nil {
+			rerr.EventTimeMicros = t
+		}
+	}
+	if err := d.checkKeys(k, rerr, "kinesis."); err != nil {
+		return err
 	}
 	seq := k.GetStringBytes("sequenceNumber")
 	if !validDigits(seq, 128) {
@@ -107,7 +130,15 @@ func (d *Decoder) decodeKinesis(v, k *fastjson.Value, rec *ChangeRecord, rerr *R
 		rerr.Path = "kinesis.data"
 		return fmt.Errorf("%w: kinesis.data holds %s, want an object", ErrBadRecord, iv.Type())
 	}
+	d.big = m > flatten.MaxItemBytes
+	if err := d.checkKeys(iv, rerr, "kinesis.data."); err != nil {
+		d.guessTime(iv, rerr)
+		return err
+	}
 	if err := d.decodeStreamRecord(iv, rec, rerr, true, "kinesis.data."); err != nil {
+		return err
+	}
+	if err := checkEscapes(d.data[:m], rerr, "kinesis.data."); err != nil {
 		return err
 	}
 	// The table's account is the stream's (a table streams to a Kinesis
@@ -126,8 +157,38 @@ func (d *Decoder) decodeKinesis(v, k *fastjson.Value, rec *ChangeRecord, rerr *R
 }
 
 // decodeStreamRecord reads a DynamoDB stream record (kinesisData false)
-// or a DynamoDB-for-Kinesis record (true). at prefixes error paths.
+// or a DynamoDB-for-Kinesis record (true). at prefixes error paths. A
+// record that cannot be read still has its event time in rerr when that
+// can be read, so that the quarantine files it under its day.
 func (d *Decoder) decodeStreamRecord(v *fastjson.Value, rec *ChangeRecord, rerr *RecordError, kinesisData bool, at string) error {
+	err := d.readStreamRecord(v, rec, rerr, kinesisData, at)
+	if err != nil && rec.EventTimeMicros == 0 {
+		d.guessTime(v, rerr)
+	}
+	return err
+}
+
+// guessTime puts the event time of the stream record v in rerr when it
+// can be read, for a record that is set aside for another reason.
+func (d *Decoder) guessTime(v *fastjson.Value, rerr *RecordError) {
+	ddb := v.Get("dynamodb")
+	if ddb == nil || ddb.Type() != fastjson.TypeObject {
+		return
+	}
+	unit := unitSeconds
+	if v.Get("tableName") != nil {
+		unit = unitMillis
+		if string(ddb.GetStringBytes("ApproximateCreationDateTimePrecision")) == "MICROSECOND" {
+			unit = unitMicros
+		}
+	}
+	if t, err := d.timeMicros(ddb.Get("ApproximateCreationDateTime"), unit); err == nil {
+		rerr.EventTimeMicros = t
+	}
+}
+
+// readStreamRecord is decodeStreamRecord without the time of a failure.
+func (d *Decoder) readStreamRecord(v *fastjson.Value, rec *ChangeRecord, rerr *RecordError, kinesisData bool, at string) error {
 	if src := v.GetStringBytes("eventSource"); src != nil && string(src) != "aws:dynamodb" {
 		rerr.Path = at + "eventSource"
 		return fmt.Errorf("%w: eventSource %q is not aws:dynamodb", ErrBadRecord, clip(src))
@@ -173,18 +234,22 @@ func (d *Decoder) decodeStreamRecord(v *fastjson.Value, rec *ChangeRecord, rerr 
 		rerr.Path = at + "eventName"
 		return err
 	}
-	if id := v.Get("eventID"); id != nil && id.Type() != fastjson.TypeNull {
-		b, err := id.StringBytes()
-		if err != nil {
-			rerr.Path = at + "eventID"
-			return fmt.Errorf("%w: eventID is %s, want a string", ErrBadRecord, id.Type())
-		}
-		rec.EventID = string(b)
+	if rec.EventID, err = eventID(v.Get("eventID")); err != nil {
+		rerr.Path = at + "eventID"
+		return err
 	}
 	ddb := v.Get("dynamodb")
 	if ddb == nil || ddb.Type() != fastjson.TypeObject {
 		rerr.Path = at + "dynamodb"
 		return fmt.Errorf("%w: no dynamodb object", ErrBadRecord)
+	}
+	if err := d.checkKeys(ddb, rerr, at+"dynamodb."); err != nil {
+		return err
+	}
+	if u := v.Get("userIdentity"); u != nil {
+		if err := d.checkKeys(u, rerr, at+"userIdentity."); err != nil {
+			return err
+		}
 	}
 	// Sequence number (the Kinesis one is set by the caller).
 	if !kinesisData {
@@ -244,6 +309,14 @@ func (d *Decoder) parseImage(obj *fastjson.Value, name string, dst *[]flatten.At
 	iv := obj.Get(name)
 	if iv == nil || iv.Type() == fastjson.TypeNull {
 		return nil
+	}
+	if d.big {
+		// Only a record over 400 KB of JSON can hold an item over 400 KB:
+		// JSON text is never shorter than what DynamoDB counts.
+		if n := flatten.ItemSize(iv, flatten.MaxItemBytes); n > flatten.MaxItemBytes {
+			rerr.Path = at + name
+			return fmt.Errorf("%w: more than %d bytes", ErrItemTooLarge, flatten.MaxItemBytes)
+		}
 	}
 	attrs, err := d.items.ParseItem(iv)
 	if err != nil {
@@ -465,14 +538,14 @@ func scaleMicros(n int64, unit int) (int64, error) {
 	for i := unit; i < unitMicros; i++ {
 		mul *= 10
 	}
-	if n < 0 || n > maxMicros/mul {
+	if n < 0 || n > (maxMicros-1)/mul {
 		return 0, fmt.Errorf("%w: %d is outside years 1970-9999", ErrBadTime, n)
 	}
 	return n * mul, nil
 }
 
 func checkMicros(m int64, text []byte) (int64, error) {
-	if m < 0 || m > maxMicros {
+	if m < 0 || m >= maxMicros {
 		return 0, fmt.Errorf("%w: %q is outside years 1970-9999", ErrBadTime, clip(text))
 	}
 	return m, nil

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/valyala/fastjson"
 )
 
 // docScanner finds the elements of the Records arrays of JSON event
@@ -261,6 +263,9 @@ func (d *Decoder) decodeDocs(ctx context.Context, s *docScanner, source string, 
 			rerr.Source, rerr.Index, rerr.Line, rerr.Raw = source, index, s.lineAt(start), raw
 		} else {
 			rec.Source, rec.Index, rec.Raw = source, index, raw
+		}
+		if len(raw) > keepBufferBytes {
+			d.outer = fastjson.Parser{} // do not hold a copy of a huge record
 		}
 		if err := fn(rec, rerr); err != nil {
 			return err

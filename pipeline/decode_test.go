@@ -439,7 +439,7 @@ func kinesisData(top, ddb map[string]string) string {
 	return string(b)
 }
 
-func kinesisRecord(t *testing.T, seq, data string) string {
+func kinesisRecord(t testing.TB, seq, data string) string {
 	b, err := json.Marshal(map[string]any{
 		"kinesis": map[string]any{
 			"kinesisSchemaVersion": "1.0", "partitionKey": "7D6A1C9E", "sequenceNumber": seq,
@@ -698,8 +698,9 @@ func TestDecodeDocumentStreaming(t *testing.T) {
 		}
 	}
 
-	// Records larger than the first buffer, and a limit on their size.
-	big := streamRecord(nil, map[string]string{"NewImage": `{"roomId":{"S":"room-1"},"body":{"S":"` + strings.Repeat("가", 200000) + `"}}`})
+	// Records larger than the first buffer (within DynamoDB's 400 KB),
+	// and a limit on their size.
+	big := streamRecord(nil, map[string]string{"NewImage": `{"roomId":{"S":"room-1"},"body":{"S":"` + strings.Repeat("가", 130000) + `"}}`})
 	doc := event(streamRecord(nil, nil), big, big, streamRecord(nil, nil))
 	got := decodeReader(t, &chunkReader{bytes.NewReader(doc), 100000}, "big.json", FormatAuto, DecodeOptions{})
 	require.NoError(t, got.err)
@@ -725,30 +726,40 @@ func TestJSONL(t *testing.T) {
 		require.Equal(t, strings.TrimSuffix(lines[rec.Index-1], "\r"), string(rec.Raw), "Raw is the line without its line end")
 	}
 
-	// Lines of both record shapes, and records of several MiB.
+	// Lines of both record shapes, and records of several MiB: one of
+	// 2.3 MiB of JSON holding an item within DynamoDB's 400 KB (six bytes
+	// of escape per character), and one of 9 MiB, too large to be an
+	// item, set aside.
 	seq := "49590338271490256608559692538361571095921575989136588898"
+	escaped := strings.Repeat(`\u0001`, 400_000)
 	huge := strings.Repeat("메시지", 1<<20) // 9 MiB
 	in := strings.Join([]string{
 		streamRecord(nil, nil),
 		kinesisRecord(t, seq, kinesisData(nil, nil)),
-		streamRecord(nil, map[string]string{"NewImage": `{"roomId":{"S":"room-1"},"body":{"S":"` + huge + `"}}`}),
+		streamRecord(nil, map[string]string{"NewImage": `{"roomId":{"S":"room-1"},"body":{"S":"` + escaped + `"}}`}),
 		kinesisData(nil, nil),
 		streamRecord(nil, nil),
+		streamRecord(nil, map[string]string{"NewImage": `{"roomId":{"S":"room-1"},"body":{"S":"` + huge + `"}}`}),
 	}, "\n")
 	c = decodeReader(t, strings.NewReader(in), "mixed.jsonl", FormatJSONL, DecodeOptions{})
 	require.NoError(t, c.err)
-	require.Empty(t, c.errs)
 	require.Len(t, c.recs, 5)
 	require.Equal(t, seq, c.recs[1].Sequence)
-	require.Equal(t, huge, attr(t, c.recs[2].NewImage, "body").S)
+	require.Equal(t, strings.Repeat("\x01", 400_000), attr(t, c.recs[2].NewImage, "body").S)
 	require.Equal(t, 5, c.recs[4].Index)
+	require.Len(t, c.errs, 1)
+	require.ErrorIs(t, c.errs[0], ErrItemTooLarge)
+	require.Equal(t, 6, c.errs[0].Index)
+	require.Equal(t, "dynamodb.NewImage", c.errs[0].Path)
+	require.Equal(t, "too_large", ErrorKind(c.errs[0]))
 
 	// A line past the limit is a record error; the next line goes on.
-	c = decodeReader(t, strings.NewReader(in), "mixed.jsonl", FormatJSONL, DecodeOptions{MaxRecordBytes: 8 << 20})
+	c = decodeReader(t, strings.NewReader(in), "mixed.jsonl", FormatJSONL, DecodeOptions{MaxRecordBytes: 2 << 20})
 	require.NoError(t, c.err)
-	require.Len(t, c.errs, 1)
+	require.Len(t, c.errs, 2)
 	require.ErrorIs(t, c.errs[0], ErrLineTooLong)
 	require.Equal(t, 3, c.errs[0].Index)
+	require.ErrorIs(t, c.errs[1], ErrLineTooLong)
 	require.Len(t, c.recs, 4)
 
 	// A whole event on a line, read as jsonl, says how to read it.

@@ -40,6 +40,19 @@ var (
 	// records of another account or region that the configuration does
 	// not say belong together.
 	ErrOtherSource = errors.New("record from another account or region")
+	// ErrItemTooLarge is an image (Keys, NewImage, OldImage or Item)
+	// larger than DynamoDB's 400 KB item limit (flatten.ItemSize): no
+	// DynamoDB table holds such an item.
+	ErrItemTooLarge = errors.New("item larger than DynamoDB's 400 KB limit")
+	// ErrUnwritable is a row the lake cannot hold: a value the decoders
+	// and the flattener let through but the Parquet encoder or the lake
+	// layout refuses. Its record is set aside rather than failing the
+	// rows around it.
+	ErrUnwritable = errors.New("row the lake cannot hold")
+	// ErrDuplicateKey is a record that names one of its fields twice
+	// (two NewImage, two eventName...): which one it means cannot be
+	// told.
+	ErrDuplicateKey = errors.New("repeated key")
 )
 
 // ErrNoLakeName is a table for which no free lake table name was found:
@@ -73,6 +86,9 @@ var (
 	// ErrNoTable is a line of an export data file read without its
 	// manifest, and no DecodeOptions.Table to name its table.
 	ErrNoTable = errors.New("table name unknown")
+	// ErrNoTime is a full-export data file read without its manifest,
+	// and no DecodeOptions.ExportTime to date its items.
+	ErrNoTime = errors.New("export time unknown")
 	// ErrNoStore is an s3:// source with no object store to read it.
 	ErrNoStore = errors.New("no object store for this source")
 	// ErrNotFound is a source that does not exist.

@@ -239,9 +239,10 @@ func TestProcessFirehose(t *testing.T) {
 	var doc struct{ Records []map[string]any }
 	require.NoError(t, json.Unmarshal(payload, &doc))
 	require.Greater(t, len(doc.Records), 3)
-	// Record 1 gets a body over Firehose's limit.
+	// Record 1 gets a body within DynamoDB's 400 KB whose flat JSON row
+	// (six bytes per control character) is over Firehose's limit.
 	img := doc.Records[1]["dynamodb"].(map[string]any)["NewImage"].(map[string]any)
-	img["body"] = map[string]any{"S": strings.Repeat("가", firehose.MaxRecordBytes/3+10)}
+	img["body"] = map[string]any{"S": strings.Repeat("\x01", firehose.MaxRecordBytes/6+10)}
 	payload, err = json.Marshal(doc)
 	require.NoError(t, err)
 

@@ -49,28 +49,76 @@ func (l *LakeSink) writer(opts sink.ParquetOptions) (*sink.TableWriter, *sync.Po
 }
 
 // Write encodes the rows into the table's partitions and puts the files.
-// Rows in files that could not be put are reported as failed.
+// Rows in files that could not be put are reported as failed. A row the
+// lake cannot hold whatever the store does (an event time no partition
+// can name, a cell the encoder refuses) is set aside with the reason
+// (ErrUnwritable), and the other rows are written: one record never
+// fails the rest of its batch.
 func (l *LakeSink) Write(ctx context.Context, batchID string, t *Table, rows []flatten.Row) (Delivery, error) {
 	w, pool, err := l.writer(ParquetOptions(t.Config))
 	if err != nil {
 		return failAll(len(rows)), err
 	}
 	defer pool.Put(w)
-	files, err := w.Write(ctx, t.Schema, batchID, rows)
-	d := Delivery{Files: len(files)}
-	for _, f := range files {
-		d.Bytes += f.Bytes
-	}
-	if err != nil {
-		var we *sink.WriteError
-		if errors.As(err, &we) {
-			d.Failed = we.Unwritten
-		} else {
-			d.Failed = failAll(len(rows)).Failed
+	var d Delivery
+	refuse := func(i int, why error) {
+		if d.SetAside == nil {
+			d.SetAside = map[int]error{}
 		}
-		return d, err
+		d.SetAside[i] = fmt.Errorf("%w: %w", ErrUnwritable, why)
 	}
-	return d, nil
+	// keep maps the rows handed to the writer to their index in rows;
+	// nil while they are all of rows.
+	var keep []int
+	for i := range rows {
+		if err := sink.PartitionOf(rows[i].EventTime, t.Schema.Hourly).Validate(); err != nil {
+			refuse(i, err)
+		}
+	}
+	sub := rows
+	for {
+		if len(d.SetAside) > 0 {
+			keep, sub = keep[:0], sub[:0:0]
+			for i := range rows {
+				if _, out := d.SetAside[i]; !out {
+					keep = append(keep, i)
+					sub = append(sub, rows[i])
+				}
+			}
+		}
+		files, err := w.Write(ctx, t.Schema, batchID, sub)
+		orig := func(i int) int {
+			if keep == nil {
+				return i
+			}
+			return keep[i]
+		}
+		var ee *sink.EncodeError
+		if errors.As(err, &ee) && ee.Row >= 0 && ee.Row < len(sub) {
+			// Written again without the row: the files already put are
+			// put again with the same bytes.
+			refuse(orig(ee.Row), err)
+			continue
+		}
+		d.Files, d.Bytes = len(files), 0
+		for _, f := range files {
+			d.Bytes += f.Bytes
+		}
+		if err != nil {
+			var we *sink.WriteError
+			if errors.As(err, &we) {
+				for _, i := range we.Unwritten {
+					d.Failed = append(d.Failed, orig(i))
+				}
+			} else {
+				for i := range sub {
+					d.Failed = append(d.Failed, orig(i))
+				}
+			}
+			return d, err
+		}
+		return d, nil
+	}
 }
 
 func failAll(n int) Delivery {
@@ -158,6 +206,10 @@ func errorKinds() []errorKind {
 		{ErrChecksum, "checksum"},
 		{ErrItemCount, "item_count"},
 		{ErrLineTooLong, "too_large"},
+		{ErrItemTooLarge, "too_large"},
+		{ErrDuplicateKey, "duplicate_key"},
+		{ErrNoTime, "no_time"},
+		{ErrUnwritable, "unwritable"},
 		{firehose.ErrRecordTooLarge, "too_large"},
 		{flatten.ErrBadJSON, "bad_json"},
 		{flatten.ErrMultipleTypes, "multiple_types"},

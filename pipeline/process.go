@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"sync"
 
 	"github.com/ddblake/ddblake/flatten"
@@ -260,6 +261,7 @@ type tableBatch struct {
 	name    string // the lake table name it holds (set when committing)
 	table   string // a DynamoDB table name of its records, for messages
 	config  TableConfig
+	f       *flatten.Flattener
 	batch   *flatten.Batch
 	records []int            // index into Batch.Records, per item added
 	sources []schemas.Source // the source of each item
@@ -347,7 +349,7 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 				return res, err
 			}
 			tb = &tableBatch{origin: routed.Origin, asked: routed.Table, table: rec.Table, config: routed.Config,
-				batch: f.NewBatch(), keys: routed.Config.Keys}
+				f: f, batch: f.NewBatch(), keys: routed.Config.Keys}
 			tables[routed.Origin] = tb
 			order = append(order, tb)
 		}
@@ -358,13 +360,17 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			}
 			tb.keyed = append(tb.keyed, k)
 		}
-		tb.batch.Add(flatten.Meta{
+		meta := flatten.Meta{
 			EventName: rec.EventName,
 			EventID:   rec.EventID,
 			EventTime: floorDiv(rec.EventTimeMicros, 1000),
 			Sequence:  SequencePad(rec.Sequence),
 			TTLDelete: rec.TTLDelete,
-		}, routed.Image)
+		}
+		if routed.OldImage != nil {
+			meta.OldImage = tb.f.AppendImageJSON(nil, routed.OldImage)
+		}
+		tb.batch.Add(meta, routed.Image)
 		tb.records = append(tb.records, i)
 		tb.sources = append(tb.sources, routed.Source)
 	}
@@ -421,11 +427,16 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		for _, ri := range d.Failed {
 			failed(b.Records[tb.records[ri]].Index)
 		}
-		for ri, why := range d.SetAside {
+		refused := make([]int, 0, len(d.SetAside))
+		for ri := range d.SetAside {
+			refused = append(refused, ri)
+		}
+		sort.Ints(refused) // the quarantine's lines in input order
+		for _, ri := range refused {
 			rec := b.Records[tb.records[ri]]
 			aside = append(aside, p.aside(SetAside{
 				Table: tb.name, EventTimeMicros: rec.EventTimeMicros,
-				Source: rec.Source, Index: rec.Index, Err: why, Raw: rec.Raw,
+				Source: rec.Source, Index: rec.Index, Err: d.SetAside[ri], Raw: rec.Raw,
 			}, rec.Table))
 		}
 		delivered := len(rows) - len(d.Failed) - len(d.SetAside)
@@ -567,30 +578,49 @@ type Routed struct {
 	ConfigName string
 	// Config holds the rules (without routes).
 	Config TableConfig
-	// Image is the NewImage, or for a REMOVE the OldImage, or the Keys
-	// when the stream view holds no image.
+	// Image is what the row's data columns are made from (see Route).
 	Image []flatten.Attr
+	// OldImage is the record's OldImage when Image is neither it nor a
+	// NewImage: it goes to the row's _old_image, not to its columns.
+	OldImage []flatten.Attr
 	// Source is the record's account and region; not Known when the
 	// input named none.
 	Source schemas.Source
 }
 
-// Route picks a record's lake table, rules and image. It fails with
-// ErrBadTable for a table name that is not a valid DynamoDB name, with
-// ErrBadRecord for a record with no image and no keys, and with
-// ErrOtherSource for a record from an account or region that the
-// table's sources (in the configuration) do not list.
+// Route picks a record's lake table, rules and images. The row's data
+// columns are the item's state after the change when the record carries
+// it, and never an earlier state presented as the current one:
+//
+//   - the NewImage, when there is one (INSERT and MODIFY of NEW_IMAGE and
+//     NEW_AND_OLD_IMAGES streams, export items);
+//   - else for a REMOVE the OldImage, the item as it was removed;
+//   - else the Keys (KEYS_ONLY streams, INSERT and MODIFY of OLD_IMAGE
+//     streams), with the OldImage of such a MODIFY in _old_image.
+//
+// A routing rule reads the fullest image: the NewImage, else the
+// OldImage, else the Keys. Route fails with ErrBadTable for a table name
+// that is not a valid DynamoDB name, with ErrBadRecord for a record with
+// no image and no keys, and with ErrOtherSource for a record from an
+// account or region that the table's sources (in the configuration) do
+// not list.
 func (c *Config) Route(rec *ChangeRecord) (Routed, error) {
 	table := flatten.TableName(rec.Table)
 	if table == "" || !ValidTableName(rec.Table) {
 		return Routed{}, fmt.Errorf("%w: %q", ErrBadTable, rec.Table)
 	}
-	image := rec.NewImage
-	if rec.EventName == EventRemove {
-		image = rec.OldImage
-	}
-	if image == nil {
-		image = rec.Keys
+	image, old, full := rec.NewImage, []flatten.Attr(nil), rec.NewImage
+	switch {
+	case image != nil:
+	case rec.EventName == EventRemove && rec.OldImage != nil:
+		image, full = rec.OldImage, rec.OldImage
+	case rec.OldImage != nil:
+		image, old, full = rec.Keys, rec.OldImage, rec.OldImage
+		if image == nil {
+			image = []flatten.Attr{} // no keys to show: the row holds only _old_image
+		}
+	default:
+		image, full = rec.Keys, rec.Keys
 	}
 	if image == nil {
 		return Routed{}, fmt.Errorf("%w: %s record has no image and no keys", ErrBadRecord, rec.EventName)
@@ -605,8 +635,8 @@ func (c *Config) Route(rec *ChangeRecord) (Routed, error) {
 		configName = name
 	}
 	cfg := c.Table(configName)
-	if to := cfg.Route(image); to != "" {
-		r := Routed{Origin: schemas.Origin{Route: to}, Table: to, ConfigName: configName, Config: cfg, Image: image, Source: src}
+	if to := cfg.Route(full); to != "" {
+		r := Routed{Origin: schemas.Origin{Route: to}, Table: to, ConfigName: configName, Config: cfg, Image: image, OldImage: old, Source: src}
 		if _, own := c.tables()[to]; own {
 			r.ConfigName, r.Config = to, c.Table(to)
 		}
@@ -614,7 +644,7 @@ func (c *Config) Route(rec *ChangeRecord) (Routed, error) {
 		return r, nil
 	}
 	return Routed{Origin: schemas.Origin{DynamoDBTable: name}, Table: flatten.TableName(name),
-		ConfigName: configName, Config: cfg, Image: image, Source: src}, nil
+		ConfigName: configName, Config: cfg, Image: image, OldImage: old, Source: src}, nil
 }
 
 // sourceTable returns the DynamoDB table name the records of table from

@@ -264,8 +264,7 @@ func (r *Replay) readInput(ctx context.Context, dec *Decoder, in Input, turn <-c
 	err := dec.DecodeInput(ctx, in, r.Format, func(rec *ChangeRecord, rerr *RecordError) error {
 		var raw []byte
 		if rerr != nil {
-			rerr.Raw = append([]byte(nil), rerr.Raw...)
-			raw = rerr.Raw
+			raw = rerr.Raw // a copy the record owns, as Decode makes them
 			cur.Errors = append(cur.Errors, rerr)
 		} else {
 			raw = rec.Raw

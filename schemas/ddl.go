@@ -212,6 +212,7 @@ var metadataComments = map[string]string{
 	ColSequence:   "stream sequence number, zero-padded to sort as text; empty for exports",
 	ColTTLDelete:  "REMOVE caused by TTL expiry",
 	ColExtra:      "attributes or values without a typed column, DynamoDB JSON",
+	ColOldImage:   "the old image of a MODIFY whose stream carries no new image (OLD_IMAGE), DynamoDB JSON",
 	PartitionDay:  "day of _event_time (UTC), YYYY-MM-DD",
 	PartitionHour: "hour of _event_time (UTC), HH",
 }

@@ -27,6 +27,7 @@ func ExampleLatestViewDDL() {
 	//   "_sequence_number",
 	//   "_ttl_delete",
 	//   "_extra",
+	//   "_old_image",
 	//   "order_id",
 	//   "total",
 	//   "dt"

@@ -16,6 +16,7 @@ const (
 	ColSequence  = "_sequence_number"
 	ColTTLDelete = "_ttl_delete"
 	ColExtra     = "_extra"
+	ColOldImage  = "_old_image"
 )
 
 // Partition column names. Data columns never take them.
@@ -33,6 +34,7 @@ func MetadataColumns() []Column {
 		{Name: ColSequence, Type: String},
 		{Name: ColTTLDelete, Type: Boolean},
 		{Name: ColExtra, Type: JSON},
+		{Name: ColOldImage, Type: JSON},
 	}
 }
 
@@ -169,7 +171,7 @@ func (s *Schema) Column(name string) (Column, bool) {
 // Reserved reports whether name is taken by a metadata or partition column.
 func Reserved(name string) bool {
 	switch name {
-	case ColEventName, ColEventID, ColEventTime, ColSequence, ColTTLDelete, ColExtra,
+	case ColEventName, ColEventID, ColEventTime, ColSequence, ColTTLDelete, ColExtra, ColOldImage,
 		PartitionDay, PartitionHour:
 		return true
 	}

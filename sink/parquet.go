@@ -141,6 +141,7 @@ type Encoder struct {
 	used    []bool
 	used2   []bool
 	all     []int32
+	long    bool // the file being written has a value over MaxStatBytes
 }
 
 // maxLayouts bounds how many Parquet schemas an Encoder keeps.
@@ -228,6 +229,7 @@ func usedColumns(dst []bool, s *schemas.Schema, rows []flatten.Row, idx []int32)
 // number of rows written and of row groups.
 func (e *Encoder) writeFile(lay *fileLayout, s *schemas.Schema, rows []flatten.Row, idx []int32, cut bool) (int, int, error) {
 	e.buf.Reset()
+	e.long = false
 	w := parquet.NewGenericWriter[parquet.Row](&e.buf, lay.options...)
 	var groupStart int64
 	groups, inGroup, n := 0, 0, 0
@@ -259,6 +261,11 @@ func (e *Encoder) writeFile(lay *fileLayout, s *schemas.Schema, rows []flatten.R
 	if err := w.Close(); err != nil {
 		return 0, 0, fmt.Errorf("table %s: close parquet file: %w", s.Table, err)
 	}
+	if e.long {
+		if err := truncateStats(&e.buf); err != nil {
+			return 0, 0, fmt.Errorf("table %s: %w", s.Table, err)
+		}
+	}
 	if inGroup > 0 {
 		groups++
 	}
@@ -280,6 +287,7 @@ func (e *Encoder) buildRows(lay *fileLayout, s *schemas.Schema, rows []flatten.R
 			case srcEventName:
 				out = append(out, stringValue(r.EventName).Level(0, 0, li))
 			case srcEventID:
+				e.long = e.long || len(r.EventID) > MaxStatBytes
 				out = append(out, stringValue(r.EventID).Level(0, 0, li))
 			case srcEventTime:
 				out = append(out, parquet.Int64Value(r.EventTime).Level(0, 0, li))
@@ -287,10 +295,18 @@ func (e *Encoder) buildRows(lay *fileLayout, s *schemas.Schema, rows []flatten.R
 				out = append(out, stringValue(r.Sequence).Level(0, 0, li))
 			case srcTTLDelete:
 				out = append(out, parquet.BooleanValue(r.TTLDelete).Level(0, 0, li))
+			case srcOldImage:
+				if r.OldImage == nil {
+					out = append(out, parquet.NullValue().Level(0, 0, li))
+				} else {
+					e.long = e.long || len(r.OldImage) > MaxStatBytes
+					out = append(out, parquet.ByteArrayValue(r.OldImage).Level(0, 1, li))
+				}
 			case srcExtra:
 				if len(r.Extra) == 0 {
 					out = append(out, parquet.NullValue().Level(0, 0, li))
 				} else {
+					e.long = e.long || len(r.Extra) > MaxStatBytes
 					out = append(out, parquet.ByteArrayValue(r.Extra).Level(0, 1, li))
 				}
 			default:
@@ -355,6 +371,7 @@ var null flatten.Datum
 func (e *Encoder) scalar(k schemas.Kind, t *schemas.Type, d *flatten.Datum) (parquet.Value, error) {
 	switch k {
 	case schemas.KindString, schemas.KindJSON:
+		e.long = e.long || len(d.Str) > MaxStatBytes
 		return stringValue(d.Str), nil
 	case schemas.KindBigint, schemas.KindTimestamp:
 		return parquet.Int64Value(d.Int), nil
@@ -363,6 +380,7 @@ func (e *Encoder) scalar(k schemas.Kind, t *schemas.Type, d *flatten.Datum) (par
 	case schemas.KindBoolean:
 		return parquet.BooleanValue(d.Bool), nil
 	case schemas.KindBinary:
+		e.long = e.long || len(d.Bytes) > MaxStatBytes
 		return parquet.ByteArrayValue(d.Bytes), nil
 	case schemas.KindDecimal:
 		n := decimalLen(t.Precision) // a few float operations; cheap next to the parse
@@ -409,6 +427,7 @@ const (
 	srcSequence
 	srcTTLDelete
 	srcExtra
+	srcOldImage
 )
 
 // layoutField is one top-level column of a file, with exactly one leaf.
@@ -480,18 +499,23 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []bool) (*fileLayout, error)
 		parquet.PageBufferSize(e.opts.PageBytes),
 		parquet.DictionaryMaxBytes(e.opts.DictionaryMaxBytes),
 		parquet.DataPageVersion(1),
+		// Page bounds live in the column index, cut to MaxStatBytes; page
+		// headers carry none (they would copy every long value twice).
+		parquet.DataPageStatistics(false),
+		parquet.ColumnIndexSizeLimit(func([]string) int { return MaxStatBytes }),
 		&parquet.WriterConfig{CreatedBy: e.opts.CreatedBy},
 	}
 	srcOf := map[string]int{
 		schemas.ColEventName: srcEventName, schemas.ColEventID: srcEventID,
 		schemas.ColEventTime: srcEventTime, schemas.ColSequence: srcSequence,
-		schemas.ColTTLDelete: srcTTLDelete, schemas.ColExtra: srcExtra,
+		schemas.ColTTLDelete: srcTTLDelete, schemas.ColExtra: srcExtra, schemas.ColOldImage: srcOldImage,
 	}
 	for _, c := range schemas.MetadataColumns() {
 		node := leafNode(c.Type)
-		if c.Name == schemas.ColExtra {
+		switch c.Name {
+		case schemas.ColExtra, schemas.ColOldImage:
 			node = parquet.Optional(node)
-		} else {
+		default:
 			node = parquet.Required(node)
 		}
 		group[c.Name] = node
@@ -520,10 +544,15 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []bool) (*fileLayout, error)
 			group[c.Name] = parquet.Optional(leafNode(c.Type))
 			path = []string{c.Name}
 		}
-		if leafType.Kind == schemas.KindDecimal {
+		switch leafType.Kind {
+		case schemas.KindDecimal:
 			// parquet-go orders FIXED_LEN_BYTE_ARRAY bounds as unsigned
 			// bytes, which inverts them for negative decimals; write none.
 			opts = append(opts, parquet.SkipPageBounds(path...), parquet.SkipPageStatistics(path...))
+		case schemas.KindBinary:
+			// parquet-go cuts a column index bound of 0xff bytes to a max
+			// below the value; binary values are not filtered on.
+			opts = append(opts, parquet.SkipPageBounds(path...))
 		}
 		byName[c.Name] = layoutField{name: c.Name, src: srcData, col: j, typ: c.Type,
 			list: c.Type.Kind == schemas.KindArray, leaf: leafType, kind: leafType.Kind}

@@ -132,6 +132,26 @@ func TestParquetRoundTripEveryType(t *testing.T) {
 	require.False(t, ok)
 }
 
+// TestParquetOldImage checks that _old_image, like _extra, is in every
+// file, optional, and reads back whole.
+func TestParquetOldImage(t *testing.T) {
+	t.Parallel()
+	s := allTypes()
+	rows := allTypesRows()
+	plain := encodeAll(t, newEncoder(t, sink.ParquetOptions{}), s, rows)[0].Body
+	_, ok := openParquet(t, plain).Schema().Lookup(schemas.ColOldImage)
+	require.True(t, ok, "in every file, as Athena and DuckDB views expect")
+
+	rows[1].OldImage = []byte(`{"customer":{"S":"before"}}`)
+	body := encodeAll(t, newEncoder(t, sink.ParquetOptions{}), s, rows)[0].Body
+	leaf, ok := openParquet(t, body).Schema().Lookup(schemas.ColOldImage)
+	require.True(t, ok)
+	require.True(t, leaf.Node.Optional())
+	got := readRows(t, body, s)
+	require.Equal(t, normalize(s, rows), got)
+	require.Nil(t, got[0].OldImage)
+}
+
 func TestParquetFileMetadata(t *testing.T) {
 	t.Parallel()
 	s := allTypes()
@@ -150,7 +170,7 @@ func TestParquetFileMetadata(t *testing.T) {
 	}
 	require.IsNonDecreasing(t, names)
 
-	// Metadata columns: required, except _extra.
+	// Metadata columns: required, except _extra and _old_image.
 	for _, name := range []string{"_event_name", "_event_id", "_event_time", "_sequence_number", "_ttl_delete"} {
 		leaf, ok := f.Schema().Lookup(name)
 		require.True(t, ok, name)

@@ -3,12 +3,20 @@ package sink
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"unicode/utf8"
 )
+
+// MaxQuarantineRawBytes bounds the raw bytes one quarantine line keeps:
+// a record longer than this (an item far over DynamoDB's 400 KB, a line
+// of many MiB) keeps its first MaxQuarantineRawBytes, with its length and
+// SHA-256 so that it can be found again in its input.
+const MaxQuarantineRawBytes = 1 << 20
 
 // QuarantineRecord is one input record set aside, with why. The
 // quarantine keeps the raw bytes so the record can be fixed and replayed.
@@ -18,7 +26,8 @@ type QuarantineRecord struct {
 	// _unknown).
 	Table string
 	// EventTime files the record under its day (Unix ms, UTC); records
-	// whose time is unknown (0) go under dt=1970-01-01.
+	// whose time is unknown (0), or outside years 0000-9999, go under
+	// dt=1970-01-01.
 	EventTime int64
 	// Reason says what was wrong, for a person.
 	Reason string
@@ -54,26 +63,45 @@ type quarantineLine struct {
 	RawBase64 string  `json:"raw_base64,omitempty"`
 	Redacted  string  `json:"redacted,omitempty"`
 	RawSize   int     `json:"raw_size,omitempty"`
+	// Set when raw holds only the first MaxQuarantineRawBytes.
+	RawTruncated bool   `json:"raw_truncated,omitempty"`
+	RawSHA256    string `json:"raw_sha256,omitempty"`
 }
 
 // AppendQuarantineLine appends rec to dst as one line of JSON:
 // {"reason","source","index","path","error_kind","table","raw"} where raw
 // is the record's bytes as a string when they are valid UTF-8, else
 // "raw_base64" holds them in standard base64. A redacted record adds
-// "redacted" and "raw_size"; a withheld one has no raw.
+// "redacted" and "raw_size"; a withheld one has no raw. Raw bytes past
+// MaxQuarantineRawBytes are cut (at a character boundary when they are
+// text), and the line says so: "raw_truncated":true, with "raw_size" (the
+// whole length) and, for bytes as read, "raw_sha256" (of the whole, hex).
 func AppendQuarantineLine(dst []byte, rec QuarantineRecord) []byte {
 	line := quarantineLine{Reason: rec.Reason, Source: rec.Source, Index: rec.Index, Path: rec.Path,
 		ErrorKind: rec.ErrorKind, Table: rec.Table, Redacted: rec.Redacted}
 	if rec.Redacted != "" {
 		line.RawSize = rec.RawSize
 	}
+	raw := rec.Raw
+	if len(raw) > MaxQuarantineRawBytes && rec.Redacted != "withheld" {
+		line.RawTruncated = true
+		if rec.Redacted == "" {
+			sum := sha256.Sum256(raw)
+			line.RawSize, line.RawSHA256 = len(raw), hex.EncodeToString(sum[:])
+		}
+		cut := MaxQuarantineRawBytes
+		for i := 0; i < utf8.UTFMax && cut > 0 && !utf8.RuneStart(raw[cut]); i++ {
+			cut--
+		}
+		raw = raw[:cut]
+	}
 	switch {
 	case rec.Redacted == "withheld":
-	case utf8.Valid(rec.Raw):
-		raw := string(rec.Raw)
+	case utf8.Valid(raw):
+		raw := string(raw)
 		line.Raw = &raw
 	default:
-		line.RawBase64 = base64.StdEncoding.EncodeToString(rec.Raw)
+		line.RawBase64 = base64.StdEncoding.EncodeToString(raw)
 	}
 	buf := bytes.NewBuffer(dst)
 	enc := json.NewEncoder(buf)
@@ -108,6 +136,9 @@ func (q *Quarantine) Write(ctx context.Context, batchID string, recs []Quarantin
 	byKey := map[string]*group{}
 	for i, r := range recs {
 		p := PartitionOf(r.EventTime, false)
+		if p.Validate() != nil {
+			p = PartitionOf(0, false) // a time no partition can name
+		}
 		key, err := QuarantineKey(r.Table, p.Day, batchID)
 		if err != nil {
 			return nil, err

@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -106,4 +110,42 @@ func TestQuarantineWrite(t *testing.T) {
 
 	_, err = q.Write(ctx, "../x", recs)
 	require.ErrorIs(t, err, sink.ErrBadName)
+}
+
+// TestQuarantineBoundsEachLine checks that a record of many MiB is kept
+// as its first MaxQuarantineRawBytes, cut at a character boundary, with
+// its whole length and hash, and that a time no partition can name files
+// the record under 1970-01-01 instead of failing the write.
+func TestQuarantineBoundsEachLine(t *testing.T) {
+	t.Parallel()
+	raw := []byte(`{"Item":{"body":{"S":"` + strings.Repeat("가", sink.MaxQuarantineRawBytes) + `"}}}`)
+	line := sink.AppendQuarantineLine(nil, sink.QuarantineRecord{Reason: "too large", Source: "big.jsonl", Index: 1, Raw: raw})
+	require.Less(t, len(line), sink.MaxQuarantineRawBytes+1024)
+	var got struct {
+		Raw          string `json:"raw"`
+		RawTruncated bool   `json:"raw_truncated"`
+		RawSize      int    `json:"raw_size"`
+		RawSHA256    string `json:"raw_sha256"`
+	}
+	require.NoError(t, json.Unmarshal(line, &got))
+	require.True(t, got.RawTruncated)
+	require.Equal(t, len(raw), got.RawSize)
+	sum := sha256.Sum256(raw)
+	require.Equal(t, hex.EncodeToString(sum[:]), got.RawSHA256)
+	require.True(t, utf8.ValidString(got.Raw), "cut between characters")
+	require.True(t, strings.HasPrefix(string(raw), got.Raw))
+	require.Greater(t, len(got.Raw), sink.MaxQuarantineRawBytes-4)
+
+	small := sink.AppendQuarantineLine(nil, sink.QuarantineRecord{Reason: "r", Raw: []byte("{}")})
+	require.NotContains(t, string(small), "raw_truncated")
+
+	st := newLake(t)
+	files, err := sink.NewQuarantine(st).Write(context.Background(), "b", []sink.QuarantineRecord{
+		{Table: "t", EventTime: 253402300800000, Reason: "year 10000", Raw: []byte("{}")},
+		{Table: "t", EventTime: -62167219200001, Reason: "before year 0", Raw: []byte("{}")},
+	})
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	require.Equal(t, "_errors/t/dt=1970-01-01/b.jsonl", files[0].Key)
+	require.Equal(t, 2, files[0].Rows)
 }

@@ -123,6 +123,10 @@ func decodeRow(t testing.TB, plan []leafPlan, byCol [][]parquet.Value, pr parque
 			if d.Valid {
 				r.Extra = []byte(d.Str)
 			}
+		case schemas.ColOldImage:
+			if d.Valid {
+				r.OldImage = []byte(d.Str)
+			}
 		default:
 			r.Values[p.col] = d
 		}

@@ -381,6 +381,31 @@ func TestUnderEmulator(t *testing.T) {
 		}
 	})
 
+	t.Run("poison records in the middle of a batch fail nothing", func(t *testing.T) {
+		em := startEmulator(t, rie, bootstrap, s3srv, "poison", 30)
+		lake := s3srv.lake(t, "poison")
+		payload, good, poison := poisonEvent(t, readFile(t, "../../testdata/sample/lambda/chat-messages/shard-0/001.json"))
+		resp := em.invoke(t, payload)
+		require.Empty(t, failures(t, resp), "no batchItemFailures: %s", resp)
+		sums := em.summaries(t)
+		require.Len(t, sums, 1)
+		require.Equal(t, len(good)+poison.landed+poison.setAside, sums[0].Records)
+		require.Equal(t, poison.setAside, sums[0].SetAside)
+		require.Equal(t, len(good)+poison.landed, sums[0].Rows)
+		rows, _ := lakeTable(t, lake, "chat_messages")
+		require.Equal(t, len(good), requireRowsMatch(t, good, good[0].Table, rows), "every good record's row")
+		require.Len(t, rows, len(good))
+		objs, err := lake.List(context.Background(), sink.ErrorsDir+"/")
+		require.NoError(t, err)
+		lines := 0
+		for _, o := range objs {
+			body, err := lake.Get(context.Background(), o.Key)
+			require.NoError(t, err)
+			lines += strings.Count(string(body), "\n")
+		}
+		require.Equal(t, poison.setAside, lines, "the poison is in the quarantine")
+	})
+
 	t.Run("failed data PUTs are reported from the first undelivered record", func(t *testing.T) {
 		em := startEmulator(t, rie, bootstrap, s3srv, "faults", 30)
 		lake := s3srv.lake(t, "faults")
@@ -521,6 +546,76 @@ func TestUnderEmulator(t *testing.T) {
 		rows, _ := lakeTable(t, lake, "chat_messages")
 		require.Len(t, rows, n)
 	})
+}
+
+// poisonCounts says what the poison records of poisonEvent become.
+type poisonCounts struct{ landed, setAside int }
+
+// poisonEvent puts, in the middle of the records of a DynamoDB stream
+// event, records that each used to fail the whole batch or be altered:
+// event times at the first instant of year 10000 (integer and float
+// seconds), a valid table name of 255 characters and one of 251 that
+// grows past 255 when sanitized, a lone surrogate escape, a repeated
+// eventName, an item over 400 KB. It returns the payload, the good
+// records and what the poison becomes.
+func poisonEvent(t *testing.T, payload []byte) ([]byte, []wantRecord, poisonCounts) {
+	t.Helper()
+	var doc struct{ Records []map[string]any }
+	require.NoError(t, json.Unmarshal(payload, &doc))
+	good := eventRecords(t, payload)
+	clone := func(i int, seq string) map[string]any {
+		b, err := json.Marshal(doc.Records[i])
+		require.NoError(t, err)
+		var r map[string]any
+		require.NoError(t, json.Unmarshal(b, &r))
+		r["eventID"] = "poison-" + seq
+		r["dynamodb"].(map[string]any)["SequenceNumber"] = seq
+		return r
+	}
+	ddb := func(r map[string]any) map[string]any { return r["dynamodb"].(map[string]any) }
+	img := func(r map[string]any) map[string]any { return ddb(r)["NewImage"].(map[string]any) }
+	var poison []map[string]any
+	var counts poisonCounts
+	r := clone(0, "90000000000000000000001")
+	ddb(r)["ApproximateCreationDateTime"] = json.Number("253402300800")
+	poison = append(poison, r)
+	r = clone(1, "90000000000000000000002")
+	ddb(r)["ApproximateCreationDateTime"] = json.Number("253402300800.0")
+	poison = append(poison, r)
+	counts.setAside += 2
+	for i, table := range []string{strings.Repeat("t", 255), strings.Repeat("aB", 200)[:251]} {
+		r = clone(2, fmt.Sprintf("9000000000000000000001%d", i))
+		arn := r["eventSourceARN"].(string)
+		r["eventSourceARN"] = strings.Replace(arn, "table/chat-messages/", "table/"+table+"/", 1)
+		poison = append(poison, r)
+		counts.landed++
+	}
+	r = clone(3, "90000000000000000000021")
+	img(r)["body"] = map[string]any{"S": "LONE-SURROGATE"}
+	poison = append(poison, r)
+	r = clone(4, "90000000000000000000022")
+	img(r)["body"] = map[string]any{"S": strings.Repeat("x", 410_000)}
+	poison = append(poison, r)
+	counts.setAside += 2
+	middle := len(doc.Records) / 2
+	var parts []string
+	for i, rec := range doc.Records {
+		if i == middle {
+			for _, p := range poison {
+				b, err := json.Marshal(p)
+				require.NoError(t, err)
+				parts = append(parts, strings.Replace(string(b), "LONE-SURROGATE", `\ud800`, 1))
+			}
+			b, err := json.Marshal(clone(5, "90000000000000000000031"))
+			require.NoError(t, err)
+			parts = append(parts, strings.Replace(string(b), `"eventName":`, `"eventName":"REMOVE","eventName":`, 1))
+			counts.setAside++
+		}
+		b, err := json.Marshal(rec)
+		require.NoError(t, err)
+		parts = append(parts, string(b))
+	}
+	return []byte(`{"Records":[` + strings.Join(parts, ",") + `]}`), good, counts
 }
 
 // requireRegistry checks that the lake's registry holds a valid schema

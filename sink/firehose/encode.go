@@ -41,6 +41,10 @@ func EncodeRow(dst []byte, schema *schemas.Schema, row *flatten.Row, hourly bool
 	} else {
 		dst = flatten.AppendJSONString(dst, bytesString(row.Extra))
 	}
+	if len(row.OldImage) > 0 {
+		dst = append(dst, `,"`+schemas.ColOldImage+`":`...)
+		dst = flatten.AppendJSONString(dst, bytesString(row.OldImage))
+	}
 	n := min(len(row.Values), len(schema.Columns))
 	for i := 0; i < n; i++ {
 		d := &row.Values[i]

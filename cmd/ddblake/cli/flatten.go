@@ -36,7 +36,7 @@ Records that cannot become rows are reported on standard error (exit code 3).`,
 // readOptions are the flags of the commands that read SOURCEs without
 // writing a lake.
 type readOptions struct {
-	config, format, table string
+	config, format, table, exportTime string
 }
 
 func (o *readOptions) register(cmd *cobra.Command) {
@@ -44,10 +44,11 @@ func (o *readOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.config, "config", "", "configuration file (YAML)")
 	f.StringVar(&o.format, "format", string(pipeline.FormatAuto), "input format: auto, lambda, kinesis, jsonl, export or incremental")
 	f.StringVar(&o.table, "table", "", "DynamoDB table name of inputs that name none")
+	f.StringVar(&o.exportTime, "export-time", "", exportTimeUsage)
 }
 
 func (s *session) flatten(ctx context.Context, o readOptions, sources []string) error {
-	in, err := s.readInputs(ctx, "flatten", o.format, o.config, o.table, sources)
+	in, err := s.readInputs(ctx, "flatten", o, sources)
 	if err != nil {
 		return err
 	}

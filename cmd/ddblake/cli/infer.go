@@ -48,7 +48,7 @@ Paths that cannot be declared are listed in comments.`,
 }
 
 func (s *session) infer(ctx context.Context, o readOptions, sources []string) error {
-	in, err := s.readInputs(ctx, "infer", o.format, o.config, o.table, sources)
+	in, err := s.readInputs(ctx, "infer", o, sources)
 	if err != nil {
 		return err
 	}

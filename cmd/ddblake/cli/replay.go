@@ -7,8 +7,10 @@ import (
 	"maps"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,7 +23,7 @@ const DefaultLake = "./lake"
 func (s *session) replayCommand() *cobra.Command {
 	var o replayOptions
 	cmd := &cobra.Command{
-		Use:   "replay [--config F] [--to DIR|s3://...] [--format FORMAT] [--table NAME] SOURCE...",
+		Use:   "replay [--config F] [--to DIR|s3://...] [--format FORMAT] [--table NAME] [--export-time T] SOURCE...",
 		Short: "Replay change data into the lake",
 		Long: `Replay reads change data and writes it into the lake as Parquet, with the
 schema registry and set-aside records beside it.
@@ -33,6 +35,9 @@ s3://bucket/key URI (an object or a prefix). .gz files are read transparently.
 --format auto (the default) tells the format of each input from its content.
 --table names the table of inputs that name none: stream records without
 eventSourceARN and export data files read without their manifest.
+--export-time dates the items of full-export data files read without their
+manifest (whose manifest-summary.json holds the export's time): such a file
+with no --export-time is not read (an input error), rather than dated 1970.
 
 A progress bar shows on a terminal; the run ends with one summary line on
 standard error, then one line per input that could not be read to the end and
@@ -43,23 +48,46 @@ Exit codes: 0 all written; 3 done, but some records were set aside (in
 configuration; 1 could not finish (write errors, or nothing could be read).`,
 		Example: `  ddblake replay ./exports/
   ddblake replay --to s3://my-lake/ddb --config ddblake.yaml s3://my-exports/AWSDynamoDB/
-  gunzip -c records.jsonl.gz | ddblake replay --format jsonl --table chat-messages -`,
+  gunzip -c records.jsonl.gz | ddblake replay --format jsonl --table chat-messages -
+  ddblake replay --table chat-messages --export-time 2026-04-01T00:00:00Z ./data/abc.json.gz`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return s.replay(cmd.Context(), o, args)
 		},
 	}
+	o.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&o.config, "config", "", "configuration file (YAML)")
 	f.StringVar(&o.to, "to", DefaultLake, "the lake: a local directory or s3://bucket/prefix")
-	f.StringVar(&o.format, "format", string(pipeline.FormatAuto), "input format: auto, lambda, kinesis, jsonl, export or incremental")
-	f.StringVar(&o.table, "table", "", "DynamoDB table name of inputs that name none")
 	f.StringVar(&o.chunk, "chunk-size", "", "bound on the records' bytes of one batch (default 4MiB)")
 	_ = f.MarkHidden("chunk-size") // for tests and tuning: many small batches
 	return cmd
 }
 
 type replayOptions struct {
-	config, to, format, table, chunk string
+	readOptions
+	to, chunk string
+}
+
+// exportTimeUsage describes --export-time.
+const exportTimeUsage = "time of full-export data read without its manifest: RFC 3339 or Unix seconds"
+
+// parseExportTime reads --export-time: an RFC 3339 time or Unix seconds
+// (an integer), within years 1970-9999; "" is the zero time (unknown).
+func parseExportTime(command, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		n, nerr := strconv.ParseInt(s, 10, 64)
+		if nerr != nil {
+			return time.Time{}, usage("%s: --export-time %q: want an RFC 3339 time (2026-04-01T00:00:00Z) or Unix seconds", command, s)
+		}
+		t = time.Unix(n, 0)
+	}
+	if t.Unix() < 0 || t.Year() > 9999 || t.UTC().Year() > 9999 {
+		return time.Time{}, usage("%s: --export-time %q: want a time in years 1970-9999", command, s)
+	}
+	return t.UTC(), nil
 }
 
 // input is what the commands that read SOURCEs share: checked options,
@@ -76,12 +104,17 @@ type input struct {
 // readInputs checks the options of a command that reads SOURCEs, loads
 // the configuration and resolves the sources. It fails with a usage error,
 // or with pipeline.ErrNothingRead when no source could be resolved at all.
-func (s *session) readInputs(ctx context.Context, command, format, configPath, table string, sources []string) (*input, error) {
-	f, err := parseFormat(command, format)
+func (s *session) readInputs(ctx context.Context, command string, o readOptions, sources []string) (*input, error) {
+	table := o.table
+	f, err := parseFormat(command, o.format)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := loadConfig(configPath)
+	exportTime, err := parseExportTime(command, o.exportTime)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := loadConfig(o.config)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +122,7 @@ func (s *session) readInputs(ctx context.Context, command, format, configPath, t
 	if command == "infer" {
 		use = keyOptional // it prints no value
 	}
-	if err := s.loadMaskKey(ctx, cfg, configPath, use); err != nil {
+	if err := s.loadMaskKey(ctx, cfg, o.config, use); err != nil {
 		return nil, err
 	}
 	if err := needSources(command, sources); err != nil {
@@ -98,7 +131,7 @@ func (s *session) readInputs(ctx context.Context, command, format, configPath, t
 	if table != "" && !pipeline.ValidTableName(table) {
 		return nil, usage("%s: --table %q: want a DynamoDB table name (3-255 of a-z, A-Z, 0-9, _, - and .)", command, table)
 	}
-	in := &input{format: f, config: cfg, decode: pipeline.DecodeOptions{Table: table}}
+	in := &input{format: f, config: cfg, decode: pipeline.DecodeOptions{Table: table, ExportTime: exportTime}}
 	in.inputs, in.unresolved = s.resolveAll(ctx, sources)
 	for _, err := range in.unresolved {
 		var ee *ExitError
@@ -121,7 +154,7 @@ func (s *session) readInputs(ctx context.Context, command, format, configPath, t
 }
 
 func (s *session) replay(ctx context.Context, o replayOptions, sources []string) error {
-	in, err := s.readInputs(ctx, "replay", o.format, o.config, o.table, sources)
+	in, err := s.readInputs(ctx, "replay", o.readOptions, sources)
 	if err != nil {
 		return err
 	}
@@ -232,7 +265,7 @@ func exitCode(ctx context.Context, sum pipeline.Summary, inputErrs []error) erro
 var readErrors = []error{
 	pipeline.ErrEmpty, pipeline.ErrTruncated, pipeline.ErrBadDocument, pipeline.ErrRecordTooLarge,
 	pipeline.ErrCorruptGzip, pipeline.ErrUnknownFormat, pipeline.ErrBadManifest, pipeline.ErrUnsupported,
-	pipeline.ErrMissingFile, pipeline.ErrNoTable, pipeline.ErrChecksum, pipeline.ErrItemCount,
+	pipeline.ErrMissingFile, pipeline.ErrNoTable, pipeline.ErrNoTime, pipeline.ErrChecksum, pipeline.ErrItemCount,
 	pipeline.ErrLineTooLong,
 }
 

@@ -5,6 +5,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `chat_lake`.`chat_messages` (
   `_sequence_number` string COMMENT 'stream sequence number, zero-padded to sort as text; empty for exports',
   `_ttl_delete` boolean COMMENT 'REMOVE caused by TTL expiry',
   `_extra` string COMMENT 'attributes or values without a typed column, DynamoDB JSON',
+  `_old_image` string COMMENT 'the old image of a MODIFY whose stream carries no new image (OLD_IMAGE), DynamoDB JSON',
   `room_id` string COMMENT 'roomId',
   `sk` string COMMENT 'sk',
   `message_id` string COMMENT 'messageId',

@@ -6,6 +6,7 @@ SELECT
   "_sequence_number",
   "_ttl_delete",
   "_extra",
+  "_old_image",
   "room_id",
   "sk",
   "message_id",

@@ -11,11 +11,30 @@ import (
 // DefaultDepth is the map depth past which a value is kept as JSON.
 const DefaultDepth = 8
 
+// DefaultMaxColumns caps the data columns of a table when the
+// configuration sets no max_columns. Athena refuses statements over
+// 262,144 bytes: a thousand columns of usual names and paths keep the
+// CREATE TABLE statement near 100 KB.
+const DefaultMaxColumns = 1000
+
+// Column directives: values of TableConfig.Columns that are not types.
+const (
+	// ColumnMap keeps the map at a path whole, as one map<string,V>
+	// column whose value type V is decided from the values, as for any
+	// new column.
+	ColumnMap = "map"
+	// ColumnFlatten flattens the map at a path into one column per key,
+	// whatever its keys look like.
+	ColumnFlatten = "flatten"
+)
+
 // TableConfig holds the flattening rules of one DynamoDB table. Paths are
 // attribute names joined with '.' (sender.profile.phone); a segment '*'
 // matches any one name. The zero value applies the defaults.
 type TableConfig struct {
-	// Columns declares column types by path: "decimal(12,2)", "json", ...
+	// Columns declares column types by path: "decimal(12,2)", "json",
+	// "map<string,bigint>", ...; or, for a map, "map" (one map column,
+	// value type from the data) or "flatten" (one column per key).
 	Columns map[string]string `yaml:"columns,omitempty" json:"columns,omitempty"`
 	// Omit lists paths to drop, with everything below them.
 	Omit []string `yaml:"omit,omitempty" json:"omit,omitempty"`
@@ -34,6 +53,10 @@ type TableConfig struct {
 	// Explode lists paths of lists of maps to flatten element by element,
 	// as <path>_<index>_<name> columns, instead of one JSON column.
 	Explode []string `yaml:"explode,omitempty" json:"explode,omitempty"`
+	// MaxColumns caps the table's data columns (default
+	// DefaultMaxColumns): past it, attributes of new paths are kept in
+	// _extra.
+	MaxColumns int `yaml:"max_columns,omitempty" json:"max_columns,omitempty"`
 	// Routes map items of a single-table design to logical tables; the
 	// first rule that matches wins, and an item no rule matches stays in
 	// the physical table.
@@ -60,9 +83,15 @@ func (c TableConfig) Validate() error {
 		if p == "" {
 			return fmt.Errorf("%w: columns: empty path", ErrBadConfig)
 		}
-		if _, err := schemas.ParseType(t); err != nil {
-			return fmt.Errorf("%w: columns: %s: %v", ErrBadConfig, p, err)
+		if _, ok := directive(t); ok {
+			continue
 		}
+		if _, err := schemas.ParseType(t); err != nil {
+			return fmt.Errorf("%w: columns: %s: %v (or %s or %s for a map)", ErrBadConfig, p, err, ColumnMap, ColumnFlatten)
+		}
+	}
+	if c.MaxColumns < 0 {
+		return fmt.Errorf("%w: max_columns %d: want a positive number (0 for the default %d)", ErrBadConfig, c.MaxColumns, DefaultMaxColumns)
 	}
 	for name, list := range map[string][]string{"omit": c.Omit, "mask": c.Mask, "expand": c.Expand, "explode": c.Explode} {
 		for _, p := range list {
@@ -105,6 +134,23 @@ func (c TableConfig) Route(item []Attr) string {
 		}
 	}
 	return ""
+}
+
+// ColumnCap is MaxColumns, or DefaultMaxColumns when it is 0.
+func (c TableConfig) ColumnCap() int {
+	if c.MaxColumns == 0 {
+		return DefaultMaxColumns
+	}
+	return c.MaxColumns
+}
+
+// directive reads a column directive (map or flatten, any case).
+func directive(t string) (string, bool) {
+	switch d := strings.ToLower(strings.TrimSpace(t)); d {
+	case ColumnMap, ColumnFlatten:
+		return d, true
+	}
+	return "", false
 }
 
 func (c TableConfig) depth() int {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/valyala/fastjson"
 
@@ -19,9 +21,14 @@ type Flattener struct {
 	depth    int
 	rules    *Redactor // omit, mask and expand
 	explode  pathSet
-	declared map[string]schemas.Type // by JoinPath path
+	declared map[string]schemas.Type // by JoinPath path; map declarations are in maps
+	maps     map[string]schemas.Type // paths declared map: the declared type, or the zero Type for "map"
+	flat     map[string]bool         // paths declared flatten
 	patterns bool                    // any path rule at all
 	hides    bool                    // any omit or mask rule
+
+	mu      sync.Mutex                      // serializes Learn
+	learned atomic.Pointer[map[string]bool] // by path: a map column (true) or flattened for good
 }
 
 // New returns a Flattener for cfg, or an error wrapping ErrBadConfig, or
@@ -39,12 +46,26 @@ func New(cfg TableConfig) (*Flattener, error) {
 		rules:    NewRedactor(cfg.MaskKey, cfg),
 		explode:  newPathSet(cfg.Explode),
 		declared: make(map[string]schemas.Type, len(cfg.Columns)),
+		maps:     map[string]schemas.Type{},
+		flat:     map[string]bool{},
 	}
 	for p, t := range cfg.Columns {
-		typ, _ := schemas.ParseType(t) // checked by Validate
 		path := ""
 		for _, seg := range splitDotted(p) {
 			path = JoinPath(path, seg)
+		}
+		if d, ok := directive(t); ok {
+			if d == ColumnMap {
+				f.maps[path] = schemas.Type{}
+			} else {
+				f.flat[path] = true
+			}
+			continue
+		}
+		typ, _ := schemas.ParseType(t) // checked by Validate
+		if typ.Kind == schemas.KindMap {
+			f.maps[path] = typ
+			continue
 		}
 		f.declared[path] = typ
 	}
@@ -55,6 +76,72 @@ func New(cfg TableConfig) (*Flattener, error) {
 
 // Config returns the rules the Flattener follows.
 func (f *Flattener) Config() TableConfig { return f.cfg }
+
+// Learn notes what s (a schema of the Flattener's table) decided about
+// its maps, so that batches added later need not find out again: a map
+// at the path of a map column is kept whole from the start instead of
+// being flattened and folded back into its column, and a map at a path
+// with columns below it (flattened for good) is flattened without
+// tracking whether to fold it. The rows are the same either way; Learn
+// saves work. A schema only gains columns, so what was learned stays
+// true. Learn is safe for concurrent use with itself and with Batch.Add.
+func (f *Flattener) Learn(s *schemas.Schema) {
+	cur := f.learned.Load()
+	fresh := false
+	note := func(next map[string]bool, path string, isMap bool) {
+		if cur != nil {
+			if _, ok := (*cur)[path]; ok {
+				return
+			}
+		}
+		fresh = true
+		if next != nil {
+			next[path] = isMap
+		}
+	}
+	scan := func(next map[string]bool) {
+		for _, c := range s.Columns {
+			if c.Type.Kind == schemas.KindMap {
+				note(next, c.Path, true)
+			}
+			for i := 0; i < len(c.Path); i++ {
+				switch c.Path[i] {
+				case '\\':
+					i++
+				case '.':
+					note(next, c.Path[:i], false)
+				}
+			}
+		}
+	}
+	scan(nil)
+	if !fresh {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cur = f.learned.Load()
+	next := map[string]bool{}
+	if cur != nil {
+		for p, m := range *cur {
+			next[p] = m
+		}
+	}
+	cur = nil
+	scan(next)
+	f.learned.Store(&next)
+}
+
+// known reports what Learn found about the map at path: whether it is a
+// map column (isMap) or flattened for good, and whether anything is known.
+func (f *Flattener) known(path string) (isMap, ok bool) {
+	m := f.learned.Load()
+	if m == nil {
+		return false, false
+	}
+	isMap, ok = (*m)[path]
+	return isMap, ok
+}
 
 func splitDotted(p string) []string {
 	var segs []string
@@ -74,6 +161,17 @@ type leaf struct {
 	v    Value
 }
 
+// mapSpan is a map the walk flattened: its path, its value, and the
+// leaves it became, leaves[start:end]. When the schema keeps the map at
+// path whole (a map column), the leaves are set aside and the map lands
+// in that one column instead. Spans are kept in walk order (a map before
+// the maps inside it), so their starts never decrease.
+type mapSpan struct {
+	path       string
+	start, end int
+	v          Value
+}
+
 // Batch collects the flattened leaves of many items so that the types of
 // new columns can be decided from all of the batch's values, then builds
 // typed rows:
@@ -84,17 +182,19 @@ type leaf struct {
 //	// add cols to the schema (merging with the stored registry)
 //	rows, stats := b.Rows(nil, schema)
 type Batch struct {
-	f       *Flattener
-	metas   []Meta
-	starts  []int // leaves[starts[i]:starts[i+1]] belong to item i
-	leaves  []leaf
-	omitted int
-	segs    []string
-	paths   map[pathKey]string
-	parser  fastjson.Parser
-	extra   []byte
-	hmac    hash.Hash // masks, made on first use
-	scratch []byte    // the text of a value being masked
+	f          *Flattener
+	metas      []Meta
+	starts     []int // leaves[starts[i]:starts[i+1]] belong to item i
+	leaves     []leaf
+	spanStarts []int // spans[spanStarts[i]:spanStarts[i+1]] belong to item i
+	spans      []mapSpan
+	omitted    int
+	segs       []string
+	paths      map[pathKey]string
+	parser     fastjson.Parser
+	extra      []byte
+	hmac       hash.Hash // masks, made on first use
+	scratch    []byte    // the text of a value being masked
 }
 
 type pathKey struct{ parent, name string }
@@ -110,6 +210,9 @@ func (b *Batch) Reset() {
 	b.starts = b.starts[:0]
 	clear(b.leaves) // drop references to item memory
 	b.leaves = b.leaves[:0]
+	b.spanStarts = b.spanStarts[:0]
+	clear(b.spans)
+	b.spans = b.spans[:0]
 	b.omitted = 0
 }
 
@@ -156,6 +259,7 @@ func (b *Batch) Keep(keep func(i int) bool) {
 func (b *Batch) Add(meta Meta, image []Attr) {
 	b.metas = append(b.metas, meta)
 	b.starts = append(b.starts, len(b.leaves))
+	b.spanStarts = append(b.spanStarts, len(b.spans))
 	b.walkMap(image, "", 1)
 }
 
@@ -197,23 +301,16 @@ func (b *Batch) walkValue(v Value, path string, depth int) {
 		b.leaf(path, v)
 		return
 	}
+	isMap := false
 	switch v.Kind {
 	case S:
 		if f.patterns && f.rules.Expands(b.segs) {
 			if m, ok := b.expandJSON(v.S); ok {
-				if len(m) > 0 && depth < f.depth {
-					b.walkMap(m, path, depth+1)
-					return
-				}
-				b.leaf(path, Value{Kind: M, M: m})
-				return
+				v, isMap = Value{Kind: M, M: m}, true
 			}
 		}
 	case M:
-		if len(v.M) > 0 && depth < f.depth {
-			b.walkMap(v.M, path, depth+1)
-			return
-		}
+		isMap = true
 	case L:
 		if f.patterns && len(v.L) > 0 && depth < f.depth && f.explode.match(b.segs) {
 			for i, e := range v.L {
@@ -225,13 +322,28 @@ func (b *Batch) walkValue(v Value, path string, depth int) {
 			return
 		}
 	}
+	if isMap && len(v.M) > 0 {
+		mapCol, known := f.known(path)
+		switch {
+		case known && mapCol:
+			b.leaf(path, v)
+			return
+		case known && depth < f.depth:
+			b.walkMap(v.M, path, depth+1) // flattened for good: no span to track
+			return
+		case depth < f.depth:
+			b.descend(v, path, depth)
+			return
+		}
+	}
 	b.leaf(path, v)
 }
 
 // leaf adds v, found at b.segs, as one value. When a rule names a path
 // inside v (a map past the depth, a list not exploded, a declared column,
-// expanded JSON that is not an object), the rule is applied inside it:
-// what the configuration hides never lands, whole or in part.
+// a map kept whole as a map column, expanded JSON that is not an object),
+// the rule is applied inside it: what the configuration hides never
+// lands, whole or in part.
 func (b *Batch) leaf(path string, v Value) {
 	if b.f.hides && b.f.rules.hidesBelow(b.segs) {
 		var n int
@@ -239,6 +351,32 @@ func (b *Batch) leaf(path string, v Value) {
 		b.omitted += n
 	}
 	b.leaves = append(b.leaves, leaf{path: path, v: v})
+}
+
+// descend flattens the non-empty map v at path, recording it as a span.
+// A map whose attributes were all omitted leaves no span.
+func (b *Batch) descend(v Value, path string, depth int) {
+	si := len(b.spans)
+	start := len(b.leaves)
+	b.spans = append(b.spans, mapSpan{path: path, start: start, v: v})
+	b.walkMap(v.M, path, depth+1)
+	if len(b.leaves) == start {
+		clear(b.spans[si:])
+		b.spans = b.spans[:si]
+		return
+	}
+	b.spans[si].end = len(b.leaves)
+}
+
+// ruled returns v, the map at the path segs that a map column keeps
+// whole, with the omit and mask rules applied inside it (as leaf applies
+// them to a value kept whole), and the number of attributes omitted. v
+// comes back as it is when no rule names a path inside it.
+func (b *Batch) ruled(v Value, segs []string) (Value, int) {
+	if !b.f.hides || !b.f.rules.hidesBelow(segs) {
+		return v, 0
+	}
+	return b.f.rules.redactValue(b.hasher(), v, segs)
 }
 
 // mask returns the mask of v (see Redactor).
@@ -338,6 +476,13 @@ func fromJSON(jv *fastjson.Value, depth int) (Value, bool) {
 // first-seen order, with types decided from every value of the batch (or
 // declared). Names are proposals: Schema.Add makes them unique. FirstSeen
 // is the earliest event time of the batch.
+//
+// A map whose path has no column yet becomes one map column, instead of
+// a column per key, when the configuration declares it a map, or when
+// the keys seen at its path in the batch look like data (see DataKey and
+// MapKeysLimit), unless the configuration declares it flatten or s has
+// columns below its path already (it was flattened before, and stays
+// so). A map inside a map column is part of that column.
 func (b *Batch) Propose(s *schemas.Schema) []schemas.Column {
 	var first int64
 	for i, m := range b.metas {
@@ -345,23 +490,64 @@ func (b *Batch) Propose(s *schemas.Schema) []schemas.Column {
 			first = m.EventTime
 		}
 	}
+	newMaps := b.decideMaps(s)
+	folds := func(path string) bool {
+		if i, ok := s.Lookup(path); ok {
+			return s.Columns[i].Type.Kind == schemas.KindMap
+		}
+		_, ok := newMaps[path]
+		return ok
+	}
 	accs := map[string]*typeAcc{}
 	var order []*typeAcc
-	for i := range b.leaves {
-		l := &b.leaves[i]
-		if _, ok := s.Lookup(l.path); ok {
-			continue
-		}
-		a, ok := accs[l.path]
+	acc := func(path string) *typeAcc {
+		a, ok := accs[path]
 		if !ok {
-			a = &typeAcc{path: l.path, allInt: true}
-			if t, ok := b.f.declared[l.path]; ok {
+			a = &typeAcc{path: path, allInt: true}
+			t, isMap := newMaps[path]
+			if !isMap {
+				// A path declared map whose values are no maps yet.
+				t, isMap = b.f.maps[path]
+				isMap = isMap && !s.HasColumnsUnder(path)
+			}
+			if isMap {
+				a.isMap = true
+				if t.Kind != schemas.KindInvalid {
+					a.declared, a.declType = true, t
+				}
+			} else if t, ok := b.f.declared[path]; ok {
 				a.declared, a.declType = true, t
 			}
-			accs[l.path] = a
+			accs[path] = a
 			order = append(order, a)
 		}
-		a.add(l.v)
+		return a
+	}
+	var segs map[string][]string
+	for i := range b.metas {
+		w := b.walk(i, folds)
+		for {
+			l, sp, ok := w.next()
+			if !ok {
+				break
+			}
+			if sp != nil {
+				if _, ok := s.Lookup(sp.path); !ok {
+					v, _ := b.ruled(sp.v, segsOf(&segs, sp.path))
+					acc(sp.path).addEntries(v.M)
+				}
+				continue
+			}
+			if _, ok := s.Lookup(l.path); ok {
+				continue
+			}
+			a := acc(l.path)
+			if !a.isMap {
+				a.add(l.v)
+			} else if l.v.Kind == M {
+				a.addEntries(l.v.M)
+			}
+		}
 	}
 	cols := make([]schemas.Column, 0, len(order))
 	for _, a := range order {
@@ -376,6 +562,95 @@ func (b *Batch) Propose(s *schemas.Schema) []schemas.Column {
 	return cols
 }
 
+// segsOf returns the segments of path, splitting each path once.
+func segsOf(cache *map[string][]string, path string) []string {
+	if *cache == nil {
+		*cache = map[string][]string{}
+	}
+	segs, ok := (*cache)[path]
+	if !ok {
+		segs = SplitPath(path)
+		(*cache)[path] = segs
+	}
+	return segs
+}
+
+// decideMaps returns the paths of the maps of the batch that become new
+// map columns, with their declared type (the zero Type when the type is
+// to be decided from the values).
+func (b *Batch) decideMaps(s *schemas.Schema) map[string]schemas.Type {
+	var stats map[string]*mapStats
+	var segs map[string][]string
+	for i := range b.spans {
+		sp := &b.spans[i]
+		if _, ok := s.Lookup(sp.path); ok || b.f.flat[sp.path] || s.HasColumnsUnder(sp.path) {
+			continue
+		}
+		if stats == nil {
+			stats = map[string]*mapStats{}
+		}
+		st, ok := stats[sp.path]
+		if !ok {
+			st = newMapStats()
+			stats[sp.path] = st
+		}
+		v, _ := b.ruled(sp.v, segsOf(&segs, sp.path))
+		st.addKeys(v.M)
+	}
+	out := map[string]schemas.Type{}
+	for path, st := range stats {
+		if t, ok := b.f.maps[path]; ok {
+			out[path] = t
+		} else if st.isMap() {
+			out[path] = schemas.Type{}
+		}
+	}
+	return out
+}
+
+// itemWalk steps through the leaves of one item in order, giving the
+// outermost span whose path folds (a map kept whole) in place of its
+// leaves.
+type itemWalk struct {
+	b         *Batch
+	li, hi    int // leaves[li:hi] are left
+	sp, spEnd int // spans[sp:spEnd] are left
+	folds     func(path string) bool
+}
+
+// walk returns the walk of item i; folds says which span paths fold.
+func (b *Batch) walk(i int, folds func(path string) bool) itemWalk {
+	w := itemWalk{b: b, li: b.starts[i], hi: len(b.leaves), sp: b.spanStarts[i], spEnd: len(b.spans), folds: folds}
+	if i+1 < len(b.starts) {
+		w.hi, w.spEnd = b.starts[i+1], b.spanStarts[i+1]
+	}
+	return w
+}
+
+// next returns the next leaf, or the next folded span (its leaves
+// skipped); ok is false at the end of the item.
+func (w *itemWalk) next() (l *leaf, fold *mapSpan, ok bool) {
+	if w.li >= w.hi {
+		return nil, nil, false
+	}
+	spans := w.b.spans
+	for w.sp < w.spEnd && spans[w.sp].start <= w.li {
+		cur := w.sp
+		w.sp++
+		if spans[cur].start == w.li && w.folds(spans[cur].path) {
+			fs := &spans[cur]
+			for w.sp < w.spEnd && spans[w.sp].start < fs.end {
+				w.sp++ // the maps inside it
+			}
+			w.li = fs.end
+			return nil, fs, true
+		}
+	}
+	l = &w.b.leaves[w.li]
+	w.li++
+	return l, nil, true
+}
+
 // typeAcc gathers what a batch says about the values of one new path.
 type typeAcc struct {
 	path     string
@@ -385,6 +660,9 @@ type typeAcc struct {
 	source Kind // kind of the first value that can found a column
 	elem   Kind // L: the element kind of the first non-empty list
 	mixed  bool // L: the first non-empty list is not homogeneous scalars
+
+	isMap   bool     // a new map column
+	mapVals valueAcc // its values
 
 	nums      int // N values seen (in N, NS, or the elements of L of N)
 	allInt    bool
@@ -432,6 +710,13 @@ func (a *typeAcc) add(v Value) {
 				}
 			}
 		}
+	}
+}
+
+// addEntries notes the values of one map kept whole.
+func (a *typeAcc) addEntries(m []Attr) {
+	for _, e := range m {
+		a.mapVals.add(e.Value)
 	}
 }
 
@@ -486,6 +771,13 @@ func (a *typeAcc) column() (schemas.Column, bool) {
 	if a.declared {
 		return schemas.Column{Path: a.path, Type: a.declType, Declared: true}, true
 	}
+	if a.isMap {
+		t := a.mapVals.typ()
+		if t.Kind == schemas.KindInvalid {
+			return schemas.Column{}, false // only NULLs or empty values: no column yet
+		}
+		return schemas.Column{Path: a.path, Type: schemas.MapOf(t), Source: M.String()}, true
+	}
 	c := schemas.Column{Path: a.path, Source: a.source.String()}
 	switch a.source {
 	case S:
@@ -530,59 +822,63 @@ func (a *typeAcc) column() (schemas.Column, bool) {
 }
 
 // Rows appends one row per item, typed by s, to dst. Values that do not
-// fit their column, and paths s has no column for, go to _extra. A NULL,
+// fit their column, and paths s has no column for, go to _extra; so do the
+// entries of a map column's map that do not fit its value type. A NULL,
 // an empty list and an empty map always go to _extra and never fill a
 // cell (their column, if any, is null): so a row is the same whatever
-// columns the schema gained since, and NULL stays told from absent.
+// columns the schema gained since, and NULL stays told from absent. (A
+// NULL entry of a map kept in a map column is a null value of that map:
+// the map itself tells it from a missing key.)
 func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 	st := Stats{Rows: len(b.metas), Omitted: b.omitted}
-	type cell struct {
-		idx int
-		d   Datum
+	var (
+		rb   rowBuilder
+		segs map[string][]string
+	)
+	folds := func(path string) bool {
+		i, ok := s.Lookup(path)
+		return ok && s.Columns[i].Type.Kind == schemas.KindMap
 	}
-	var extra []leaf // misfits and empty values, in item order
-	var cells []cell
-	var last int
 	for i, meta := range b.metas {
-		end := len(b.leaves)
-		if i+1 < len(b.starts) {
-			end = b.starts[i+1]
-		}
 		row := Row{Meta: meta}
-		extra, cells, last = extra[:0], cells[:0], 0
-		for _, l := range b.leaves[b.starts[i]:end] {
+		rb.reset()
+		w := b.walk(i, folds)
+		for {
+			l, sp, ok := w.next()
+			if !ok {
+				break
+			}
+			if sp != nil {
+				idx, _ := s.Lookup(sp.path)
+				v, _ := b.ruled(sp.v, segsOf(&segs, sp.path))
+				rb.put(s, idx, sp.path, v)
+				continue
+			}
 			if isEmpty(l.v) {
 				// The NULL rule: kept in _extra whatever the schema holds,
 				// so a row never depends on which columns exist yet.
-				extra = append(extra, l)
+				rb.extra = append(rb.extra, *l)
 				continue
 			}
 			idx, ok := s.Lookup(l.path)
 			if !ok {
-				extra = append(extra, l) // no column yet
-				st.Misfits++
+				rb.misfit(*l) // no column yet
 				continue
 			}
-			d, ok := Convert(l.v, s.Columns[idx])
-			if !ok {
-				extra = append(extra, l)
-				st.Misfits++
-				continue
-			}
-			cells = append(cells, cell{idx, d})
-			last = max(last, idx)
+			rb.put(s, idx, l.path, l.v)
 		}
 		// The row is as long as its last cell: shorter rows read as nulls
 		// to the end, and a wide, sparse table does not cost a cell per
 		// column per row.
-		if len(cells) > 0 {
-			row.Values = make([]Datum, last+1)
-			for _, c := range cells {
+		if len(rb.cells) > 0 {
+			row.Values = make([]Datum, rb.last+1)
+			for _, c := range rb.cells {
 				row.Values[c.idx] = c.d
 			}
 		}
-		if len(extra) > 0 {
-			b.extra = appendExtra(b.extra[:0], extra)
+		if len(rb.extra) > 0 {
+			st.Misfits += rb.misfits
+			b.extra = appendExtra(b.extra[:0], rb.extra)
 			row.Extra = append([]byte(nil), b.extra...)
 		}
 		dst = append(dst, row)
@@ -590,9 +886,59 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 	return dst, st
 }
 
+// rowBuilder gathers the cells and the _extra of one row.
+type rowBuilder struct {
+	extra   []leaf // misfits and empty values, in item order
+	misfits int    // how many of extra are misfits
+	cells   []rowCell
+	last    int
+}
+
+type rowCell struct {
+	idx int
+	d   Datum
+}
+
+func (rb *rowBuilder) reset() {
+	rb.extra, rb.misfits, rb.cells, rb.last = rb.extra[:0], 0, rb.cells[:0], 0
+}
+
+// misfit keeps l in _extra as a value that has no fitting column.
+func (rb *rowBuilder) misfit(l leaf) {
+	rb.extra = append(rb.extra, l)
+	rb.misfits++
+}
+
+// put converts v, found at path, into the cell of column idx, or into
+// misfits.
+func (rb *rowBuilder) put(s *schemas.Schema, idx int, path string, v Value) {
+	c := &s.Columns[idx]
+	if c.Type.Kind == schemas.KindMap && v.Kind == M && len(v.M) > 0 &&
+		(c.Source == "" || c.Source == v.Kind.String()) {
+		d, bad := convertMap(v, *c)
+		for _, e := range bad {
+			rb.misfit(leaf{path: JoinPath(path, e.Name), v: e.Value})
+		}
+		if d.Valid {
+			rb.cells = append(rb.cells, rowCell{idx, d})
+			rb.last = max(rb.last, idx)
+		}
+		return
+	}
+	d, ok := Convert(v, *c)
+	if !ok {
+		rb.misfit(leaf{path: path, v: v})
+		return
+	}
+	rb.cells = append(rb.cells, rowCell{idx, d})
+	rb.last = max(rb.last, idx)
+}
+
 // Convert returns v as a cell of column c, or false when it does not fit.
 // A NULL, an empty list and an empty map fit no column: they are kept in
-// _extra (see Rows).
+// _extra (see Rows). A map fits a map column when every entry fits its
+// value type (Rows keeps the entries that fit and puts the others in
+// _extra).
 func Convert(v Value, c schemas.Column) (Datum, bool) {
 	if isEmpty(v) {
 		return Datum{}, false
@@ -600,7 +946,48 @@ func Convert(v Value, c schemas.Column) (Datum, bool) {
 	if c.Source != "" && c.Source != v.Kind.String() {
 		return Datum{}, false
 	}
+	if c.Type.Kind == schemas.KindMap {
+		if v.Kind != M {
+			return Datum{}, false
+		}
+		d, bad := convertMap(v, c)
+		return d, len(bad) == 0
+	}
 	return convert(v, c.Type, c.Declared)
+}
+
+// convertMap returns the non-empty map v as a cell of the map column c,
+// and the entries that do not fit c's value type. A NULL entry is a null
+// value of the map, so a key holding NULL is told from a missing key. A
+// json value is the entry's DynamoDB JSON, whatever its kind. Like the
+// elements of a list, a string value not made from S does not fit a
+// string map that was not declared. The cell is null when no entry fits.
+func convertMap(v Value, c schemas.Column) (Datum, []Attr) {
+	elem := c.Type.Leaf()
+	kv := make([]Datum, 0, 2*len(v.M))
+	var bad []Attr
+	for _, e := range v.M {
+		var d Datum
+		ok := true
+		switch {
+		case e.Value.Kind == NULL:
+		case elem.Kind == schemas.KindJSON:
+			d = Datum{Valid: true, Str: string(AppendValueJSON(nil, e.Value))}
+		case elem.Kind == schemas.KindString && !c.Declared && e.Value.Kind != S:
+			ok = false
+		default:
+			d, ok = convert(e.Value, elem, c.Declared)
+		}
+		if !ok {
+			bad = append(bad, e)
+			continue
+		}
+		kv = append(kv, Datum{Valid: true, Str: e.Name}, d)
+	}
+	if len(kv) == 0 {
+		return Datum{}, bad
+	}
+	return MapOf(kv...), bad
 }
 
 // isEmpty reports whether v is NULL, an empty list or an empty map: the

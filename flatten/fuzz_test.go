@@ -21,8 +21,9 @@ func FuzzFlatten(f *testing.F) {
 		`{"userId":{"S":"u"},"user_id":{"N":"3"},"USER_ID":{"BOOL":true},"메모":{"S":"k"}}`,
 		`{"l":{"L":[]},"m":{"M":{}},"x":{"L":[{"BOOL":true},{"BOOL":false}]},"big":{"N":"99999999999999999999999999999999999999"}}`,
 		`{"a.b":{"M":{"c\\d":{"S":"x"}}},"dt":{"S":"2026"}}`,
+		`{"readBy":{"M":{"u0uqeh6k":{"N":"1"},"bob":{"S":"x"},"n":{"NULL":true},"e":{"L":[]}}},"r":{"M":{"🥕":{"M":{"a":{"N":"1"}}}}}}`,
 	} {
-		f.Add([]byte(seed), []byte(`{"a":{"S":"later"},"n":{"N":"7"}}`))
+		f.Add([]byte(seed), []byte(`{"a":{"S":"later"},"n":{"N":"7"},"readBy":{"M":{"u9x8y7z6":{"S":"s"},"u1":{"N":"2"}}}}`))
 	}
 	f.Fuzz(func(t *testing.T, first, second []byte) {
 		fl, err := New(TableConfig{Depth: 3})
@@ -98,6 +99,18 @@ func datumValue(t *testing.T, c schemas.Column, d Datum) Value {
 			l[i] = datumValue(t, schemas.Column{Type: *c.Type.Elem, Source: elem.String()}, e)
 		}
 		return Value{Kind: src, L: l}
+	case schemas.KindMap:
+		elem := map[schemas.Kind]Kind{schemas.KindString: S, schemas.KindBigint: N, schemas.KindDecimal: N,
+			schemas.KindBinary: B, schemas.KindBoolean: BOOL}[c.Type.Elem.Kind]
+		m := make([]Attr, d.MapLen())
+		for i := range m {
+			v := Value{Kind: NULL}
+			if e := d.MapValue(i); e.Valid {
+				v = datumValue(t, schemas.Column{Type: *c.Type.Elem, Source: elem.String()}, *e)
+			}
+			m[i] = Attr{Name: d.MapKey(i), Value: v}
+		}
+		return Value{Kind: M, M: m}
 	}
 	t.Fatalf("unexpected column type %s", c.Type)
 	return Value{}
@@ -161,7 +174,7 @@ func canonicalValue(v Value, s *schemas.Schema, path string) string {
 		n, _ := ParseNumber(v.S)
 		return "N:" + n.String()
 	case M:
-		if _, ok := s.Lookup(path); ok { // kept whole as JSON
+		if i, ok := s.Lookup(path); ok && s.Columns[i].Type.Kind != schemas.KindMap { // kept whole as JSON
 			return "M:" + string(AppendValueJSON(nil, canonicalNumbers(v)))
 		}
 		return canonical(v.M, s, path)

@@ -24,7 +24,12 @@ import (
 //   - L: array<T> when every element of every list is a scalar of one
 //     kind (the number type widening over all elements), else json;
 //   - a path holding values of two kinds (N in one item, S in another;
-//     NS and L; ...) is json, which keeps every value as DynamoDB JSON.
+//     NS and L; ...) is json, which keeps every value as DynamoDB JSON;
+//   - a map whose keys, over everything seen, look like data (see
+//     DataKey and MapKeysLimit) is one map<string,V> column, V typed like
+//     a column over all of its values (json when they differ in kind or
+//     are not scalars), and nothing is proposed below it: never a column
+//     per user id or emoji.
 //
 // NULLs, empty lists and empty maps say nothing about a type. Paths
 // declared in the Flattener's configuration keep their declared type.
@@ -32,6 +37,15 @@ import (
 // and Merge them.
 type Inferrer struct {
 	paths map[string]*pathStats
+	maps  map[string]*mapStats // keys and values of the maps the walk flattened, by path
+	decl  map[string]mapDecl   // map and flatten declarations seen
+}
+
+// mapDecl is a map path's declaration: map (with its type when declared
+// map<string,V>), or flatten.
+type mapDecl struct {
+	flatten bool
+	typ     schemas.Type
 }
 
 // Inferred is the proposal for one attribute path.
@@ -81,7 +95,7 @@ type numStats struct {
 
 // NewInferrer returns an empty Inferrer.
 func NewInferrer() *Inferrer {
-	return &Inferrer{paths: map[string]*pathStats{}}
+	return &Inferrer{paths: map[string]*pathStats{}, maps: map[string]*mapStats{}, decl: map[string]mapDecl{}}
 }
 
 func (in *Inferrer) stats(path string) *pathStats {
@@ -104,6 +118,25 @@ func (in *Inferrer) Add(b *Batch) {
 		}
 		p.add(l.v)
 	}
+	var segs map[string][]string
+	for i := range b.spans {
+		sp := &b.spans[i]
+		m, ok := in.maps[sp.path]
+		if !ok {
+			m = newMapStats()
+			in.maps[sp.path] = m
+			if t, ok := b.f.maps[sp.path]; ok {
+				in.decl[sp.path] = mapDecl{typ: t}
+			} else if b.f.flat[sp.path] {
+				in.decl[sp.path] = mapDecl{flatten: true}
+			}
+		}
+		v, _ := b.ruled(sp.v, segsOf(&segs, sp.path))
+		m.addKeys(v.M)
+		for _, e := range v.M {
+			m.values.add(e.Value)
+		}
+	}
 }
 
 // Merge folds what o has seen into in.
@@ -119,17 +152,58 @@ func (in *Inferrer) Merge(o *Inferrer) {
 		p.deepList = p.deepList || q.deepList
 		p.nums.merge(q.nums)
 	}
+	for path, q := range o.maps {
+		if m, ok := in.maps[path]; ok {
+			m.merge(q)
+		} else {
+			m = newMapStats()
+			m.merge(q)
+			in.maps[path] = m
+		}
+	}
+	for path, d := range o.decl {
+		in.decl[path] = d
+	}
 }
 
 // Len is the number of paths seen.
 func (in *Inferrer) Len() int { return len(in.paths) }
 
-// Columns returns the proposal for every path seen, sorted by path.
+// Columns returns the proposal for every path seen, sorted by path: one
+// map column for each map kept whole, and nothing for the paths inside
+// it.
 func (in *Inferrer) Columns() []Inferred {
-	paths := make([]string, 0, len(in.paths))
+	mapCols := map[string]bool{}
+	for path, m := range in.maps {
+		d, declared := in.decl[path]
+		switch {
+		case declared && d.flatten:
+		case declared || m.isMap():
+			mapCols[path] = true
+		}
+	}
+	inMap := func(path string) bool { // a proper prefix of path is a map column
+		for i := 0; i < len(path); i++ {
+			switch path[i] {
+			case '\\':
+				i++
+			case '.':
+				if mapCols[path[:i]] {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	paths := make([]string, 0, len(in.paths)+len(mapCols))
 	parents := map[string]bool{}
 	for p := range in.paths {
-		paths = append(paths, p)
+		if inMap(p) {
+			continue
+		}
+		if !mapCols[p] {
+			paths = append(paths, p)
+		}
 		for i := 0; i < len(p); i++ {
 			switch p[i] {
 			case '\\':
@@ -139,9 +213,18 @@ func (in *Inferrer) Columns() []Inferred {
 			}
 		}
 	}
+	for p := range mapCols {
+		if !inMap(p) {
+			paths = append(paths, p)
+		}
+	}
 	sort.Strings(paths)
 	out := make([]Inferred, 0, len(paths))
 	for _, path := range paths {
+		if mapCols[path] {
+			out = append(out, in.mapColumn(path))
+			continue
+		}
 		p := in.paths[path]
 		c := Inferred{Path: path, Values: p.values, Kinds: kindList(p.kinds), Declared: p.declared}
 		switch {
@@ -158,6 +241,26 @@ func (in *Inferrer) Columns() []Inferred {
 		out = append(out, c)
 	}
 	return out
+}
+
+// mapColumn is the proposal for a map kept whole.
+func (in *Inferrer) mapColumn(path string) Inferred {
+	m := in.maps[path]
+	c := Inferred{Path: path, Values: m.maps, Kinds: M.String()}
+	if p, ok := in.paths[path]; ok { // other values at the path: they will misfit
+		c.Values += p.values
+		c.Kinds = kindList(p.kinds | 1<<M)
+	}
+	if d, ok := in.decl[path]; ok && d.typ.Kind != schemas.KindInvalid {
+		c.Type, c.Declared = d.typ, true
+		return c
+	}
+	if t := m.values.typ(); t.Kind != schemas.KindInvalid {
+		c.Type = schemas.MapOf(t)
+	} else {
+		c.Note = NoteOnlyEmpty
+	}
+	return c
 }
 
 func (p *pathStats) add(v Value) {

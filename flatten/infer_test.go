@@ -1,6 +1,7 @@
 package flatten
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -161,4 +162,69 @@ func TestInferrerMerge(t *testing.T) {
 	}
 	require.Equal(t, whole.Columns(), merged.Columns())
 	require.Equal(t, 3, merged.Len())
+}
+
+// TestInferrerMaps checks that maps keyed by data are proposed as one map
+// column over everything seen (even when each batch alone would have
+// flattened them), and that nothing is proposed inside them.
+func TestInferrerMaps(t *testing.T) {
+	var batches [][]string
+	for i := range 40 {
+		// Each batch holds two readers whose ids read as names; over all
+		// batches they are many, in disjoint pairs.
+		a, b := fmt.Sprintf("reader%c%c", 'a'+i%26, 'a'+i/26), fmt.Sprintf("friend%c%c", 'a'+i%26, 'a'+i/26)
+		batches = append(batches, []string{
+			fmt.Sprintf(`{"id":{"S":"%d"},"readBy":{"M":{%q:{"N":"1"},%q:{"N":"2.5"}}},"profile":{"M":{"name":{"S":"x"},"age":{"N":"3"}}}}`, i, a, b),
+		})
+	}
+	batches = append(batches, []string{`{"reactions":{"M":{"🥕":{"N":"3"},"👍":{"N":"1"}}},"seen":{"M":{"u0uqeh6k":{"M":{"ts":{"N":"1"}}}}}}`})
+	got := infer(t, TableConfig{}, batches...)
+	require.Equal(t, "map<string,decimal(38,1)>", got["readBy"].Type.String())
+	require.Equal(t, 40, got["readBy"].Values)
+	require.Equal(t, "map<string,bigint>", got["reactions"].Type.String())
+	require.Equal(t, "map<string,json>", got["seen"].Type.String())
+	require.Equal(t, "string", got["profile.name"].Type.String())
+	require.Equal(t, "bigint", got["profile.age"].Type.String())
+	for path := range got {
+		require.NotContains(t, path, "readBy.", "nothing is proposed inside a map column")
+		require.NotContains(t, path, "reactions.")
+		require.NotContains(t, path, "seen.")
+	}
+	require.Len(t, got, 6)
+
+	// Declarations win: flatten keeps columns per key, map<...> is kept.
+	got = infer(t, TableConfig{Columns: map[string]string{"reactions": "flatten", "seen": "map<string,string>"}}, batches[len(batches)-1])
+	require.Equal(t, "bigint", got[JoinPath("reactions", "🥕")].Type.String())
+	require.True(t, got["seen"].Declared)
+	require.Equal(t, "map<string,string>", got["seen"].Type.String())
+}
+
+func TestInferrerMapsMerge(t *testing.T) {
+	items := []string{
+		`{"readBy":{"M":{"alice":{"N":"1"},"bob":{"N":"1"}}}}`,
+		`{"readBy":{"M":{"carol":{"N":"1"},"dave":{"N":"2.5"}}}}`,
+		`{"readBy":{"M":{"alice":{"N":"1"}}}}`,
+	}
+	f, err := New(TableConfig{})
+	require.NoError(t, err)
+	whole, merged := NewInferrer(), NewInferrer()
+	for i := len(items) - 1; i >= 0; i-- {
+		item, err := ParseItemBytes([]byte(items[i]))
+		require.NoError(t, err)
+		b := f.NewBatch()
+		b.Add(Meta{}, item)
+		part := NewInferrer()
+		part.Add(b)
+		merged.Merge(part)
+	}
+	b := f.NewBatch()
+	for _, s := range items {
+		item, err := ParseItemBytes([]byte(s))
+		require.NoError(t, err)
+		b.Add(Meta{}, item)
+	}
+	whole.Add(b)
+	require.Equal(t, whole.Columns(), merged.Columns())
+	require.Len(t, merged.Columns(), 1)
+	require.Equal(t, "map<string,decimal(38,1)>", merged.Columns()[0].Type.String())
 }

@@ -79,21 +79,29 @@ func stripAccents(s string) string {
 
 // ColumnName proposes the column name of an attribute path (made by
 // JoinPath): the sanitized segments joined with '_'. A path whose name
-// sanitizes to nothing becomes col_<first 8 hex of sha256(path)>; a name
-// longer than 255 bytes is cut and given the same hash as suffix. The
-// schema makes the proposal unique (Schema.UniqueName).
+// sanitizes to nothing becomes col_<first 8 hex of sha256(path)>. In a
+// path with other segments, a segment that sanitizes to nothing (an
+// emoji, a Korean word) is written as the first 8 hex of its sha256, so
+// that reactions.🥕 and reactions.👍 get names of their own rather than
+// reactions and reactions_2. A name longer than 255 bytes is cut and
+// given the path's hash as suffix. The schema makes the proposal unique
+// (Schema.UniqueName).
 func ColumnName(path string) string {
 	segs := SplitPath(path)
 	parts := make([]string, 0, len(segs))
+	empty := 0
 	for _, seg := range segs {
-		if s := SanitizeName(seg); s != "" {
-			parts = append(parts, s)
+		s := SanitizeName(seg)
+		if s == "" {
+			empty++
+			s = pathHash(seg)
 		}
+		parts = append(parts, s)
 	}
-	name := strings.Join(parts, "_")
-	if name == "" {
+	if empty == len(parts) {
 		return "col_" + pathHash(path)
 	}
+	name := strings.Join(parts, "_")
 	if len(name) > schemas.MaxNameLen {
 		name = strings.TrimRight(name[:schemas.MaxNameLen-9], "_") + "_" + pathHash(path)
 	}

@@ -1,6 +1,8 @@
 package flatten
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -54,12 +56,21 @@ func TestColumnName(t *testing.T) {
 	require.Regexp(t, `^col_[0-9a-f]{8}$`, korean)
 	require.NotEqual(t, korean, ColumnName(p("메모2가")), "different paths hash differently")
 	require.Equal(t, korean, ColumnName(p("메모")), "stable")
-	require.Equal(t, "meta", ColumnName(p("meta", "메모")), "an empty segment is skipped")
+	require.Equal(t, "meta_"+hash8("메모"), ColumnName(p("meta", "메모")), "an empty segment is its hash")
+	carrot, thumbs := ColumnName(p("reactions", "🥕")), ColumnName(p("reactions", "👍"))
+	require.Regexp(t, `^reactions_[0-9a-f]{8}$`, carrot)
+	require.NotEqual(t, carrot, thumbs, "keys that sanitize to nothing get names of their own, not reactions and reactions_2")
+	require.Equal(t, hash8("🥕")+"_count", ColumnName(p("🥕", "count")))
 
 	long := ColumnName(p(strings.Repeat("veryLongName", 40)))
 	require.LessOrEqual(t, len(long), schemas.MaxNameLen)
 	require.Regexp(t, `^very_long_name.*_[0-9a-f]{8}$`, long)
 	require.Regexp(t, `^[a-z0-9_]+$`, long)
+}
+
+func hash8(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:4])
 }
 
 func TestJoinSplitPath(t *testing.T) {

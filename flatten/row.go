@@ -24,16 +24,32 @@ type Meta struct {
 // set: Int for bigint and timestamp (Unix ms), Float for double, Str for
 // string, json and decimal (plain text with exactly the column's scale of
 // fraction digits, e.g. "-12.50"), Bytes for binary, Bool for boolean,
-// List for arrays (every element Valid). Valid is false for null.
+// List for arrays (every element Valid) and for maps (see MapLen). Valid
+// is false for null.
 type Datum struct {
 	Valid bool
+	Bool  bool
 	Int   int64
 	Float float64
 	Str   string
 	Bytes []byte
-	Bool  bool
 	List  []Datum
 }
+
+// MapOf returns a map cell of the entries kv: key, value, key, value...;
+// its List holds, for each entry in the item's order, the key (a valid
+// Datum whose Str is the key) then the value (null for a NULL entry). A
+// valid map cell has at least one entry.
+func MapOf(kv ...Datum) Datum { return Datum{Valid: true, List: kv} }
+
+// MapLen is the number of entries of a map cell.
+func (d *Datum) MapLen() int { return len(d.List) / 2 }
+
+// MapKey is the key of entry i of a map cell.
+func (d *Datum) MapKey(i int) string { return d.List[2*i].Str }
+
+// MapValue is the value of entry i of a map cell.
+func (d *Datum) MapValue(i int) *Datum { return &d.List[2*i+1] }
 
 // Row is one flat row: its metadata, its data cells indexed like the
 // schema's columns (a row may be shorter than the schema: missing cells

@@ -11,8 +11,9 @@ import (
 // AppendRowJSON appends row as one JSON object to dst: the metadata
 // columns, then every non-null data column by name in schema order.
 // Decimals are JSON numbers written from their exact text, binary is
-// base64, timestamps are RFC 3339 with milliseconds, _extra is embedded
-// as a JSON object, and so is _old_image when the row has one. It is the `ddblake flatten` output and the golden
+// base64, timestamps are RFC 3339 with milliseconds, maps are JSON
+// objects, _extra is embedded as a JSON object, and so is _old_image when
+// the row has one. It is the `ddblake flatten` output and the golden
 // file format.
 func AppendRowJSON(dst []byte, s *schemas.Schema, row *Row) []byte {
 	dst = append(dst, `{"_event_name":`...)
@@ -75,6 +76,17 @@ func AppendDatumJSON(dst []byte, t schemas.Type, d Datum) []byte {
 			dst = AppendDatumJSON(dst, *t.Elem, e)
 		}
 		return append(dst, ']')
+	case schemas.KindMap:
+		dst = append(dst, '{')
+		for i := range d.MapLen() {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendJSONString(dst, d.MapKey(i))
+			dst = append(dst, ':')
+			dst = AppendDatumJSON(dst, *t.Elem, *d.MapValue(i))
+		}
+		return append(dst, '}')
 	}
 	return AppendJSONString(dst, d.Str)
 }

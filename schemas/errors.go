@@ -13,6 +13,9 @@ var (
 	ErrPathExists = errors.New("path already has a column")
 	// ErrBadSchema is returned for a stored schema that breaks the invariants.
 	ErrBadSchema = errors.New("invalid schema")
+	// ErrTooManyColumns is returned when a column is added to a schema
+	// that holds its MaxColumns columns already.
+	ErrTooManyColumns = errors.New("column cap reached")
 )
 
 func sortStrings(s []string) { sort.Strings(s) }

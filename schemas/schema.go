@@ -58,8 +58,9 @@ type Column struct {
 	// Type is fixed at creation.
 	Type Type `json:"type"`
 	// Source is the DynamoDB type tag whose values the column holds
-	// ("S", "N", "B", "BOOL", "SS", "NS", "BS", "L", "M"); empty for
-	// declared columns, which accept every value that converts to Type.
+	// ("S", "N", "B", "BOOL", "SS", "NS", "BS", "L", "M"; "M" for a map
+	// column); empty for declared columns, which accept every value that
+	// converts to Type.
 	Source string `json:"source,omitempty"`
 	// Declared is true when the type came from the configuration.
 	Declared bool `json:"declared,omitempty"`
@@ -126,9 +127,15 @@ type Schema struct {
 	FirstPartition string `json:"first_partition,omitempty"`
 	// Columns are the data columns, in creation order.
 	Columns []Column `json:"columns"`
+	// MaxColumns caps the data columns: Add refuses, and Merge leaves
+	// out, a column past it. 0 means no cap. It comes from the
+	// configuration and is not stored: a schema that already holds more
+	// columns keeps them all.
+	MaxColumns int `json:"-"`
 
-	byPath map[string]int
-	byName map[string]int
+	byPath  map[string]int
+	byName  map[string]int
+	parents map[string]struct{} // every proper prefix path of a column's path
 }
 
 // NewSchema returns an empty schema for table.
@@ -141,10 +148,35 @@ func NewSchema(table string) *Schema {
 func (s *Schema) index() {
 	s.byPath = make(map[string]int, len(s.Columns))
 	s.byName = make(map[string]int, len(s.Columns))
+	s.parents = make(map[string]struct{}, len(s.Columns))
 	for i, c := range s.Columns {
 		s.byPath[c.Path] = i
 		s.byName[c.Name] = i
+		s.noteParents(c.Path)
 	}
+}
+
+// noteParents records the proper prefixes of path ("a" and "a.b" of
+// "a.b.c"), splitting at the '.' that are not escaped by a backslash.
+func (s *Schema) noteParents(path string) {
+	for i := 0; i < len(path); i++ {
+		switch path[i] {
+		case '\\':
+			i++
+		case '.':
+			s.parents[path[:i]] = struct{}{}
+		}
+	}
+}
+
+// HasColumnsUnder reports whether some column holds a path below path
+// (path.x, path.x.y, ...): the map at path was flattened into columns.
+func (s *Schema) HasColumnsUnder(path string) bool {
+	if s.parents == nil {
+		s.index()
+	}
+	_, ok := s.parents[path]
+	return ok
 }
 
 // Lookup returns the index of the column holding path.
@@ -208,8 +240,9 @@ func (s *Schema) UniqueName(base string) string {
 }
 
 // Add appends a column for c.Path named UniqueName(c.Name) and returns it.
-// It fails with ErrPathExists when the path has a column already, and with
-// ErrBadType for an invalid type.
+// It fails with ErrPathExists when the path has a column already, with
+// ErrBadType for an invalid type, and with ErrTooManyColumns when the
+// schema holds MaxColumns columns already.
 func (s *Schema) Add(c Column) (Column, error) {
 	if _, ok := s.Lookup(c.Path); ok {
 		return Column{}, fmt.Errorf("%w: %q in table %s", ErrPathExists, c.Path, s.Table)
@@ -217,11 +250,23 @@ func (s *Schema) Add(c Column) (Column, error) {
 	if err := c.Type.Validate(); err != nil {
 		return Column{}, fmt.Errorf("column %q: %w", c.Path, err)
 	}
+	if s.full() {
+		return Column{}, fmt.Errorf("%w: %q in table %s (%d columns)", ErrTooManyColumns, c.Path, s.Table, s.MaxColumns)
+	}
 	c.Name = s.UniqueName(c.Name)
+	s.append(c)
+	return c, nil
+}
+
+// full reports whether the schema has reached MaxColumns.
+func (s *Schema) full() bool { return s.MaxColumns > 0 && len(s.Columns) >= s.MaxColumns }
+
+// append adds c, named and checked, to the columns and the indexes.
+func (s *Schema) append(c Column) {
 	s.Columns = append(s.Columns, c)
 	s.byPath[c.Path] = len(s.Columns) - 1
 	s.byName[c.Name] = len(s.Columns) - 1
-	return c, nil
+	s.noteParents(c.Path)
 }
 
 // Merge folds other (a newer copy of the same table, typically read back
@@ -231,6 +276,11 @@ func (s *Schema) Add(c Column) (Column, error) {
 // are merged the same way; other's origin wins, and the sources are
 // other's followed by those only s has. Merge never changes a type: when both have a
 // path with different types, other wins and s's proposal is dropped.
+// Columns only s has are left out once the result holds s.MaxColumns
+// columns (the caller finds them missing), and so are those whose path
+// lies under a map column of other, or that hold a map where other has
+// columns below: the first writer's choice between one map column and
+// flattened columns stands.
 func (s *Schema) Merge(other *Schema) {
 	mine := s.Columns
 	s.Columns = append([]Column(nil), other.Columns...)
@@ -239,10 +289,11 @@ func (s *Schema) Merge(other *Schema) {
 		if _, ok := s.byPath[c.Path]; ok {
 			continue
 		}
+		if s.full() || (c.Type.Kind == KindMap && s.HasColumnsUnder(c.Path)) || s.underMap(c.Path) {
+			continue
+		}
 		c.Name = s.UniqueName(c.Name)
-		s.Columns = append(s.Columns, c)
-		s.byPath[c.Path] = len(s.Columns) - 1
-		s.byName[c.Name] = len(s.Columns) - 1
+		s.append(c)
 	}
 	if len(other.Keys) > 0 {
 		s.Keys = append([]string(nil), other.Keys...)
@@ -262,6 +313,21 @@ func (s *Schema) Merge(other *Schema) {
 	if other.FirstPartition != "" && (s.FirstPartition == "" || other.FirstPartition < s.FirstPartition) {
 		s.FirstPartition = other.FirstPartition
 	}
+}
+
+// underMap reports whether a proper prefix of path holds a map column.
+func (s *Schema) underMap(path string) bool {
+	for i := 0; i < len(path); i++ {
+		switch path[i] {
+		case '\\':
+			i++
+		case '.':
+			if j, ok := s.byPath[path[:i]]; ok && s.Columns[j].Type.Kind == KindMap {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // NotePartition lowers FirstPartition to dt when dt is earlier.

@@ -11,6 +11,8 @@ type Kind uint8
 
 // Column type kinds. JSON is a string column holding DynamoDB JSON; it is a
 // string to Athena and Parquet, and a promise about the content to users.
+// Map is map<string,V>: a DynamoDB map kept whole in one column, keyed by
+// the attribute names, with values of one type V (a scalar type or json).
 const (
 	KindInvalid Kind = iota
 	KindString
@@ -22,18 +24,20 @@ const (
 	KindTimestamp
 	KindJSON
 	KindArray
+	KindMap
 )
 
 // MaxDecimalPrecision is the largest precision Athena accepts for decimal(p,s).
 const MaxDecimalPrecision = 38
 
-// Type is a column type: a kind, the precision and scale of decimals, and
-// the element type of arrays. The zero Type is invalid.
+// Type is a column type: a kind, the precision and scale of decimals, the
+// element type of arrays and the value type of maps (whose keys are
+// always strings). The zero Type is invalid.
 type Type struct {
 	Kind      Kind
 	Precision int   // decimal only
 	Scale     int   // decimal only
-	Elem      *Type // array only; never an array itself
+	Elem      *Type // array: the element type; map: the value type; never an array or a map
 }
 
 // Common types.
@@ -58,9 +62,16 @@ func ArrayOf(elem Type) Type {
 	return Type{Kind: KindArray, Elem: &e}
 }
 
+// MapOf returns map<string,value>.
+func MapOf(value Type) Type {
+	v := value
+	return Type{Kind: KindMap, Elem: &v}
+}
+
 // String renders the type in the spelling used by configs and the registry:
 // string, bigint, decimal(38,2), double, boolean, binary, timestamp, json,
-// array<T>. Athena spelling differs only for json (see AthenaName).
+// array<T>, map<string,V>. Athena spelling differs only for json (see
+// AthenaName).
 func (t Type) String() string {
 	switch t.Kind {
 	case KindString:
@@ -84,11 +95,17 @@ func (t Type) String() string {
 			return "array<invalid>"
 		}
 		return "array<" + t.Elem.String() + ">"
+	case KindMap:
+		if t.Elem == nil {
+			return "map<string,invalid>"
+		}
+		return "map<string," + t.Elem.String() + ">"
 	}
 	return "invalid"
 }
 
-// AthenaName is the type as Athena and Glue spell it (json becomes string).
+// AthenaName is the type as Athena and Glue spell it (json becomes
+// string, also inside arrays and maps).
 func (t Type) AthenaName() string {
 	switch t.Kind {
 	case KindJSON:
@@ -98,8 +115,22 @@ func (t Type) AthenaName() string {
 			return "array<string>"
 		}
 		return "array<" + t.Elem.AthenaName() + ">"
+	case KindMap:
+		if t.Elem == nil {
+			return "map<string,string>"
+		}
+		return "map<string," + t.Elem.AthenaName() + ">"
 	}
 	return t.String()
+}
+
+// Leaf is the type of the values a column stores one by one: the element
+// type of an array, the value type of a map, else t itself.
+func (t Type) Leaf() Type {
+	if (t.Kind == KindArray || t.Kind == KindMap) && t.Elem != nil {
+		return *t.Elem
+	}
+	return t
 }
 
 // Equal reports whether two types are the same.
@@ -107,7 +138,7 @@ func (t Type) Equal(u Type) bool {
 	if t.Kind != u.Kind || t.Precision != u.Precision || t.Scale != u.Scale {
 		return false
 	}
-	if t.Kind == KindArray {
+	if t.Kind == KindArray || t.Kind == KindMap {
 		if t.Elem == nil || u.Elem == nil {
 			return t.Elem == u.Elem
 		}
@@ -128,8 +159,13 @@ func (t Type) Validate() error {
 		}
 		return nil
 	case KindArray:
-		if t.Elem == nil || t.Elem.Kind == KindArray || t.Elem.Kind == KindJSON {
+		if t.Elem == nil || t.Elem.Kind == KindArray || t.Elem.Kind == KindMap || t.Elem.Kind == KindJSON {
 			return fmt.Errorf("%w: %s: arrays hold scalars", ErrBadType, t)
+		}
+		return t.Elem.Validate()
+	case KindMap:
+		if t.Elem == nil || t.Elem.Kind == KindArray || t.Elem.Kind == KindMap {
+			return fmt.Errorf("%w: %s: map values are scalars or json", ErrBadType, t)
 		}
 		return t.Elem.Validate()
 	}
@@ -137,8 +173,9 @@ func (t Type) Validate() error {
 }
 
 // ParseType reads a type in the spelling of String. It accepts surrounding
-// space and upper case, int/integer for bigint, and decimal(p) for
-// decimal(p,0).
+// space and upper case, int/integer for bigint, decimal(p) for
+// decimal(p,0), and space around the parts of map<string, V>; a map key
+// type other than string is an error.
 func ParseType(s string) (Type, error) {
 	in := s
 	s = strings.ToLower(strings.TrimSpace(s))
@@ -182,8 +219,21 @@ func ParseType(s string) (Type, error) {
 				return Type{}, err
 			}
 			t = ArrayOf(elem)
+		case strings.HasPrefix(s, "map<") && strings.HasSuffix(s, ">"):
+			key, value, ok := strings.Cut(s[len("map<"):len(s)-1], ",")
+			if !ok {
+				return Type{}, fmt.Errorf("%w: %q: want map<string,V>", ErrBadType, in)
+			}
+			if k := strings.TrimSpace(key); k != "string" && k != "varchar" {
+				return Type{}, fmt.Errorf("%w: %q: map keys are strings (want map<string,V>)", ErrBadType, in)
+			}
+			v, err := ParseType(value)
+			if err != nil {
+				return Type{}, err
+			}
+			t = MapOf(v)
 		default:
-			return Type{}, fmt.Errorf("%w: %q (want string, bigint, decimal(p,s), double, boolean, binary, timestamp, json or array<T>)", ErrBadType, in)
+			return Type{}, fmt.Errorf("%w: %q (want string, bigint, decimal(p,s), double, boolean, binary, timestamp, json, array<T> or map<string,V>)", ErrBadType, in)
 		}
 	}
 	if err := t.Validate(); err != nil {

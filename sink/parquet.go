@@ -281,8 +281,9 @@ func (e *Encoder) buildRows(lay *fileLayout, s *schemas.Schema, rows []flatten.R
 	for j, i := range idx {
 		r := &rows[i]
 		out := e.rows[j][:0]
-		for li := range lay.fields {
-			f := &lay.fields[li]
+		for fi := range lay.fields {
+			f := &lay.fields[fi]
+			li := f.leaf0
 			switch f.src {
 			case srcEventName:
 				out = append(out, stringValue(r.EventName).Level(0, 0, li))
@@ -318,6 +319,8 @@ func (e *Encoder) buildRows(lay *fileLayout, s *schemas.Schema, rows []flatten.R
 				switch {
 				case f.list:
 					out, err = e.appendList(out, f, d, li)
+				case f.isMap:
+					out, err = e.appendMap(out, f, d, li)
 				case !d.Valid:
 					out = append(out, parquet.NullValue().Level(0, 0, li))
 				default:
@@ -360,6 +363,45 @@ func (e *Encoder) appendList(out parquet.Row, f *layoutField, d *flatten.Datum, 
 			return out, fmt.Errorf("element %d: %w", k, err)
 		}
 		out = append(out, v.Level(rep, 3, li))
+	}
+	return out, nil
+}
+
+// appendMap appends the values of an optional MAP column, two leaves:
+// the keys (column li) then the values (li+1), each with definition level
+// 0 for a null map, 2 for an entry, and for the values 3 when not null;
+// repetition level 1 after the first entry. A valid Datum has at least
+// one entry.
+func (e *Encoder) appendMap(out parquet.Row, f *layoutField, d *flatten.Datum, li int) (parquet.Row, error) {
+	n := d.MapLen()
+	if !d.Valid || n == 0 {
+		return append(out, parquet.NullValue().Level(0, 0, li), parquet.NullValue().Level(0, 0, li+1)), nil
+	}
+	if len(d.List) != 2*n {
+		return out, fmt.Errorf("map cell of %d keys and values", len(d.List))
+	}
+	for k := range n {
+		rep := 1
+		if k == 0 {
+			rep = 0
+		}
+		out = append(out, stringValue(d.MapKey(k)).Level(rep, 2, li))
+	}
+	for k := range n {
+		v := d.MapValue(k)
+		rep := 1
+		if k == 0 {
+			rep = 0
+		}
+		if !v.Valid {
+			out = append(out, parquet.NullValue().Level(rep, 2, li+1))
+			continue
+		}
+		pv, err := e.scalar(f.kind, &f.leaf, v)
+		if err != nil {
+			return out, fmt.Errorf("key %q: %w", d.MapKey(k), err)
+		}
+		out = append(out, pv.Level(rep, 3, li+1))
 	}
 	return out, nil
 }
@@ -430,15 +472,18 @@ const (
 	srcOldImage
 )
 
-// layoutField is one top-level column of a file, with exactly one leaf.
+// layoutField is one top-level column of a file: one leaf, or for a map
+// two (keys, then values).
 type layoutField struct {
-	name string
-	src  int
-	col  int // data column index, for srcData
-	typ  schemas.Type
-	list bool         // typ is an array
-	leaf schemas.Type // typ, or its element type for arrays
-	kind schemas.Kind // leaf.Kind
+	name  string
+	src   int
+	col   int // data column index, for srcData
+	leaf0 int // index of its first leaf column in the file
+	typ   schemas.Type
+	list  bool         // typ is an array
+	isMap bool         // typ is a map
+	leaf  schemas.Type // typ, or its element type for arrays, its value type for maps
+	kind  schemas.Kind // leaf.Kind
 }
 
 // fileLayout is one Parquet schema and the writer options for it: the
@@ -534,13 +579,18 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []bool) (*fileLayout, error)
 			return nil, fmt.Errorf("%w: table %s: column name %q twice", schemas.ErrBadSchema, s.Table, c.Name)
 		}
 		columns = append(columns, c.Name)
-		leafType := c.Type
+		leafType := c.Type.Leaf()
 		var path []string
-		if c.Type.Kind == schemas.KindArray {
-			group[c.Name] = parquet.Optional(parquet.List(parquet.Optional(leafNode(*c.Type.Elem))))
-			leafType = *c.Type.Elem
+		switch c.Type.Kind {
+		case schemas.KindArray:
+			group[c.Name] = parquet.Optional(parquet.List(parquet.Optional(leafNode(leafType))))
 			path = []string{c.Name, "list", "element"}
-		} else {
+		case schemas.KindMap:
+			// MAP: a repeated key_value group of a required string key
+			// and an optional value, as Athena and DuckDB read it.
+			group[c.Name] = parquet.Optional(parquet.Map(leafNode(schemas.String), parquet.Optional(leafNode(leafType))))
+			path = []string{c.Name, "key_value", "value"}
+		default:
 			group[c.Name] = parquet.Optional(leafNode(c.Type))
 			path = []string{c.Name}
 		}
@@ -555,15 +605,23 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []bool) (*fileLayout, error)
 			opts = append(opts, parquet.SkipPageBounds(path...))
 		}
 		byName[c.Name] = layoutField{name: c.Name, src: srcData, col: j, typ: c.Type,
-			list: c.Type.Kind == schemas.KindArray, leaf: leafType, kind: leafType.Kind}
+			list: c.Type.Kind == schemas.KindArray, isMap: c.Type.Kind == schemas.KindMap,
+			leaf: leafType, kind: leafType.Kind}
 	}
 	schema := parquet.NewSchema(s.Table, group)
 	fields := make([]layoutField, 0, len(group))
+	leaves := 0
 	for _, f := range schema.Fields() {
-		fields = append(fields, byName[f.Name()])
+		lf := byName[f.Name()]
+		lf.leaf0 = leaves
+		leaves++
+		if lf.isMap {
+			leaves++
+		}
+		fields = append(fields, lf)
 	}
-	if len(schema.Columns()) != len(fields) {
-		return nil, fmt.Errorf("table %s: parquet schema has %d leaves for %d columns", s.Table, len(schema.Columns()), len(fields))
+	if len(schema.Columns()) != leaves {
+		return nil, fmt.Errorf("table %s: parquet schema has %d leaves for %d", s.Table, len(schema.Columns()), leaves)
 	}
 	return &fileLayout{fields: fields, columns: columns, options: append(opts, schema)}, nil
 }

@@ -445,3 +445,87 @@ func TestParquetDictionaryFallsBackToPlain(t *testing.T) {
 	// And the fallback does not leak into the next file.
 	requireSameBytes(t, files[0].Body, encodeAll(t, enc, s, rows)[0].Body, "second encoding")
 }
+
+func entries(kv ...any) flatten.Datum {
+	var pairs []flatten.Datum
+	for i := 0; i < len(kv); i += 2 {
+		pairs = append(pairs, str(kv[i].(string)), kv[i+1].(flatten.Datum))
+	}
+	return flatten.MapOf(pairs...)
+}
+
+// TestParquetMapColumns checks that map columns are written as the
+// Parquet MAP logical type (an optional group holding a repeated
+// key_value group of a required string key and an optional value, the
+// shape Athena and DuckDB read) and read back entry by entry, null values
+// and null maps included.
+func TestParquetMapColumns(t *testing.T) {
+	t.Parallel()
+	s := schemas.NewSchema("messages")
+	for _, c := range []struct {
+		name string
+		typ  schemas.Type
+	}{
+		{"read_by", schemas.MapOf(schemas.Bigint)},
+		{"tips", schemas.MapOf(schemas.Decimal(12, 2))},
+		{"seen", schemas.MapOf(schemas.JSON)},
+		{"names", schemas.MapOf(schemas.String)},
+		{"flags", schemas.MapOf(schemas.Boolean)},
+		{"blobs", schemas.MapOf(schemas.Binary)},
+		{"scores", schemas.MapOf(schemas.Double)},
+		{"id", schemas.String},
+	} {
+		_, err := s.Add(schemas.Column{Name: c.name, Path: c.name, Type: c.typ})
+		require.NoError(t, err)
+	}
+	meta := flatten.Meta{EventName: "INSERT", EventTime: apr1}
+	rows := []flatten.Row{
+		{Meta: meta, Values: []flatten.Datum{
+			entries("u0uqeh6k", i64(apr1), "🥕", i64(-1), "", i64(0)),
+			entries("a", str("-12.50"), "b", null),
+			entries("u1", str(`{"M":{"ts":{"N":"1"}}}`)),
+			entries("k", str("v")),
+			entries("x", boolean(true), "y", boolean(false)),
+			entries("b", bin([]byte{0, 0xff})),
+			entries("s", f64(1.5)),
+			str("m1"),
+		}},
+		{Meta: meta, Values: []flatten.Datum{null, null, null, null, null, null, null, str("m2")}},
+		{Meta: meta, Values: []flatten.Datum{entries("only", null)}},
+		{Meta: meta},
+	}
+	files := encodeAll(t, newEncoder(t, sink.ParquetOptions{}), s, rows)
+	require.Len(t, files, 1)
+	require.Equal(t, normalize(s, rows), readRows(t, files[0].Body, s))
+
+	f := openParquet(t, files[0].Body)
+	field, ok := f.Schema().Lookup("read_by", "key_value", "key")
+	require.True(t, ok)
+	require.True(t, field.Node.Required(), "a map key is required")
+	value, ok := f.Schema().Lookup("read_by", "key_value", "value")
+	require.True(t, ok)
+	require.True(t, value.Node.Optional(), "a map value may be null")
+	for _, fl := range f.Schema().Fields() {
+		if fl.Name() != "read_by" {
+			continue
+		}
+		require.True(t, fl.Optional())
+		lt := fl.Type().LogicalType()
+		require.NotNil(t, lt)
+		_, isMap := lt.Value.(*format.MapType)
+		require.True(t, isMap, "the group is annotated MAP")
+		kv := fl.Fields()
+		require.Len(t, kv, 1)
+		require.Equal(t, "key_value", kv[0].Name())
+		require.True(t, kv[0].Repeated())
+	}
+	// Decimal values keep no min/max, as decimal columns do.
+	rg := &f.Metadata().RowGroups[0]
+	for i := range rg.Columns {
+		cc := &rg.Columns[i]
+		if cc.MetaData.PathInSchema[0] == "tips" && cc.MetaData.PathInSchema[2] == "value" {
+			require.Nil(t, cc.MetaData.Statistics.MinValue)
+			require.Nil(t, cc.MetaData.Statistics.MaxValue)
+		}
+	}
+}

@@ -43,8 +43,13 @@ func readRows(t testing.TB, body []byte, s *schemas.Schema) []flatten.Row {
 	for i, path := range leaves {
 		leaf, ok := f.Schema().Lookup(path...)
 		require.True(t, ok)
-		p := leafPlan{name: path[0], typ: leaf.Node.Type(), list: len(path) == 3, col: -1}
-		if p.list {
+		p := leafPlan{name: path[0], typ: leaf.Node.Type(), col: -1}
+		switch {
+		case len(path) == 3 && path[1] == "key_value":
+			p.mapKey, p.mapValue = path[2] == "key", path[2] == "value"
+			require.True(t, p.mapKey || p.mapValue, "%v", path)
+		case len(path) == 3:
+			p.list = true
 			require.Equal(t, []string{p.name, "list", "element"}, path)
 		}
 		if !schemas.Reserved(p.name) {
@@ -79,7 +84,9 @@ type leafPlan struct {
 	name string
 	typ  parquet.Type
 	list bool
-	col  int // schema column index; -1 for metadata columns
+	// mapKey and mapValue mark the two leaves of a MAP column.
+	mapKey, mapValue bool
+	col              int // schema column index; -1 for metadata columns
 }
 
 func decodeRow(t testing.TB, plan []leafPlan, byCol [][]parquet.Value, pr parquet.Row, width int) flatten.Row {
@@ -94,6 +101,21 @@ func decodeRow(t testing.TB, plan []leafPlan, byCol [][]parquet.Value, pr parque
 		vals := byCol[ci]
 		var d flatten.Datum
 		switch {
+		case p.mapKey || p.mapValue:
+			// The key leaf comes first: it lays out the pairs, the value
+			// leaf fills them in.
+			d = r.Values[p.col]
+			if vals[0].DefinitionLevel() < 2 {
+				break // a null map: def 0 (an empty map, def 1, is never written)
+			}
+			d.Valid = true
+			for k, v := range vals {
+				if p.mapKey {
+					d.List = append(d.List, flatten.Datum{Valid: true, Str: string(v.ByteArray())}, flatten.Datum{})
+				} else {
+					d.List[2*k+1] = decodeScalar(t, p.typ, v)
+				}
+			}
 		case !p.list:
 			if len(vals) != 1 {
 				t.Fatalf("column %s: %d values in one row", p.name, len(vals))

@@ -556,6 +556,7 @@ func TestDeliveryStream(t *testing.T) {
 	conv := s3.DataFormatConversionConfiguration
 	require.True(t, *conv.Enabled)
 	require.NotNil(t, conv.InputFormatConfiguration.Deserializer.OpenXJsonSerDe)
+	require.False(t, *conv.InputFormatConfiguration.Deserializer.OpenXJsonSerDe.CaseInsensitive, "map keys keep their case")
 	require.Equal(t, "SNAPPY", *conv.OutputFormatConfiguration.Serializer.ParquetSerDe.Compression)
 	sc := conv.SchemaConfiguration
 	require.Equal(t, "ref(GlueDatabase)", *sc.DatabaseName)

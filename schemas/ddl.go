@@ -34,6 +34,9 @@ const (
 // maxCommentLen is the longest column comment Glue stores, in UTF-16 units.
 const maxCommentLen = 255
 
+// MaxStatementBytes is the longest statement Athena accepts.
+const MaxStatementBytes = 262144
+
 // Options say where the lake lives and how its tables are catalogued. The
 // same options drive every output format (Athena, Glue, CloudFormation,
 // Firehose), so they always agree.
@@ -353,15 +356,18 @@ func CreateDatabaseDDL(o Options) (string, error) {
 }
 
 // writeColumnDefs writes "  `name` type COMMENT '...'" lines, comma
-// separated.
-func writeColumnDefs(b *strings.Builder, cols []Column) {
+// separated; data columns (those with a path) without their comment when
+// comments is false.
+func writeColumnDefs(b *strings.Builder, cols []Column, comments bool) {
 	for i, c := range cols {
 		b.WriteString("  ")
 		b.WriteString(quoteIdent(c.Name))
 		b.WriteByte(' ')
 		b.WriteString(c.Type.AthenaName())
-		b.WriteString(" COMMENT ")
-		b.WriteString(hiveString(ColumnComment(c)))
+		if comments || c.Path == "" {
+			b.WriteString(" COMMENT ")
+			b.WriteString(hiveString(ColumnComment(c)))
+		}
 		if i < len(cols)-1 {
 			b.WriteByte(',')
 		}
@@ -375,21 +381,44 @@ func writeColumnDefs(b *strings.Builder, cols []Column) {
 // data column), the dt (and hr) partition columns, Parquet storage at
 // <location>/<table>/, and partition projection so new days need no
 // MSCK REPAIR. The projection starts at s.FirstPartition, or at
-// DefaultFirstPartition when the schema has none. It fails with a
-// *DefinitionError when the options or the schema are not valid (see
-// Options.Validate and ValidateForAthena).
+// DefaultFirstPartition when the schema has none. A statement that would
+// pass MaxStatementBytes is written without the data columns' comments;
+// when it is still too long it fails with ErrStatementTooLong (the Glue
+// TableInput has no such limit). It fails with a *DefinitionError when
+// the options or the schema are not valid (see Options.Validate and
+// ValidateForAthena).
 func CreateTableDDL(s *Schema, o Options) (string, error) {
 	loc, err := prepare(s, o)
 	if err != nil {
 		return "", err
 	}
+	ddl := createTable(s, o, loc, true)
+	if len(ddl) > MaxStatementBytes {
+		ddl = createTable(s, o, loc, false)
+	}
+	if len(ddl) > MaxStatementBytes {
+		return "", tooLong(s, "CREATE TABLE", len(ddl))
+	}
+	return ddl, nil
+}
+
+// tooLong is the error of a statement of n bytes.
+func tooLong(s *Schema, what string, n int) error {
+	return &DefinitionError{Table: s.Table, Err: fmt.Errorf(
+		"%w: the %s statement of %d columns is %d bytes, Athena accepts %d (lower max_columns, or define the table with --format glue)",
+		ErrStatementTooLong, what, len(s.Columns), n, MaxStatementBytes)}
+}
+
+// createTable writes the CREATE TABLE statement, with or without the data
+// columns' comments.
+func createTable(s *Schema, o Options, loc string, comments bool) string {
 	var b strings.Builder
 	b.WriteString("CREATE EXTERNAL TABLE IF NOT EXISTS ")
 	b.WriteString(qualifiedHive(o.DatabaseName(), s.Table))
 	b.WriteString(" (\n")
-	writeColumnDefs(&b, TableColumns(s))
+	writeColumnDefs(&b, TableColumns(s), comments)
 	b.WriteString(")\nPARTITIONED BY (\n")
-	writeColumnDefs(&b, PartitionColumns(s))
+	writeColumnDefs(&b, PartitionColumns(s), true)
 	b.WriteString(")\n")
 	b.WriteString("ROW FORMAT SERDE " + hiveString(ParquetSerDe) + "\n")
 	b.WriteString("STORED AS INPUTFORMAT " + hiveString(ParquetInputFormat) + "\n")
@@ -405,7 +434,7 @@ func CreateTableDDL(s *Schema, o Options) (string, error) {
 		b.WriteByte('\n')
 	}
 	b.WriteString(")")
-	return b.String(), nil
+	return b.String()
 }
 
 // AthenaScript returns every Athena statement a lake needs, each ending

@@ -30,6 +30,9 @@ var (
 	ErrPartitioningChanged = errors.New("partitioning changed")
 	// ErrBadOption is returned for a generation option out of its range.
 	ErrBadOption = errors.New("invalid option")
+	// ErrStatementTooLong is returned for an Athena statement longer than
+	// MaxStatementBytes, even without column comments.
+	ErrStatementTooLong = errors.New("statement too long for Athena")
 )
 
 // DefinitionError reports why a table definition could not be generated:

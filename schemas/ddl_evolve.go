@@ -56,11 +56,21 @@ func AddColumnsDDL(older, newer *Schema, o Options) (string, error) {
 	if err != nil || len(added) == 0 {
 		return "", err
 	}
-	var b strings.Builder
-	b.WriteString("ALTER TABLE ")
-	b.WriteString(qualifiedHive(o.DatabaseName(), newer.Table))
-	b.WriteString(" ADD COLUMNS (\n")
-	writeColumnDefs(&b, added)
-	b.WriteString(")")
-	return b.String(), nil
+	alter := func(comments bool) string {
+		var b strings.Builder
+		b.WriteString("ALTER TABLE ")
+		b.WriteString(qualifiedHive(o.DatabaseName(), newer.Table))
+		b.WriteString(" ADD COLUMNS (\n")
+		writeColumnDefs(&b, added, comments)
+		b.WriteString(")")
+		return b.String()
+	}
+	ddl := alter(true)
+	if len(ddl) > MaxStatementBytes {
+		ddl = alter(false)
+	}
+	if len(ddl) > MaxStatementBytes {
+		return "", tooLong(newer, "ALTER TABLE", len(ddl))
+	}
+	return ddl, nil
 }

@@ -10,10 +10,10 @@ import (
 	"github.com/ddblake/ddblake/schemas"
 )
 
-// older is the sample schema as it was before its last three columns.
+// older is the sample schema as it was before its last six columns.
 func older(t *testing.T) *schemas.Schema {
 	s := sample(t).Clone()
-	s.Columns = s.Columns[:len(s.Columns)-3]
+	s.Columns = s.Columns[:len(s.Columns)-6]
 	return reindexed(t, s)
 }
 
@@ -36,16 +36,19 @@ func TestAddColumnsDDL(t *testing.T) {
 	for _, c := range added {
 		names = append(names, c.Name)
 	}
-	require.Equal(t, []string{"editor_s_note", "sentiment", "ttl"}, names)
+	require.Equal(t, []string{"editor_s_note", "sentiment", "ttl", "read_by", "reactions", "tips"}, names)
 
 	ddl, err := schemas.AddColumnsDDL(old, cur, sampleOptions)
 	require.NoError(t, err)
 	golden(t, "chat_messages.alter.sql", []byte(ddl+";\n"))
 	cols := parseColumns(t, ddl, "ALTER TABLE `chat_lake`.`chat_messages` ADD COLUMNS (")
-	require.Len(t, cols, 3)
+	require.Len(t, cols, 6)
 	require.Equal(t, ddlColumn{"editor_s_note", "string", "editor's note"}, cols[0])
 	require.Equal(t, ddlColumn{"sentiment", "double", "sentiment"}, cols[1])
 	require.Equal(t, ddlColumn{"ttl", "bigint", "ttl"}, cols[2])
+	require.Equal(t, ddlColumn{"read_by", "map<string,bigint>", "readBy"}, cols[3])
+	require.Equal(t, ddlColumn{"reactions", "map<string,string>", "reactions"}, cols[4])
+	require.Equal(t, ddlColumn{"tips", "map<string,decimal(10,2)>", "tips"}, cols[5])
 
 	// nothing new: nothing to run
 	ddl, err = schemas.AddColumnsDDL(cur, cur.Clone(), sampleOptions)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -416,4 +417,48 @@ func TestAthenaScript(t *testing.T) {
 	bad.Columns[0].Name = "Room"
 	_, err = schemas.AthenaScript([]*schemas.Schema{bad}, sampleOptions)
 	require.ErrorIs(t, err, schemas.ErrBadName)
+}
+
+// TestStatementSizeLimit checks the statements stay under Athena's
+// 262,144 bytes: a long CREATE TABLE loses its data columns' comments,
+// and one still too long fails with ErrStatementTooLong rather than
+// printing a statement Athena refuses.
+func TestStatementSizeLimit(t *testing.T) {
+	wide := func(n, nameLen int) *schemas.Schema {
+		s := schemas.NewSchema("wide")
+		s.Keys = []string{"id"}
+		_, err := s.Add(schemas.Column{Name: "id", Path: "id", Type: schemas.String})
+		require.NoError(t, err)
+		for i := range n {
+			name := fmt.Sprintf("c%0*d", nameLen-1, i)
+			_, err := s.Add(schemas.Column{Name: name, Path: "attributes." + name + ".value", Type: schemas.MapOf(schemas.Bigint)})
+			require.NoError(t, err)
+		}
+		return s
+	}
+	// 1,000 columns of short names: as they are.
+	ddl, err := schemas.CreateTableDDL(wide(1000, 12), sampleOptions)
+	require.NoError(t, err)
+	require.Less(t, len(ddl), schemas.MaxStatementBytes)
+	require.Contains(t, ddl, "COMMENT 'attributes.c00000000999.value'")
+
+	// 3,000 columns: too long with comments, fits without.
+	ddl, err = schemas.CreateTableDDL(wide(3000, 20), sampleOptions)
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(ddl), schemas.MaxStatementBytes)
+	require.False(t, strings.Contains(ddl, "COMMENT 'attributes."), "no data column comments")
+	require.True(t, strings.Contains(ddl, "`_extra` string COMMENT"), "metadata columns keep their comments")
+	require.True(t, strings.Contains(ddl, "\n  `c0000000000000002999` map<string,bigint>\n)"))
+
+	// 20,003 columns, the size of a table whose user ids became columns.
+	s := wide(20002, 12)
+	_, err = schemas.CreateTableDDL(s, sampleOptions)
+	require.ErrorIs(t, err, schemas.ErrStatementTooLong)
+	require.ErrorContains(t, err, "20003 columns")
+	_, err = schemas.LatestViewDDL(s, sampleOptions)
+	require.ErrorIs(t, err, schemas.ErrStatementTooLong)
+	_, err = schemas.AddColumnsDDL(wide(0, 12), s, sampleOptions)
+	require.ErrorIs(t, err, schemas.ErrStatementTooLong)
+	_, err = schemas.GlueTableInputJSON(s, sampleOptions)
+	require.NoError(t, err, "the Glue API takes what Athena DDL cannot")
 }

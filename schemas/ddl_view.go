@@ -115,7 +115,8 @@ func LatestSelect(s *Schema, from string) (string, error) {
 // columns, so re-create it after the table gains columns. Identifiers are
 // double-quoted: Athena runs CREATE VIEW on its Trino engine, which, like
 // DuckDB, does not accept backticks. It fails with ErrNoKeys when the
-// schema records no key attributes, and like CreateTableDDL otherwise.
+// schema records no key attributes, with ErrStatementTooLong past
+// MaxStatementBytes, and like CreateTableDDL otherwise.
 func LatestViewDDL(s *Schema, o Options) (string, error) {
 	if o.Database != "" && !validName(o.Database) {
 		return "", &DefinitionError{Table: s.Table, Err: fmt.Errorf("%w: database %q", ErrBadName, o.Database)}
@@ -125,5 +126,9 @@ func LatestViewDDL(s *Schema, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "CREATE OR REPLACE VIEW " + QualifiedName(db, LatestViewName(s.Table)) + " AS\n" + sel, nil
+	view := "CREATE OR REPLACE VIEW " + QualifiedName(db, LatestViewName(s.Table)) + " AS\n" + sel
+	if len(view) > MaxStatementBytes {
+		return "", tooLong(s, "CREATE VIEW", len(view))
+	}
+	return view, nil
 }

@@ -69,7 +69,8 @@ func FirehosePartitionQuery(hourly bool) string {
 // delivery stream that lands the table's flat JSON rows in the lake as
 // Parquet, at the same place and in the same shape as the direct S3 sink:
 //
-//   - format conversion: OpenX JSON SerDe in, Parquet SerDe out, with the
+//   - format conversion: OpenX JSON SerDe in (case-sensitive, so that the
+//     keys of map columns keep their case), Parquet SerDe out, with the
 //     column types read from the Glue table o.DatabaseName().s.Table
 //     (create it first, see GlueTableInput), version LATEST;
 //   - dynamic partitioning, with a MetadataExtraction processor running
@@ -121,7 +122,12 @@ func FirehoseDestination(s *Schema, o Options, f FirehoseOptions) (*fhtypes.Exte
 		DataFormatConversionConfiguration: &fhtypes.DataFormatConversionConfiguration{
 			Enabled: aws.Bool(true),
 			InputFormatConfiguration: &fhtypes.InputFormatConfiguration{
-				Deserializer: &fhtypes.Deserializer{OpenXJsonSerDe: &fhtypes.OpenXJsonSerDe{}},
+				// Case-sensitive: the row's keys are the column names
+				// already, and the default (case-insensitive) lower-cases
+				// the keys of map columns too, merging "Ab" and "ab".
+				Deserializer: &fhtypes.Deserializer{OpenXJsonSerDe: &fhtypes.OpenXJsonSerDe{
+					CaseInsensitive: aws.Bool(false),
+				}},
 			},
 			OutputFormatConfiguration: &fhtypes.OutputFormatConfiguration{
 				Serializer: &fhtypes.Serializer{ParquetSerDe: &fhtypes.ParquetSerDe{

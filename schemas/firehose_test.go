@@ -42,6 +42,8 @@ func TestFirehoseDestinationJSON(t *testing.T) {
 		conv := d.DataFormatConversionConfiguration
 		require.True(t, aws.ToBool(conv.Enabled))
 		require.NotNil(t, conv.InputFormatConfiguration.Deserializer.OpenXJsonSerDe)
+		require.False(t, aws.ToBool(conv.InputFormatConfiguration.Deserializer.OpenXJsonSerDe.CaseInsensitive),
+			"map keys keep their case")
 		require.Equal(t, fhtypes.ParquetCompressionSnappy, conv.OutputFormatConfiguration.Serializer.ParquetSerDe.Compression)
 		sc := conv.SchemaConfiguration
 		require.Equal(t, "chat_lake", aws.ToString(sc.DatabaseName))

@@ -18,7 +18,9 @@ const TimestampLayout = "2006-01-02 15:04:05.000"
 // EncodeRow appends row as one Firehose record to dst: a flat JSON object
 // of the metadata columns, the row's non-null data columns by their name
 // in schema, and dt (plus hr when hourly) from the event time, ended by a
-// newline. Cells are read by column index; cells past the end of
+// newline. A map column is a JSON object of its entries (a null value as
+// null), which the OpenX JSON SerDe reads into the Glue map<string,V>
+// column. Cells are read by column index; cells past the end of
 // row.Values are null, and cells past the end of schema.Columns are
 // ignored. EncodeRow never fails: a decimal whose text is not a valid JSON
 // number is written as a JSON string, and a NaN or infinite double is left
@@ -118,6 +120,26 @@ func appendDatum(dst []byte, t schemas.Type, d *flatten.Datum) ([]byte, bool) {
 			}
 		}
 		return append(dst, ']'), true
+	case schemas.KindMap:
+		if t.Elem == nil {
+			return dst, false
+		}
+		dst = append(dst, '{')
+		for i := range d.MapLen() {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = flatten.AppendJSONString(dst, d.MapKey(i))
+			dst = append(dst, ':')
+			var ok bool
+			if v := d.MapValue(i); v.Valid {
+				dst, ok = appendDatum(dst, *t.Elem, v)
+			}
+			if !ok {
+				dst = append(dst, "null"...)
+			}
+		}
+		return append(dst, '}'), true
 	}
 	return dst, false
 }

@@ -51,6 +51,9 @@ func chatSchema(t testing.TB) *schemas.Schema {
 		{"amounts", "amounts", "array<decimal(10,3)>"},
 		{"blobs", "blobs", "array<binary>"},
 		{"text", "text", "string"},
+		{"read_by", "readBy", "map<string,bigint>"},
+		{"seen", "seen", "map<string,json>"},
+		{"tips", "tips", "map<string,decimal(10,2)>"},
 	} {
 		_, err := s.Add(schemas.Column{Name: c.name, Path: c.path, Type: mustType(t, c.typ)})
 		require.NoError(t, err)
@@ -65,6 +68,14 @@ func boolean(v bool) flatten.Datum          { return flatten.Datum{Valid: true, 
 func bin(b []byte) flatten.Datum            { return flatten.Datum{Valid: true, Bytes: b} }
 func list(d ...flatten.Datum) flatten.Datum { return flatten.Datum{Valid: true, List: d} }
 
+func entries(kv ...any) flatten.Datum {
+	var pairs []flatten.Datum
+	for i := 0; i < len(kv); i += 2 {
+		pairs = append(pairs, str(kv[i].(string)), kv[i+1].(flatten.Datum))
+	}
+	return flatten.MapOf(pairs...)
+}
+
 // chatRows are rows covering every type, nulls, escapes and edge times.
 func chatRows() []flatten.Row {
 	return []flatten.Row{
@@ -76,6 +87,9 @@ func chatRows() []flatten.Row {
 				bin([]byte{0x89, 'P', 'N', 'G', 0}), i64(1775046600000), str(`{"M":{"a":{"S":"b"}}}`),
 				list(str("a"), str("b")), list(i64(1), i64(-2)), list(str("1.000"), str("-0.250")),
 				list(bin([]byte("x")), bin(nil)), str("héllo \"wörld\"\n\ttab\u2028 😀"),
+				entries("u0uqeh6k", i64(1775046600000), "🥕", i64(-3), "Mixed\"Case\n", flatten.Datum{}),
+				entries("u1", str(`{"M":{"ts":{"N":"1"}}}`)),
+				entries("a", str("12.50"), "b", str("-0.05")),
 			},
 		},
 		{
@@ -207,6 +221,20 @@ func requireValue(t *testing.T, typ schemas.Type, d flatten.Datum, v any, name s
 		for i := range arr {
 			requireValue(t, *typ.Elem, d.List[i], arr[i], name)
 		}
+	case schemas.KindMap:
+		obj, ok := v.(map[string]any)
+		require.True(t, ok, "%s is a JSON object", name)
+		require.Len(t, obj, d.MapLen(), name)
+		for i := range d.MapLen() {
+			k := d.MapKey(i)
+			e, ok := obj[k]
+			require.True(t, ok, "%s[%q]", name, k)
+			if !d.MapValue(i).Valid {
+				require.Nil(t, e, "%s[%q] is null", name, k)
+				continue
+			}
+			requireValue(t, *typ.Elem, *d.MapValue(i), e, name)
+		}
 	default:
 		t.Fatalf("%s: unexpected type %s", name, typ)
 	}
@@ -304,6 +332,11 @@ func TestEncodeRowRandom(t *testing.T) {
 				d = list(str("1"), str("2"))
 				if col.Type.Elem.Kind == schemas.KindBigint {
 					d = list(i64(1), i64(2))
+				}
+			case schemas.KindMap:
+				d = entries(randStr(), str("1.00"), randStr()+"x", flatten.Datum{})
+				if col.Type.Elem.Kind == schemas.KindBigint {
+					d = entries(randStr(), i64(rng.Int64N(1e12)))
 				}
 			default:
 				d = str(randStr())

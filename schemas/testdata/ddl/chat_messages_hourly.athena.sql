@@ -25,7 +25,10 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `chat_lake`.`chat_messages` (
   `content_type` string COMMENT 'content\\.type',
   `editor_s_note` string COMMENT 'editor\'s note',
   `sentiment` double COMMENT 'sentiment',
-  `ttl` bigint COMMENT 'ttl'
+  `ttl` bigint COMMENT 'ttl',
+  `read_by` map<string,bigint> COMMENT 'readBy',
+  `reactions` map<string,string> COMMENT 'reactions',
+  `tips` map<string,decimal(10,2)> COMMENT 'tips'
 )
 PARTITIONED BY (
   `dt` string COMMENT 'day of _event_time (UTC), YYYY-MM-DD',

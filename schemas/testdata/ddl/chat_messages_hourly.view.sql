@@ -27,6 +27,9 @@ SELECT
   "editor_s_note",
   "sentiment",
   "ttl",
+  "read_by",
+  "reactions",
+  "tips",
   "dt",
   "hr"
 FROM (

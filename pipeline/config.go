@@ -26,6 +26,7 @@ import (
 //	    omit: [debug]
 //	    mask: [sender.phone]
 //	    expand: [meta]
+//	    max_columns: 1000
 //	    partition: hour
 //	    keys: [roomId, sk]
 //	    routes:
@@ -372,6 +373,9 @@ func overlay(base, t TableConfig) TableConfig {
 	out.Routes = t.Routes
 	if t.Depth != 0 {
 		out.Depth = t.Depth
+	}
+	if t.MaxColumns != 0 {
+		out.MaxColumns = t.MaxColumns
 	}
 	if t.Partition != "" {
 		out.Partition = t.Partition

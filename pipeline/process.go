@@ -184,6 +184,22 @@ type Processor struct {
 	flatteners map[schemas.Origin]*flatten.Flattener
 	names      map[schemas.Origin]string // lake table names given
 	redactor   *Redactor
+	overCap    map[overCapKey]struct{} // paths already reported over a column cap
+}
+
+type overCapKey struct{ table, path string }
+
+// maxOverCapKept bounds the over-cap paths a Processor remembers; past
+// it, a path may be reported again.
+const maxOverCapKept = 1 << 17
+
+// OverCap is an attribute path that got no column because its table had
+// reached its column cap (max_columns): its values are kept in _extra.
+type OverCap struct {
+	Table string
+	Path  string
+	// Cap is the table's column cap.
+	Cap int
 }
 
 // aside returns e redacted for the quarantine; table is the record's
@@ -220,6 +236,10 @@ type Counts struct {
 	// holds that name (e.g. chat_messages_2: dynamodb table
 	// chat.messages).
 	Renamed map[string]string
+	// OverCap lists the attribute paths that got no column because their
+	// table had reached its column cap, each once per Processor: the
+	// first batch that meets a path reports it.
+	OverCap []OverCap
 }
 
 // Add folds o into c.
@@ -242,6 +262,7 @@ func (c *Counts) Add(o Counts) {
 		}
 		c.Renamed[t] = o
 	}
+	c.OverCap = append(c.OverCap, o.OverCap...)
 }
 
 // Result is what one batch did.
@@ -263,6 +284,7 @@ type tableBatch struct {
 	config  TableConfig
 	f       *flatten.Flattener
 	batch   *flatten.Batch
+	overCap []string         // paths proposed past the column cap
 	records []int            // index into Batch.Records, per item added
 	sources []schemas.Source // the source of each item
 	keys    []string         // the key attribute names the configuration gives
@@ -291,6 +313,30 @@ func (tb *tableBatch) keyNames() []string {
 		}
 	}
 	return nil
+}
+
+// noteOverCap returns the paths of table not reported before.
+func (p *Processor) noteOverCap(table string, limit int, paths []string) []OverCap {
+	if len(paths) == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.overCap == nil {
+		p.overCap = map[overCapKey]struct{}{}
+	}
+	var out []OverCap
+	for _, path := range paths {
+		k := overCapKey{table, path}
+		if _, seen := p.overCap[k]; seen {
+			continue
+		}
+		if len(p.overCap) < maxOverCapKept {
+			p.overCap[k] = struct{}{}
+		}
+		out = append(out, OverCap{Table: table, Path: path, Cap: limit})
+	}
+	return out
 }
 
 func (p *Processor) flattener(origin schemas.Origin, cfg TableConfig) (*flatten.Flattener, error) {
@@ -415,6 +461,7 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			}
 			res.Renamed[tb.name] = tb.origin.String()
 		}
+		res.OverCap = append(res.OverCap, p.noteOverCap(tb.name, tb.config.ColumnCap(), tb.overCap)...)
 		rows, st := tb.batch.Rows(make([]flatten.Row, 0, tb.batch.Len()), tb.schema)
 		tb.batch = nil
 		res.Misfits += st.Misfits
@@ -532,9 +579,15 @@ func (p *Processor) commitTable(ctx context.Context, tb *tableBatch) (*schemas.S
 		return nil, fmt.Errorf("table %s: schema: %w", tb.name, err)
 	}
 	proposal := current.Clone()
+	proposal.MaxColumns = tb.config.ColumnCap()
 	changed := false
-	for _, c := range tb.batch.Propose(current) {
+	proposed := tb.batch.Propose(current)
+	for _, c := range proposed {
 		if _, err := proposal.Add(c); err != nil {
+			if errors.Is(err, schemas.ErrTooManyColumns) {
+				tb.overCap = append(tb.overCap, c.Path)
+				continue
+			}
 			return nil, fmt.Errorf("table %s: %w", tb.name, err)
 		}
 		changed = true
@@ -549,12 +602,22 @@ func (p *Processor) commitTable(ctx context.Context, tb *tableBatch) (*schemas.S
 		proposal.FirstPartition, changed = first, true
 	}
 	if !changed {
+		tb.f.Learn(current)
 		return current, nil
 	}
 	s, err := p.Schemas.Commit(ctx, proposal)
 	if err != nil {
 		return nil, fmt.Errorf("table %s: schema commit: %w", tb.name, err)
 	}
+	if len(s.Columns) >= proposal.MaxColumns {
+		// A writer that committed meanwhile may have taken the room.
+		for _, c := range proposed {
+			if _, ok := s.Lookup(c.Path); !ok && !slices.Contains(tb.overCap, c.Path) {
+				tb.overCap = append(tb.overCap, c.Path)
+			}
+		}
+	}
+	tb.f.Learn(s)
 	return s, nil
 }
 

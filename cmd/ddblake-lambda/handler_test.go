@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/firehose"
@@ -121,6 +122,7 @@ type summary struct {
 	Deadline       bool           `json:"deadline"`
 	Shard          string         `json:"shard"`
 	EventSourceARN string         `json:"event_source_arn"`
+	OverColumnCap  []string       `json:"over_column_cap"`
 }
 
 // metricsLine is an EMF line.
@@ -639,4 +641,27 @@ func TestNewHandlerConfig(t *testing.T) {
 		_, err = NewHandler(context.Background(), env, &syncBuffer{})
 		require.ErrorIs(t, err, ErrConfig, name)
 	}
+}
+
+// TestInvokeLogsColumnCapOncePerPath checks that the paths a table at its
+// column cap cannot take are logged by the first invocation that meets
+// them, and not again by the next ones.
+func TestInvokeLogsColumnCapOncePerPath(t *testing.T) {
+	lake := newTestLake(t, nil)
+	lake.h.Processor.Config = &pipeline.Config{Defaults: pipeline.TableConfig{TableConfig: flatten.TableConfig{MaxColumns: 2}}}
+	payload := readFile(t, sampleEvents[0])
+	resp, err, sum, _ := lake.invoke(t, context.Background(), payload)
+	require.NoError(t, err)
+	require.Empty(t, failures(t, resp))
+	require.Equal(t, "WARN", sum.Level)
+	require.Contains(t, sum.OverColumnCap, "chat_messages: body")
+	require.Contains(t, sum.OverColumnCap, "chat_messages: sender.userId")
+	require.Equal(t, sum.Records, sum.Rows, "values past the cap are kept in _extra, the rows land")
+	require.NotZero(t, sum.Misfits)
+
+	resp, err, again, _ := lake.invoke(t, context.Background(), payload)
+	require.NoError(t, err)
+	require.Empty(t, failures(t, resp))
+	require.Empty(t, again.OverColumnCap, "each path is logged once")
+	require.Equal(t, "INFO", again.Level)
 }

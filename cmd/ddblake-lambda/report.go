@@ -41,7 +41,7 @@ func (h *Handler) report(inv *invocation, start, end time.Time) {
 	switch {
 	case inv.err != nil:
 		level = slog.LevelError
-	case inv.failedFrom != "" || cause != nil:
+	case inv.failedFrom != "" || cause != nil || len(inv.res.OverCap) > 0:
 		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{
@@ -63,6 +63,15 @@ func (h *Handler) report(inv *invocation, start, end time.Time) {
 	}
 	if inv.shard != "" {
 		attrs = append(attrs, slog.String("shard", inv.shard))
+	}
+	if len(inv.res.OverCap) > 0 {
+		// Each path once per function instance: the Processor remembers
+		// the paths it reported.
+		paths := make([]string, len(inv.res.OverCap))
+		for i, o := range inv.res.OverCap {
+			paths[i] = o.Table + ": " + o.Path
+		}
+		attrs = append(attrs, slog.Any("over_column_cap", paths))
 	}
 	if cause != nil {
 		attrs = append(attrs, slog.String("error", cause.Error()),

@@ -75,6 +75,7 @@ func (s *session) flatten(ctx context.Context, o readOptions, sources []string) 
 	for _, e := range sum.WriteErrors {
 		lines = append(lines, "write error: "+e.Error())
 	}
+	lines = append(lines, overCapLines(sum.OverCap)...)
 	listErrors(s.stderr, lines, 0)
 	return exitCode(ctx, sum, inputErrs)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/cmd/ddblake/cli"
+	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/schemas"
 )
@@ -101,7 +102,16 @@ func TestInferSample(t *testing.T) {
 	require.ElementsMatch(t, []string{"chat-messages", "chat-rooms"}, keysOf(cfg.Tables), "keyed by DynamoDB table name, as the configuration is")
 	for name, tc := range cfg.Tables {
 		require.NotEmpty(t, tc.Columns, name)
+		// Maps keyed by user ids or emoji are one map column each, never a
+		// column per key (reactions.👍, unreadCount.u0uqeh6k...).
+		for p := range tc.Columns {
+			for _, seg := range strings.Split(p, ".")[1:] {
+				require.False(t, flatten.DataKey(seg), "%s: %s declares a column per map key", name, p)
+			}
+		}
 	}
+	require.Equal(t, "map<string,bigint>", cfg.Tables["chat-messages"].Columns["reactions"])
+	require.Equal(t, "map<string,bigint>", cfg.Tables["chat-rooms"].Columns["unreadCount"])
 
 	// With the inferred configuration, the only values in _extra are the
 	// NULLs, empty lists and empty maps the NULL rule always keeps there.

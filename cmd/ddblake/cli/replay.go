@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -200,6 +201,7 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	for _, e := range sum.WriteErrors {
 		lines = append(lines, "write error: "+e.Error())
 	}
+	lines = append(lines, overCapLines(sum.OverCap)...)
 	shown, more := aside.list()
 	listErrors(s.stderr, append(lines, shown...), more)
 	return exitCode(ctx, sum, inputErrs)
@@ -233,6 +235,9 @@ func summaryLine(sum pipeline.Summary, inputErrs []error, errorsAt string) strin
 	if sum.Misfits > 0 {
 		fmt.Fprintf(&b, "; %s kept in _extra (no fitting column)", plural(sum.Misfits, "value"))
 	}
+	if len(sum.OverCap) > 0 {
+		fmt.Fprintf(&b, "; %s past the column cap", plural(len(sum.OverCap), "new attribute path"))
+	}
 	if len(inputErrs) > 0 {
 		fmt.Fprintf(&b, "; %s not read to the end", plural(len(inputErrs), "input"))
 	}
@@ -243,6 +248,20 @@ func summaryLine(sum pipeline.Summary, inputErrs []error, errorsAt string) strin
 	fmt.Fprintf(&b, "; %s, %s records/s, %.1f MB/s", seconds(sum.Elapsed),
 		group(int(rate(float64(sum.Records), sum.Elapsed))), rate(float64(sum.RawBytes)/1e6, sum.Elapsed))
 	return b.String()
+}
+
+// overCapLines lists the paths that got no column because their table
+// reached its column cap, one line each, sorted.
+func overCapLines(oc []pipeline.OverCap) []string {
+	oc = slices.Clone(oc)
+	slices.SortFunc(oc, func(a, b pipeline.OverCap) int {
+		return cmp.Or(cmp.Compare(a.Table, b.Table), cmp.Compare(a.Path, b.Path))
+	})
+	lines := make([]string, len(oc))
+	for i, o := range oc {
+		lines[i] = fmt.Sprintf("column cap: %s: %s kept in _extra (the table has its max_columns %d columns)", o.Table, o.Path, o.Cap)
+	}
+	return lines
 }
 
 // exitCode maps what a run did to its exit code.

@@ -19,6 +19,7 @@ var knownKeys = map[string][]string{
 	"chat_users":    {"userId"},
 	"e2e_history":   {"pk", "sk"},
 	"e2e_misfits":   {"id"},
+	"e2e_maps":      {"roomId", "sk"},
 }
 
 // formatCase is one replay of fixtures of one input format.

@@ -156,6 +156,8 @@ func duckType(t *testing.T, typ string) string {
 		return fmt.Sprintf("DECIMAL(%d,%d)", p, s)
 	case strings.HasPrefix(typ, "array<") && strings.HasSuffix(typ, ">"):
 		return duckType(t, typ[len("array<"):len(typ)-1]) + "[]"
+	case strings.HasPrefix(typ, "map<string,") && strings.HasSuffix(typ, ">"):
+		return "MAP(VARCHAR, " + duckType(t, typ[len("map<string,"):len(typ)-1]) + ")"
 	}
 	t.Fatalf("registry type %q has no DuckDB type", typ)
 	return ""

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -145,6 +146,10 @@ func (c *rowCheck) walk(prefix string, segs []string, img attrs) {
 			c.misfit(at, raw) // the NULL rule: kept in _extra though the column exists
 			continue
 		}
+		if strings.HasPrefix(col.Type, "map<") {
+			c.mapCell(col, path, at, tag, v, raw, got)
+			continue
+		}
 		want, fits := c.expect(col, tag, v, raw)
 		if !fits {
 			c.misfit(at, raw)
@@ -160,6 +165,69 @@ func (c *rowCheck) walk(prefix string, segs []string, img attrs) {
 		if tag == "N" && strings.HasPrefix(col.Type, "decimal(") {
 			c.decimalText(col, v)
 		}
+	}
+}
+
+// mapCell checks a map column: the image's map, entry by entry. An entry
+// whose value fits the value type is in the map (a NULL as a null
+// value); any other entry is in _extra under the map's path. A value
+// that is no map at all is in _extra whole.
+func (c *rowCheck) mapCell(col regColumn, path string, at []string, tag string, v, raw json.RawMessage, got any) {
+	elem := strings.TrimSuffix(strings.TrimPrefix(col.Type, "map<string,"), ">")
+	if tag != "M" || !(col.Declared || col.Source == "M") {
+		c.misfit(at, raw)
+		if got != nil {
+			c.fail("%s: %s = %v, want null (the value %s is no map)", path, col.Name, got, raw)
+		}
+		return
+	}
+	var entries map[string]json.RawMessage
+	require.NoError(c.t, json.Unmarshal(v, &entries))
+	want := map[string]string{}
+	for k, e := range entries {
+		etag, ev := typed(c.t, e)
+		switch {
+		case etag == "NULL":
+			want[k] = "NULL"
+		case elem == "json":
+			var x any
+			require.NoError(c.t, json.Unmarshal(e, &x))
+			want[k] = "j:" + mustJSON(normJSON(x))
+		case elem == "string" && !col.Declared && etag != "S":
+			c.misfit(append(append([]string(nil), at...), k), e)
+		default:
+			s, fits := scalarCanon(c.t, elem, etag, ev)
+			if !fits {
+				c.misfit(append(append([]string(nil), at...), k), e)
+				continue
+			}
+			want[k] = s
+		}
+	}
+	if len(want) == 0 {
+		if got != nil {
+			c.fail("%s: %s = %v, want null (no entry fits %s)", path, col.Name, got, col.Type)
+		}
+		return
+	}
+	m, ok := got.(duckdb.OrderedMap)
+	if !ok {
+		c.fail("%s: %s is %T (%v), want a map of %d entries", path, col.Name, got, got, len(want))
+		return
+	}
+	have := map[string]string{}
+	keys, vals := m.Keys(), m.Values()
+	for i, k := range keys {
+		x := vals[i]
+		ks, ok := k.(string)
+		if !ok {
+			c.fail("%s: %s has a key of type %T", path, col.Name, k)
+			continue
+		}
+		have[ks] = canon(c.t, x, elem, false)
+	}
+	if !reflect.DeepEqual(want, have) {
+		c.fail("%s: column %s (%s) = %v, want %v", path, col.Name, col.Type, have, want)
 	}
 }
 

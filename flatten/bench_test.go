@@ -1,6 +1,7 @@
 package flatten_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/valyala/fastjson"
@@ -63,7 +64,8 @@ func BenchmarkParseItem(b *testing.B) {
 }
 
 // BenchmarkFlatten measures flattening parsed items into typed rows with
-// a warm schema, the steady state of a stream.
+// a warm schema, the steady state of a stream: the Flattener has learned
+// the schema's map columns, as the Processor teaches it after a commit.
 func BenchmarkFlatten(b *testing.B) {
 	event, items, f := benchItems(b)
 	s := schemas.NewSchema("chat_messages")
@@ -82,6 +84,7 @@ func BenchmarkFlatten(b *testing.B) {
 		rows, _ = batch.Rows(rows[:0], s)
 	}
 	run()
+	f.Learn(s)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(event)))
 	b.ResetTimer()
@@ -148,4 +151,60 @@ func BenchmarkFlattenRules(b *testing.B) {
 		run()
 	}
 	b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkFlattenIDMaps measures flattening messages whose readBy map is
+// keyed by user ids (one map<string,bigint> column), in the steady state:
+// the Flattener has learned the map column.
+func BenchmarkFlattenIDMaps(b *testing.B) {
+	const n, users = 4096, 20000
+	var items [][]flatten.Attr
+	size := 0
+	for i := range n {
+		js := fmt.Sprintf(`{"roomId":{"S":"room-%d"},"sk":{"S":"MSG#%08d"},"body":{"S":"see you at 7"},"readBy":{"M":{`, i%50, i)
+		for k := range 1 + i%5 {
+			if k > 0 {
+				js += ","
+			}
+			js += fmt.Sprintf(`"u%07x":{"N":"%d"}`, (i*7+k*13)%users, 1775001600000+i)
+		}
+		js += `}}}`
+		size += len(js)
+		it, err := flatten.ParseItemBytes([]byte(js))
+		if err != nil {
+			b.Fatal(err)
+		}
+		items = append(items, it)
+	}
+	f, err := flatten.New(flatten.TableConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := schemas.NewSchema("chat_messages")
+	batch := f.NewBatch()
+	var rows []flatten.Row
+	run := func() {
+		batch.Reset()
+		for i, it := range items {
+			batch.Add(flatten.Meta{EventName: "INSERT", EventTime: 1775001600000 + int64(i)}, it)
+		}
+		for _, c := range batch.Propose(s) {
+			if _, err := s.Add(c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rows, _ = batch.Rows(rows[:0], s)
+	}
+	run()
+	if len(s.Columns) != 4 {
+		b.Fatalf("%d columns", len(s.Columns))
+	}
+	f.Learn(s)
+	b.ReportAllocs()
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	for b.Loop() {
+		run()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

@@ -34,6 +34,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ddblake/ddblake/internal/benchproc"
 	"github.com/ddblake/ddblake/internal/sample"
 )
 
@@ -200,7 +201,7 @@ func measureReplay(ctx context.Context, bin, lake, export string, extra []string
 	var rep report
 	rep.Wall = wall
 	if cmd.ProcessState != nil {
-		rep.PeakRSS = peakRSS(cmd.ProcessState)
+		rep.PeakRSS = benchproc.PeakRSS(cmd.ProcessState)
 	}
 	if err != nil {
 		return rep, fmt.Errorf("ddblake replay: %w", err)

@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package benchproc
 
 import (
 	"os"
@@ -8,9 +8,12 @@ import (
 	"syscall"
 )
 
-// peakRSS is the maximum resident set size of an ended process, in bytes
+// PeakRSS is the maximum resident set size of an ended process, in bytes
 // (getrusage's ru_maxrss: KiB on Linux, bytes on macOS); 0 when unknown.
-func peakRSS(ps *os.ProcessState) int64 {
+func PeakRSS(ps *os.ProcessState) int64 {
+	if ps == nil {
+		return 0
+	}
 	ru, ok := ps.SysUsage().(*syscall.Rusage)
 	if !ok || ru == nil {
 		return 0

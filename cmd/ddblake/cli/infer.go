@@ -31,7 +31,9 @@ configuration (YAML) that declares, for every attribute path of every table,
 the column type that fits all the values seen, not only those of the first
 batch: integers that turn fractional become decimal(38,s), numbers too wide
 for a decimal become string, and a path whose values differ in DynamoDB type
-becomes json.
+becomes json. A map whose keys, over all the data, look like data (user ids,
+emoji, dates; see docs/DESIGN.md) is declared as one map<string,V> column,
+and nothing is declared inside it.
 
 The output is the --config file (if any) with the inferred columns added to
 each table's columns; declared columns are kept as they are. Use it as

@@ -169,9 +169,9 @@ func (c *rowCheck) walk(prefix string, segs []string, img attrs) {
 }
 
 // mapCell checks a map column: the image's map, entry by entry. An entry
-// whose value fits the value type is in the map (a NULL as a null
-// value); any other entry is in _extra under the map's path. A value
-// that is no map at all is in _extra whole.
+// whose value fits the value type is in the map; any other entry, and by
+// the NULL rule a NULL, empty list or empty map, is in _extra under the
+// map's path. A value that is no map at all is in _extra whole.
 func (c *rowCheck) mapCell(col regColumn, path string, at []string, tag string, v, raw json.RawMessage, got any) {
 	elem := strings.TrimSuffix(strings.TrimPrefix(col.Type, "map<string,"), ">")
 	if tag != "M" || !(col.Declared || col.Source == "M") {
@@ -187,8 +187,8 @@ func (c *rowCheck) mapCell(col regColumn, path string, at []string, tag string, 
 	for k, e := range entries {
 		etag, ev := typed(c.t, e)
 		switch {
-		case etag == "NULL":
-			want[k] = "NULL"
+		case isNullish(c.t, etag, ev):
+			c.misfit(append(append([]string(nil), at...), k), e) // the NULL rule, inside maps too
 		case elem == "json":
 			var x any
 			require.NoError(c.t, json.Unmarshal(e, &x))

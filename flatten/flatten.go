@@ -326,7 +326,7 @@ func (b *Batch) walkValue(v Value, path string, depth int) {
 		mapCol, known := f.known(path)
 		switch {
 		case known && mapCol:
-			b.leaf(path, v)
+			b.mapLeaf(path, v)
 			return
 		case known && depth < f.depth:
 			b.walkMap(v.M, path, depth+1) // flattened for good: no span to track
@@ -366,6 +366,18 @@ func (b *Batch) descend(v Value, path string, depth int) {
 		return
 	}
 	b.spans[si].end = len(b.leaves)
+}
+
+// mapLeaf adds the non-empty map v, kept whole in its map column, as one
+// leaf with the rules applied inside it; a map whose every entry the
+// rules omit adds nothing, as when it is flattened.
+func (b *Batch) mapLeaf(path string, v Value) {
+	n := len(b.leaves)
+	b.leaf(path, v)
+	if len(b.leaves[n].v.M) == 0 {
+		clear(b.leaves[n:])
+		b.leaves = b.leaves[:n]
+	}
 }
 
 // ruled returns v, the map at the path segs that a map column keeps
@@ -826,9 +838,8 @@ func (a *typeAcc) column() (schemas.Column, bool) {
 // entries of a map column's map that do not fit its value type. A NULL,
 // an empty list and an empty map always go to _extra and never fill a
 // cell (their column, if any, is null): so a row is the same whatever
-// columns the schema gained since, and NULL stays told from absent. (A
-// NULL entry of a map kept in a map column is a null value of that map:
-// the map itself tells it from a missing key.)
+// columns the schema gained since, and NULL stays told from absent; the
+// same holds for the entries of a map kept in a map column.
 func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 	st := Stats{Rows: len(b.metas), Omitted: b.omitted}
 	var (
@@ -915,9 +926,12 @@ func (rb *rowBuilder) put(s *schemas.Schema, idx int, path string, v Value) {
 	c := &s.Columns[idx]
 	if c.Type.Kind == schemas.KindMap && v.Kind == M && len(v.M) > 0 &&
 		(c.Source == "" || c.Source == v.Kind.String()) {
-		d, bad := convertMap(v, *c)
+		d, bad, empty := convertMap(v, *c)
 		for _, e := range bad {
 			rb.misfit(leaf{path: JoinPath(path, e.Name), v: e.Value})
+		}
+		for _, e := range empty { // the NULL rule, inside the map too
+			rb.extra = append(rb.extra, leaf{path: JoinPath(path, e.Name), v: e.Value})
 		}
 		if d.Valid {
 			rb.cells = append(rb.cells, rowCell{idx, d})
@@ -950,27 +964,31 @@ func Convert(v Value, c schemas.Column) (Datum, bool) {
 		if v.Kind != M {
 			return Datum{}, false
 		}
-		d, bad := convertMap(v, c)
-		return d, len(bad) == 0
+		d, bad, empty := convertMap(v, c)
+		return d, len(bad)+len(empty) == 0
 	}
 	return convert(v, c.Type, c.Declared)
 }
 
 // convertMap returns the non-empty map v as a cell of the map column c,
-// and the entries that do not fit c's value type. A NULL entry is a null
-// value of the map, so a key holding NULL is told from a missing key. A
-// json value is the entry's DynamoDB JSON, whatever its kind. Like the
+// the entries that do not fit c's value type, and the entries that are
+// NULL, an empty list or an empty map: like any NULL (the NULL rule) they
+// are kept in _extra, never in the map, so the map holds the same entries
+// whether or not its column existed when the row's batch was flattened.
+// A json value is the entry's DynamoDB JSON, whatever its kind. Like the
 // elements of a list, a string value not made from S does not fit a
 // string map that was not declared. The cell is null when no entry fits.
-func convertMap(v Value, c schemas.Column) (Datum, []Attr) {
+func convertMap(v Value, c schemas.Column) (d Datum, bad, empty []Attr) {
 	elem := c.Type.Leaf()
 	kv := make([]Datum, 0, 2*len(v.M))
-	var bad []Attr
 	for _, e := range v.M {
+		if isEmpty(e.Value) {
+			empty = append(empty, e)
+			continue
+		}
 		var d Datum
 		ok := true
 		switch {
-		case e.Value.Kind == NULL:
 		case elem.Kind == schemas.KindJSON:
 			d = Datum{Valid: true, Str: string(AppendValueJSON(nil, e.Value))}
 		case elem.Kind == schemas.KindString && !c.Declared && e.Value.Kind != S:
@@ -985,9 +1003,9 @@ func convertMap(v Value, c schemas.Column) (Datum, []Attr) {
 		kv = append(kv, Datum{Valid: true, Str: e.Name}, d)
 	}
 	if len(kv) == 0 {
-		return Datum{}, bad
+		return Datum{}, bad, empty
 	}
-	return MapOf(kv...), bad
+	return MapOf(kv...), bad, empty
 }
 
 // isEmpty reports whether v is NULL, an empty list or an empty map: the

@@ -169,16 +169,35 @@ func TestMapMisfitsGoToExtra(t *testing.T) {
 		})
 	require.Equal(t, "map<string,bigint>", colType(t, s, "read_by"))
 	d := cell(t, s, rows[1], "read_by")
-	require.Equal(t, []string{"u1x2y3z4", "u5t6y7u8"}, keysOf(d))
+	require.Equal(t, []string{"u1x2y3z4"}, keysOf(d))
 	require.True(t, mapValue(d, 0).Valid)
-	require.False(t, mapValue(d, 1).Valid, "a NULL entry is a null value: the key is there")
-	require.JSONEq(t, `{"readBy":{"M":{"u9q8w7e6":{"S":"late"},"uq1w2e3r":{"N":"1.5"}}}}`, string(rows[1].Extra))
+	require.JSONEq(t, `{"readBy":{"M":{"u9q8w7e6":{"S":"late"},"u5t6y7u8":{"NULL":true},"uq1w2e3r":{"N":"1.5"}}}}`,
+		string(rows[1].Extra), "misfits and, by the NULL rule, the NULL entry")
 	require.False(t, cell(t, s, rows[2], "read_by").Valid)
 	require.JSONEq(t, `{"readBy":{"S":"not a map"}}`, string(rows[2].Extra))
 	require.False(t, cell(t, s, rows[3], "read_by").Valid, "no entry fits: a null cell")
 	require.JSONEq(t, `{"readBy":{"M":{"u9q8w7e6":{"S":"nothing fits"}}}}`, string(rows[3].Extra))
 	require.False(t, cell(t, s, rows[4], "read_by").Valid)
-	require.Equal(t, 4, st.Misfits)
+	require.JSONEq(t, `{"readBy":{"NULL":true}}`, string(rows[4].Extra))
+	require.Equal(t, 4, st.Misfits, "NULLs are not misfits")
+}
+
+// TestMapRowsDoNotDependOnTheSchema checks the NULL rule inside maps: a
+// record gives the same row whether its map's column existed when its
+// batch was flattened (a rerun after other batches created it) or not (a
+// fresh replay, where a map of NULLs creates no column).
+func TestMapRowsDoNotDependOnTheSchema(t *testing.T) {
+	items := []string{
+		`{"readBy":{"M":{"u0uqeh6k":{"NULL":true},"u5t6y7u8":{"L":[]}}}}`,
+		`{"readBy":{"M":{"u0uqeh6k":{"NULL":true}}},"other":{"NULL":true}}`,
+	}
+	fresh, freshRows, _ := run(t, TableConfig{}, items)
+	require.Empty(t, fresh.Columns)
+	later, laterRows, _ := run(t, TableConfig{}, []string{readByItem(1, "u1x2y3z4")}, items)
+	require.Equal(t, "map<string,bigint>", colType(t, later, "read_by"))
+	for i := range items {
+		require.Equal(t, string(AppendRowJSON(nil, fresh, &freshRows[i])), string(AppendRowJSON(nil, later, &laterRows[1+i])))
+	}
 }
 
 func TestMapDeclarations(t *testing.T) {
@@ -251,9 +270,11 @@ func TestMapRules(t *testing.T) {
 // columns (which keeps maps whole from the start) builds the same rows
 // as one that flattens then folds them.
 func TestLearnGivesSameRows(t *testing.T) {
-	cfg := TableConfig{Mask: []string{"readBy.u0000002"}, Depth: 2, MaskKey: testKey}
+	cfg := TableConfig{Mask: []string{"readBy.u0000002"}, Omit: []string{"readBy.u0000099"}, Depth: 2, MaskKey: testKey}
 	items := []string{
 		readByItem(1, "u0000001", "u0000002"),
+		`{"readBy":{"M":{"u0000099":{"N":"1"}}}}`, // every entry omitted: nothing lands
+		`{"readBy":{"M":{"u0000001":{"NULL":true},"u0000010":{"N":"3"}}}}`,
 		`{"readBy":{"M":{"u0000009":{"S":"misfit"},"u0000010":{"N":"3"}}}}`,
 		`{"deep":{"M":{"x":{"M":{"u0000001":{"N":"1"}}}}}}`,
 	}

@@ -38,8 +38,9 @@ type Datum struct {
 
 // MapOf returns a map cell of the entries kv: key, value, key, value...;
 // its List holds, for each entry in the item's order, the key (a valid
-// Datum whose Str is the key) then the value (null for a NULL entry). A
-// valid map cell has at least one entry.
+// Datum whose Str is the key) then the value (null for a null value:
+// flatten keeps NULL entries in _extra, but Parquet and JSON can hold
+// one). A valid map cell has at least one entry.
 func MapOf(kv ...Datum) Datum { return Datum{Valid: true, List: kv} }
 
 // MapLen is the number of entries of a map cell.

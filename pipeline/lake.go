@@ -10,20 +10,38 @@ import (
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/firehose"
+	"github.com/ddblake/ddblake/sink/manifest"
 )
 
 // LakeSink is the Sink that writes rows as Parquet files straight into
-// the lake's store. It is safe for concurrent use.
+// the lake's store, and lists them in their partitions' manifests (see
+// sink/manifest): a file is part of its table once listed. It is safe for
+// concurrent use.
 type LakeSink struct {
 	store sink.Store
+	files *manifest.Lister
 	mu    sync.Mutex
 	pools map[sink.ParquetOptions]*sync.Pool
 }
 
-// NewLakeSink returns a LakeSink writing to store.
+// NewLakeSink returns a LakeSink writing to store that lists each batch's
+// files before Write returns, so that its rows are visible to queries when
+// the batch is reported delivered (the Lambda).
 func NewLakeSink(store sink.Store) *LakeSink {
-	return &LakeSink{store: store, pools: map[sink.ParquetOptions]*sync.Pool{}}
+	return &LakeSink{store: store, files: manifest.NewLister(store), pools: map[sink.ParquetOptions]*sync.Pool{}}
 }
+
+// NewDeferredLakeSink returns a LakeSink writing to store that lists the
+// files it wrote only at Flush, one manifest write per partition however
+// many batches wrote there (replay: a large input writes thousands of
+// batches into one partition).
+func NewDeferredLakeSink(store sink.Store) *LakeSink {
+	return &LakeSink{store: store, files: manifest.NewDeferredLister(store), pools: map[sink.ParquetOptions]*sync.Pool{}}
+}
+
+// Flush lists the files written since the last Flush; see
+// NewDeferredLakeSink. A LakeSink that lists at once has nothing to flush.
+func (l *LakeSink) Flush(ctx context.Context) error { return l.files.Flush(ctx) }
 
 // ParquetOptions returns the encoder options of a table's rules.
 func ParquetOptions(cfg TableConfig) sink.ParquetOptions {
@@ -103,6 +121,16 @@ func (l *LakeSink) Write(ctx context.Context, batchID string, t *Table, rows []f
 		d.Files, d.Bytes = len(files), 0
 		for _, f := range files {
 			d.Bytes += f.Bytes
+		}
+		if lerr := l.files.Add(ctx, files); lerr != nil {
+			// Files no manifest lists are not part of the table: the
+			// rows are not delivered, and a retry writes and lists the
+			// same files.
+			d.Failed = d.Failed[:0]
+			for i := range sub {
+				d.Failed = append(d.Failed, orig(i))
+			}
+			return d, errors.Join(err, fmt.Errorf("table %s: list files: %w", t.Schema.Table, lerr))
 		}
 		if err != nil {
 			var we *sink.WriteError

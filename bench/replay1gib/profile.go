@@ -31,10 +31,11 @@ func profileReplay(ctx context.Context, dir, lake, export string, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	lakeSink := pipeline.NewDeferredLakeSink(store)
 	r := &pipeline.Replay{
 		Processor: &pipeline.Processor{
 			Schemas:    pipeline.NewRegistrySchemas(store),
-			Sink:       pipeline.NewLakeSink(store),
+			Sink:       lakeSink,
 			Quarantine: pipeline.NewStoreQuarantine(store),
 		},
 		Workers: runtime.NumCPU(),
@@ -66,6 +67,9 @@ func profileReplay(ctx context.Context, dir, lake, export string, stderr io.Writ
 	}()
 	start := time.Now()
 	sum, err := r.Run(ctx, inputs)
+	if err == nil {
+		err = lakeSink.Flush(ctx)
+	}
 	close(done)
 	peak := <-sampled
 	if err != nil {

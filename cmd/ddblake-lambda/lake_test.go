@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/manifest"
 )
 
 // Helpers shared by the in-process and the emulator tests: what an event
@@ -157,18 +158,29 @@ func readParquet(t testing.TB, body []byte) []lakeRow {
 }
 
 // lakeTable reads every row of a lake table, keyed by _sequence_number
-// (each must be there once), with the files it came from.
+// (each must be there once), with the files it came from: the files its
+// partitions' manifests list, which must be every Parquet file the table
+// folder holds (a file written and not listed would be a row no query
+// sees).
 func lakeTable(t testing.TB, store sink.Store, table string) (map[string]lakeRow, []string) {
 	t.Helper()
 	ctx := context.Background()
-	objs, err := store.List(ctx, table+"/")
+	parts, err := manifest.Scan(ctx, store, table)
 	require.NoError(t, err)
+	var written, keys []string
+	for _, p := range parts {
+		for _, o := range p.Files {
+			written = append(written, o.Key)
+		}
+		require.Empty(t, p.Compacted)
+		l, err := manifest.Read(ctx, store, table, p.Partition)
+		require.NoError(t, err)
+		keys = append(keys, l.Keys...)
+	}
+	require.ElementsMatch(t, written, keys, "the manifests list every file written")
 	rows := map[string]lakeRow{}
-	var keys []string
-	for _, o := range objs {
-		require.True(t, strings.HasSuffix(o.Key, ".parquet"), o.Key)
-		keys = append(keys, o.Key)
-		body, err := store.Get(ctx, o.Key)
+	for _, key := range keys {
+		body, err := store.Get(ctx, key)
 		require.NoError(t, err)
 		for _, r := range readParquet(t, body) {
 			seq := r["_sequence_number"].(string)

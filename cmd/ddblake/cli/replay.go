@@ -172,11 +172,12 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	quarantine := pipeline.NewStoreQuarantine(store)
 	aside := &asideLog{next: quarantine}
 	bar := newProgress(s.stderr, "replaying")
+	lake := pipeline.NewDeferredLakeSink(store)
 	r := &pipeline.Replay{
 		Processor: &pipeline.Processor{
 			Config:     in.config,
 			Schemas:    pipeline.NewRegistrySchemas(store),
-			Sink:       pipeline.NewLakeSink(store),
+			Sink:       lake,
 			Quarantine: aside,
 		},
 		Inputs:     quarantine,
@@ -190,6 +191,11 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	bar.done()
 	if err != nil {
 		return usage("replay: %v", err)
+	}
+	// The files become part of their tables together, one manifest write
+	// per partition (files of a run cut short are listed by its rerun).
+	if err := lake.Flush(ctx); err != nil {
+		sum.WriteErrors = append(sum.WriteErrors, fmt.Errorf("list the written files in their manifests: %w", err))
 	}
 	inputErrs := append(append([]error(nil), in.unresolved...), sum.InputErrors...)
 

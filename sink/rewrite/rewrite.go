@@ -465,7 +465,7 @@ type groupNode struct {
 	fields []parquet.Field
 }
 
-func (n *groupNode) Fields() []parquet.Field      { return n.fields }
+func (n *groupNode) Fields() []parquet.Field     { return n.fields }
 func (n *groupNode) Encoding() encoding.Encoding { return nil }
 func (n *groupNode) Compression() compress.Codec { return nil }
 

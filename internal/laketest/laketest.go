@@ -3,6 +3,7 @@
 package laketest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ddblake/ddblake/sink"
 )
 
 // Files maps every file under dir (relative path, with slashes) to the
@@ -46,6 +49,27 @@ func Files(t testing.TB, dir string) map[string]string {
 	})
 	if err != nil {
 		t.Fatalf("walking %s: %v", dir, err)
+	}
+	return out
+}
+
+// StoreFiles maps every object of a store (its key) to the hex SHA-256 of
+// its content, like Files for a store of any kind.
+func StoreFiles(t testing.TB, st sink.Store) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	objs, err := st.List(ctx, "")
+	if err != nil {
+		t.Fatalf("list %s: %v", st.URI(), err)
+	}
+	out := map[string]string{}
+	for _, o := range objs {
+		b, err := st.Get(ctx, o.Key)
+		if err != nil {
+			t.Fatalf("get %s: %v", o.Key, err)
+		}
+		sum := sha256.Sum256(b)
+		out[o.Key] = hex.EncodeToString(sum[:])
 	}
 	return out
 }

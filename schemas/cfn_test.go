@@ -70,7 +70,8 @@ func TestCloudFormationParses(t *testing.T) {
 					require.Equal(t, want[i].Type.AthenaName(), *c.Type)
 					require.NoError(t, parseHiveType(*c.Type))
 				}
-				require.Equal(t, "s3://acme-data-lake/ddblake/"+s.Table+"/", *in.StorageDescriptor.Location)
+				require.Equal(t, "s3://acme-data-lake/ddblake/"+s.Table+"/_symlink_format_manifest/", *in.StorageDescriptor.Location)
+				require.Equal(t, schemas.SymlinkInputFormat, *in.StorageDescriptor.InputFormat)
 				require.Equal(t, schemas.ParquetSerDe, *in.StorageDescriptor.SerdeInfo.SerializationLibrary)
 				params, ok := in.Parameters.(map[string]any)
 				require.True(t, ok, "%T", in.Parameters)

@@ -29,7 +29,20 @@ const (
 	ParquetSerDe        = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 	ParquetInputFormat  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 	ParquetOutputFormat = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+	// SymlinkInputFormat reads, in each partition's location, manifest
+	// files listing the data files (the lake's tables: see ManifestDir).
+	SymlinkInputFormat = "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
+	// SymlinkOutputFormat goes with SymlinkInputFormat; Athena never
+	// writes these tables.
+	SymlinkOutputFormat = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
 )
+
+// ManifestDir is the folder, in a table's folder, that holds one folder
+// per partition with the partition's manifest: the list of its data
+// files. A table's LOCATION and storage template point there, so Athena
+// reads a partition's files as one set that compaction replaces with one
+// write (see sink/manifest).
+const ManifestDir = "_symlink_format_manifest"
 
 // maxCommentLen is the longest column comment Glue stores, in UTF-16 units.
 const maxCommentLen = 255
@@ -121,6 +134,16 @@ func TableLocation(location, table string) (string, error) {
 		return "", err
 	}
 	return "s3://" + joinKey(bucket, prefix, table) + "/", nil
+}
+
+// ManifestLocation returns the folder of table's manifests, the table's
+// LOCATION: <location>/<table>/_symlink_format_manifest/.
+func ManifestLocation(location, table string) (string, error) {
+	loc, err := TableLocation(location, table)
+	if err != nil {
+		return "", err
+	}
+	return loc + ManifestDir + "/", nil
 }
 
 // joinKey joins non-empty parts with slashes.
@@ -294,8 +317,9 @@ func hiveString(s string) string {
 type property struct{ key, value string }
 
 // tableProperties are the TBLPROPERTIES (Glue Parameters) of a table:
-// partition projection over dt (and hr), the storage template, the codec
-// and the classification.
+// partition projection over dt (and hr), the storage template (the
+// partitions' manifest folders under loc), the codec and the
+// classification.
 func tableProperties(s *Schema, o Options, loc string) []property {
 	first := s.FirstPartition
 	if first == "" {
@@ -328,7 +352,7 @@ func tableProperties(s *Schema, o Options, loc string) []property {
 }
 
 // prepare validates the options and the schema and returns the table's
-// S3 folder.
+// location: the folder of its manifests.
 func prepare(s *Schema, o Options) (string, error) {
 	if err := o.Validate(); err != nil {
 		return "", &DefinitionError{Table: s.Table, Err: err}
@@ -336,7 +360,7 @@ func prepare(s *Schema, o Options) (string, error) {
 	if err := ValidateForAthena(s); err != nil {
 		return "", err
 	}
-	return TableLocation(o.Location, s.Table)
+	return ManifestLocation(o.Location, s.Table)
 }
 
 // qualifiedHive is `db`.`name`.
@@ -378,15 +402,16 @@ func writeColumnDefs(b *strings.Builder, cols []Column, comments bool) {
 // CreateTableDDL returns the Athena CREATE EXTERNAL TABLE IF NOT EXISTS
 // statement of the table (no trailing semicolon): metadata then data
 // columns with their Athena types and comments (the DynamoDB path of each
-// data column), the dt (and hr) partition columns, Parquet storage at
-// <location>/<table>/, and partition projection so new days need no
-// MSCK REPAIR. The projection starts at s.FirstPartition, or at
-// DefaultFirstPartition when the schema has none. A statement that would
-// pass MaxStatementBytes is written without the data columns' comments;
-// when it is still too long it fails with ErrStatementTooLong (the Glue
-// TableInput has no such limit). It fails with a *DefinitionError when
-// the options or the schema are not valid (see Options.Validate and
-// ValidateForAthena).
+// data column), the dt (and hr) partition columns, Parquet files read
+// through the partitions' manifests (SymlinkTextInputFormat) at
+// <location>/<table>/_symlink_format_manifest/, and partition projection
+// so new days need no MSCK REPAIR. The projection starts at
+// s.FirstPartition, or at DefaultFirstPartition when the schema has none.
+// A statement that would pass MaxStatementBytes is written without the
+// data columns' comments; when it is still too long it fails with
+// ErrStatementTooLong (the Glue TableInput has no such limit). It fails
+// with a *DefinitionError when the options or the schema are not valid
+// (see Options.Validate and ValidateForAthena).
 func CreateTableDDL(s *Schema, o Options) (string, error) {
 	loc, err := prepare(s, o)
 	if err != nil {
@@ -421,8 +446,8 @@ func createTable(s *Schema, o Options, loc string, comments bool) string {
 	writeColumnDefs(&b, PartitionColumns(s), true)
 	b.WriteString(")\n")
 	b.WriteString("ROW FORMAT SERDE " + hiveString(ParquetSerDe) + "\n")
-	b.WriteString("STORED AS INPUTFORMAT " + hiveString(ParquetInputFormat) + "\n")
-	b.WriteString("OUTPUTFORMAT " + hiveString(ParquetOutputFormat) + "\n")
+	b.WriteString("STORED AS INPUTFORMAT " + hiveString(SymlinkInputFormat) + "\n")
+	b.WriteString("OUTPUTFORMAT " + hiveString(SymlinkOutputFormat) + "\n")
 	b.WriteString("LOCATION " + hiveString(loc) + "\n")
 	b.WriteString("TBLPROPERTIES (\n")
 	props := tableProperties(s, o, loc)

@@ -187,9 +187,10 @@ func TestCreateTableDDL(t *testing.T) {
 		}
 
 		require.Contains(t, ddl, "ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'\n")
-		require.Contains(t, ddl, "STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'\n")
-		require.Contains(t, ddl, "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat'\n")
-		require.Contains(t, ddl, "LOCATION 's3://acme-data-lake/ddblake/chat_messages/'\n")
+		// The table reads each partition's files through its manifest.
+		require.Contains(t, ddl, "STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'\n")
+		require.Contains(t, ddl, "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'\n")
+		require.Contains(t, ddl, "LOCATION 's3://acme-data-lake/ddblake/chat_messages/_symlink_format_manifest/'\n")
 
 		props := tblProperties(t, ddl)
 		require.Equal(t, "true", props["projection.enabled"])
@@ -203,10 +204,10 @@ func TestCreateTableDDL(t *testing.T) {
 			require.Equal(t, "integer", props["projection.hr.type"])
 			require.Equal(t, "0,23", props["projection.hr.range"])
 			require.Equal(t, "2", props["projection.hr.digits"])
-			require.Equal(t, "s3://acme-data-lake/ddblake/chat_messages/dt=${dt}/hr=${hr}/", props["storage.location.template"])
+			require.Equal(t, "s3://acme-data-lake/ddblake/chat_messages/_symlink_format_manifest/dt=${dt}/hr=${hr}/", props["storage.location.template"])
 		} else {
 			require.NotContains(t, props, "projection.hr.type")
-			require.Equal(t, "s3://acme-data-lake/ddblake/chat_messages/dt=${dt}/", props["storage.location.template"])
+			require.Equal(t, "s3://acme-data-lake/ddblake/chat_messages/_symlink_format_manifest/dt=${dt}/", props["storage.location.template"])
 		}
 	}
 }
@@ -236,7 +237,7 @@ func TestCreateTableDDLDefaults(t *testing.T) {
 	ddl, err := schemas.CreateTableDDL(s, schemas.Options{Location: "s3://acme-data-lake/"})
 	require.NoError(t, err)
 	require.Contains(t, ddl, "`"+schemas.DefaultDatabase+"`.`chat_messages`")
-	require.Contains(t, ddl, "LOCATION 's3://acme-data-lake/chat_messages/'")
+	require.Contains(t, ddl, "LOCATION 's3://acme-data-lake/chat_messages/_symlink_format_manifest/'")
 	props := tblProperties(t, ddl)
 	require.Equal(t, schemas.DefaultFirstPartition+",NOW", props["projection.dt.range"])
 	require.Equal(t, schemas.DefaultCompression, props["parquet.compression"])

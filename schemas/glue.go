@@ -8,8 +8,9 @@ import (
 // GlueTableInput returns the Glue table definition of the table, equal to
 // what CreateTableDDL creates: an EXTERNAL_TABLE with the metadata and
 // data columns (Athena types, comments holding the DynamoDB paths), dt
-// (and hr) partition keys, Parquet SerDe and formats at
-// <location>/<table>/, and Parameters holding the partition projection,
+// (and hr) partition keys, Parquet SerDe read through the partitions'
+// manifests (SymlinkTextInputFormat) at
+// <location>/<table>/_symlink_format_manifest/, and Parameters holding the partition projection,
 // storage template, parquet.compression and classification=parquet. The
 // database is not part of a TableInput: pass o.DatabaseName() to
 // CreateTable (aws glue create-table --database-name). It fails like
@@ -32,8 +33,8 @@ func GlueTableInput(s *Schema, o Options) (*gluetypes.TableInput, error) {
 		StorageDescriptor: &gluetypes.StorageDescriptor{
 			Columns:      glueColumns(TableColumns(s)),
 			Location:     aws.String(loc),
-			InputFormat:  aws.String(ParquetInputFormat),
-			OutputFormat: aws.String(ParquetOutputFormat),
+			InputFormat:  aws.String(SymlinkInputFormat),
+			OutputFormat: aws.String(SymlinkOutputFormat),
 			SerdeInfo: &gluetypes.SerDeInfo{
 				SerializationLibrary: aws.String(ParquetSerDe),
 				Parameters:           map[string]string{"serialization.format": "1"},

@@ -175,9 +175,9 @@ func TestGlueTableInputJSON(t *testing.T) {
 		require.Equal(t, "chat_messages", aws.ToString(in.Name))
 		require.Equal(t, "EXTERNAL_TABLE", aws.ToString(in.TableType))
 		require.NotNil(t, in.StorageDescriptor)
-		require.Equal(t, "s3://acme-data-lake/ddblake/chat_messages/", aws.ToString(in.StorageDescriptor.Location))
-		require.Equal(t, schemas.ParquetInputFormat, aws.ToString(in.StorageDescriptor.InputFormat))
-		require.Equal(t, schemas.ParquetOutputFormat, aws.ToString(in.StorageDescriptor.OutputFormat))
+		require.Equal(t, "s3://acme-data-lake/ddblake/chat_messages/_symlink_format_manifest/", aws.ToString(in.StorageDescriptor.Location))
+		require.Equal(t, schemas.SymlinkInputFormat, aws.ToString(in.StorageDescriptor.InputFormat))
+		require.Equal(t, schemas.SymlinkOutputFormat, aws.ToString(in.StorageDescriptor.OutputFormat))
 		require.Equal(t, schemas.ParquetSerDe, aws.ToString(in.StorageDescriptor.SerdeInfo.SerializationLibrary))
 
 		want := schemas.TableColumns(s)
@@ -209,7 +209,7 @@ func TestGlueTableInputJSON(t *testing.T) {
 		require.Equal(t, "parquet", in.Parameters["classification"])
 		require.Equal(t, "true", in.Parameters["projection.enabled"])
 		require.Equal(t, "2026-03-28,NOW", in.Parameters["projection.dt.range"])
-		require.True(t, strings.HasPrefix(in.Parameters["storage.location.template"], "s3://acme-data-lake/ddblake/chat_messages/dt=${dt}/"))
+		require.True(t, strings.HasPrefix(in.Parameters["storage.location.template"], "s3://acme-data-lake/ddblake/chat_messages/_symlink_format_manifest/dt=${dt}/"))
 
 		// The Athena DDL and the Glue table say the same thing.
 		ddl, err := schemas.CreateTableDDL(s, sampleOptions)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
 )
 
@@ -17,7 +18,7 @@ import (
 const (
 	// Dir is the folder, under a table's folder, that holds one folder
 	// per partition with its manifest: the location Athena reads.
-	Dir = "_symlink_format_manifest"
+	Dir = schemas.ManifestDir
 	// Name is the object name of a partition's manifest.
 	Name = "manifest"
 	// CompactedDir is the folder, under a partition's folder, of the

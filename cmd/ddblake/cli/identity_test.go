@@ -57,7 +57,7 @@ func TestTableIdentity(t *testing.T) {
 	require.Equal(t, cli.ExitOK, res.code, res.stderr)
 	for _, n := range []string{"chat_messages", "chat_messages_2", "chat_messages_3", "chat_messages_4"} {
 		require.Contains(t, res.stdout, "CREATE EXTERNAL TABLE IF NOT EXISTS `ddblake`.`"+n+"`")
-		require.Contains(t, res.stdout, "'s3://lake/ddb/"+n+"/'")
+		require.Contains(t, res.stdout, "'s3://lake/ddb/"+n+"/_symlink_format_manifest/'")
 		require.Contains(t, res.stdout, `CREATE OR REPLACE VIEW "ddblake"."`+n+`_latest"`)
 	}
 

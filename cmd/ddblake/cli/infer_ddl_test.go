@@ -180,7 +180,7 @@ func TestDDL(t *testing.T) {
 		require.Contains(t, res.stdout, "CREATE DATABASE IF NOT EXISTS")
 		for _, table := range tables {
 			require.Contains(t, res.stdout, "CREATE EXTERNAL TABLE IF NOT EXISTS `chat`.`"+table+"`")
-			require.Contains(t, res.stdout, "'s3://my-lake/ddb/"+table+"/'")
+			require.Contains(t, res.stdout, "'s3://my-lake/ddb/"+table+"/_symlink_format_manifest/'")
 			require.Contains(t, res.stdout, `CREATE OR REPLACE VIEW "chat"."`+table+`_latest"`)
 		}
 		require.Contains(t, res.stdout, "'ZSTD'", "the default compression")
@@ -193,7 +193,7 @@ func TestDDL(t *testing.T) {
 		require.Len(t, inputs, len(tables))
 		for i, in := range inputs {
 			require.Equal(t, tables[i], *in.Name)
-			require.Equal(t, "s3://my-lake/ddb/"+tables[i]+"/", *in.StorageDescriptor.Location)
+			require.Equal(t, "s3://my-lake/ddb/"+tables[i]+"/_symlink_format_manifest/", *in.StorageDescriptor.Location)
 			require.NotEmpty(t, in.StorageDescriptor.Columns)
 			require.NotEmpty(t, in.PartitionKeys)
 		}

@@ -116,8 +116,8 @@ func TestS3ReplayAndDDL(t *testing.T) {
 
 	ddl := ddblake(t, "", "ddl", "--lake", "s3://lake-bucket/ddb/lake")
 	require.Equal(t, cli.ExitOK, ddl.code, ddl.stderr)
-	require.Contains(t, ddl.stdout, "LOCATION 's3://lake-bucket/ddb/lake/chat_messages/'", "the lake URI is the default location")
-	require.Contains(t, ddl.stdout, "LOCATION 's3://lake-bucket/ddb/lake/chat_rooms/'")
+	require.Contains(t, ddl.stdout, "LOCATION 's3://lake-bucket/ddb/lake/chat_messages/_symlink_format_manifest/'", "the lake URI is the default location")
+	require.Contains(t, ddl.stdout, "LOCATION 's3://lake-bucket/ddb/lake/chat_rooms/_symlink_format_manifest/'")
 }
 
 func TestS3Sources(t *testing.T) {

@@ -34,9 +34,9 @@ PARTITIONED BY (
   `dt` string COMMENT 'day of _event_time (UTC), YYYY-MM-DD'
 )
 ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
-STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'
-OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat'
-LOCATION 's3://acme-data-lake/ddblake/chat_messages/'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION 's3://acme-data-lake/ddblake/chat_messages/_symlink_format_manifest/'
 TBLPROPERTIES (
   'projection.enabled'='true',
   'projection.dt.type'='date',
@@ -44,7 +44,7 @@ TBLPROPERTIES (
   'projection.dt.format'='yyyy-MM-dd',
   'projection.dt.interval'='1',
   'projection.dt.interval.unit'='DAYS',
-  'storage.location.template'='s3://acme-data-lake/ddblake/chat_messages/dt=${dt}/',
+  'storage.location.template'='s3://acme-data-lake/ddblake/chat_messages/_symlink_format_manifest/dt=${dt}/',
   'parquet.compression'='ZSTD',
   'classification'='parquet'
 );

@@ -35,9 +35,9 @@ PARTITIONED BY (
   `hr` string COMMENT 'hour of _event_time (UTC), HH'
 )
 ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
-STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'
-OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat'
-LOCATION 's3://acme-data-lake/ddblake/chat_messages/'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION 's3://acme-data-lake/ddblake/chat_messages/_symlink_format_manifest/'
 TBLPROPERTIES (
   'projection.enabled'='true',
   'projection.dt.type'='date',
@@ -48,7 +48,7 @@ TBLPROPERTIES (
   'projection.hr.type'='integer',
   'projection.hr.range'='0,23',
   'projection.hr.digits'='2',
-  'storage.location.template'='s3://acme-data-lake/ddblake/chat_messages/dt=${dt}/hr=${hr}/',
+  'storage.location.template'='s3://acme-data-lake/ddblake/chat_messages/_symlink_format_manifest/dt=${dt}/hr=${hr}/',
   'parquet.compression'='ZSTD',
   'classification'='parquet'
 );

@@ -189,7 +189,7 @@ func (g *Generator) writeSample(ctx context.Context, sink fileSink) (Summary, er
 	}
 	tm := func(t int64) time.Time { return time.UnixMicro(t).UTC() }
 
-	if err := g.writeLambdaFiles(sink, period(0), tm(b[0]), tm(b[1]), add); err != nil {
+	if err := g.writeLambdaFiles(sink, period(0), tm(b[0]), tm(b[1]), sampleLambdaBatch, 3, add); err != nil {
 		return Summary{}, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -288,8 +288,8 @@ func tableSummaries(recs []record) []TableSummary {
 }
 
 // writeLambdaFiles writes Lambda events, one shard's records per event,
-// at most sampleLambdaBatch records each.
-func (g *Generator) writeLambdaFiles(sink fileSink, recs []record, from, to time.Time, add func(File, error) error) error {
+// at most batch records each, numbered with width digits (at least).
+func (g *Generator) writeLambdaFiles(sink fileSink, recs []record, from, to time.Time, batch, width int, add func(File, error) error) error {
 	type shardKey struct {
 		table string
 		shard int
@@ -313,10 +313,10 @@ func (g *Generator) writeLambdaFiles(sink fileSink, recs []record, from, to time
 		return a.shard - b.shard
 	})
 	for _, k := range order {
-		for n, batch := range chunks(groups[k], sampleLambdaBatch) {
-			p := fmt.Sprintf("lambda/%s/shard-%d/%03d.json", k.table, k.shard, n+1)
-			err := writeFile(sink, p, appendLambdaEvent(nil, batch))
-			if err := add(File{Path: p, Format: FormatLambda, Records: len(batch), From: from, To: to}, err); err != nil {
+		for n, recs := range chunks(groups[k], batch) {
+			p := fmt.Sprintf("lambda/%s/shard-%d/%0*d.json", k.table, k.shard, width, n+1)
+			err := writeFile(sink, p, appendLambdaEvent(nil, recs))
+			if err := add(File{Path: p, Format: FormatLambda, Records: len(recs), From: from, To: to}, err); err != nil {
 				return err
 			}
 		}

@@ -108,3 +108,40 @@ func ParsePartition(path string) (sink.Partition, bool) {
 func ComparePartitions(a, b sink.Partition) int {
 	return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Hour, b.Hour))
 }
+
+// Files returns the keys of every data file the manifests of a table's
+// partitions list, by partition then key: what a query of the table
+// reads. unlisted counts the Parquet files of the table's partition
+// folders that no manifest lists (files not delivered yet, or delivered
+// by a writer that does not list, such as Firehose: ddblake compact lists
+// them) and that no compaction replaced.
+func Files(ctx context.Context, store sink.Store, table string) (keys []string, unlisted int, err error) {
+	parts, err := Scan(ctx, store, table)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, pf := range parts {
+		l, err := Read(ctx, store, table, pf.Partition)
+		if err != nil {
+			return nil, 0, err
+		}
+		keys = append(keys, l.Keys...)
+		var replaced map[string]bool
+		for _, o := range pf.Files {
+			if _, ok := slices.BinarySearch(l.Keys, o.Key); ok {
+				continue
+			}
+			if replaced == nil {
+				rec, _, err := ReadRecord(ctx, store, table, pf.Partition)
+				if err != nil {
+					return nil, 0, err
+				}
+				replaced = rec.Replaced()
+			}
+			if !replaced[o.Key] {
+				unlisted++
+			}
+		}
+	}
+	return keys, unlisted, nil
+}

@@ -526,7 +526,7 @@ func (b *builder) open(ctx context.Context, in input) (*rewrite.File, error) {
 // columns are the leaf indexes of the columns ranked by, -1 when the file
 // has none.
 type columns struct {
-	keys              []int
+	keys             []int
 	time, seq, event int
 }
 
@@ -706,4 +706,3 @@ func (st *State) Late(hashes map[string]string) (late []string, gone bool) {
 	slices.SortFunc(late, cmp.Compare[string])
 	return late, gone
 }
-

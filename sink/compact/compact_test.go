@@ -37,7 +37,7 @@ type lake struct {
 	n      atomic.Int64
 }
 
-func newLake(t *testing.T, store sink.Store, hourly bool) *lake {
+func newLake(t testing.TB, store sink.Store, hourly bool) *lake {
 	t.Helper()
 	s := laketest.RichSchema(table)
 	s.Hourly = hourly

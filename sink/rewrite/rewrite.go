@@ -110,20 +110,50 @@ func (f *File) Field(name string) parquet.Node {
 // Scan calls fn with each row of the file, all of them, in order, with
 // its index. The row is valid only during the call.
 func (f *File) Scan(fn func(i int64, row parquet.Row) error) error {
-	buf := make([]parquet.Row, 64)
 	var i int64
+	return f.batches(nil, func(rows []parquet.Row) error {
+		for _, row := range rows {
+			if err := fn(i, row); err != nil {
+				return err
+			}
+			i++
+		}
+		return nil
+	})
+}
+
+// batches calls fn with the file's rows a batch at a time, in order:
+// all of them, or those whose indexes are in sel (ascending). The rows
+// are valid only during the call, and fn may change them.
+func (f *File) batches(sel []int64, fn func(rows []parquet.Row) error) error {
+	buf := make([]parquet.Row, 128)
+	var base int64 // index of buf[0]
+	next := 0      // position in sel
 	for _, rg := range f.file.RowGroups() {
+		if sel != nil && next >= len(sel) {
+			break
+		}
 		rows := rg.Rows()
 		for {
 			n, err := rows.ReadRows(buf)
-			for _, row := range buf[:n] {
-				if ferr := fn(i, row); ferr != nil {
+			batch := buf[:n]
+			if sel != nil {
+				batch = batch[:0:0]
+				for next < len(sel) && sel[next] < base+int64(n) {
+					if sel[next] >= base {
+						batch = append(batch, buf[sel[next]-base])
+					}
+					next++
+				}
+			}
+			base += int64(n)
+			if len(batch) > 0 {
+				if ferr := fn(batch); ferr != nil {
 					_ = rows.Close()
 					return ferr
 				}
-				i++
 			}
-			if errors.Is(err, io.EOF) {
+			if errors.Is(err, io.EOF) || (sel != nil && next >= len(sel)) {
 				break
 			}
 			if err != nil {
@@ -136,21 +166,6 @@ func (f *File) Scan(fn func(i int64, row parquet.Row) error) error {
 		}
 	}
 	return nil
-}
-
-// scanSelected calls fn with each row to copy, in order.
-func (f *File) scanSelected(fn func(row parquet.Row) error) error {
-	if f.Rows == nil {
-		return f.Scan(func(_ int64, row parquet.Row) error { return fn(row) })
-	}
-	next := 0
-	return f.Scan(func(i int64, row parquet.Row) error {
-		if next >= len(f.Rows) || f.Rows[next] != i {
-			return nil
-		}
-		next++
-		return fn(row)
-	})
 }
 
 // setField is the node of a field given by File.Set.
@@ -247,7 +262,6 @@ func Merge(files []*File, opts Options) ([]byte, int64, error) {
 	var buf bytes.Buffer
 	w := parquet.NewGenericWriter[parquet.Row](&buf, wopts...)
 	var total, groupStart int64
-	batch := make([]parquet.Row, 0, 64)
 	for _, f := range files {
 		conv, err := parquet.Convert(schema, f.file.Schema())
 		if err != nil {
@@ -260,25 +274,23 @@ func Merge(files []*File, opts Options) ([]byte, int64, error) {
 				set[leaf.ColumnIndex] = v
 			}
 		}
-		flush := func() error {
-			if len(batch) == 0 {
-				return nil
-			}
-			if _, err := conv.Convert(batch); err != nil {
+		err = f.batches(f.Rows, func(rows []parquet.Row) error {
+			if _, err := conv.Convert(rows); err != nil {
 				return fmt.Errorf("%s: convert rows: %w", f.Name, err)
 			}
-			for _, row := range batch {
-				for i := range row {
-					if v, ok := set[row[i].Column()]; ok {
-						row[i] = parquet.ByteArrayValue([]byte(v)).Level(0, 1, row[i].Column())
+			if len(set) > 0 {
+				for _, row := range rows {
+					for i := range row {
+						if v, ok := set[row[i].Column()]; ok {
+							row[i] = parquet.ByteArrayValue([]byte(v)).Level(0, 1, row[i].Column())
+						}
 					}
 				}
 			}
-			if _, err := w.WriteRows(batch); err != nil {
+			if _, err := w.WriteRows(rows); err != nil {
 				return fmt.Errorf("%s: write rows: %w", f.Name, err)
 			}
-			total += int64(len(batch))
-			batch = batch[:0]
+			total += int64(len(rows))
 			if w.Size()-groupStart >= o.RowGroupBytes {
 				if err := w.Flush(); err != nil {
 					return err
@@ -286,17 +298,7 @@ func Merge(files []*File, opts Options) ([]byte, int64, error) {
 				groupStart = w.Size()
 			}
 			return nil
-		}
-		err = f.scanSelected(func(row parquet.Row) error {
-			batch = append(batch, row.Clone())
-			if len(batch) == cap(batch) {
-				return flush()
-			}
-			return nil
 		})
-		if err == nil {
-			err = flush()
-		}
 		if err != nil {
 			return nil, 0, err
 		}
@@ -345,11 +347,13 @@ func usedFields(files []*File) (map[string]bool, error) {
 		if pending == 0 {
 			continue
 		}
-		err := f.scanSelected(func(row parquet.Row) error {
-			for _, v := range row {
-				c := v.Column()
-				if c < len(top) && !used[top[c].name] && v.DefinitionLevel() >= top[c].def {
-					used[top[c].name] = true
+		err := f.batches(f.Rows, func(rows []parquet.Row) error {
+			for _, row := range rows {
+				for _, v := range row {
+					c := v.Column()
+					if c < len(top) && !used[top[c].name] && v.DefinitionLevel() >= top[c].def {
+						used[top[c].name] = true
+					}
 				}
 			}
 			return nil

@@ -63,6 +63,10 @@ type Options struct {
 	// SNAPPY, GZIP or UNCOMPRESSED (any case); DefaultCompression when
 	// empty.
 	Compression string
+	// States are the tables' materialized latest states, by table (see
+	// sink/latest): a table with one gets its state table, and a latest
+	// view over the state and the days after it (LatestStateViewDDL).
+	States map[string]LatestState
 }
 
 // Validate reports whether the options can be used: a valid database name,
@@ -78,6 +82,11 @@ func (o Options) Validate() error {
 	case "", "ZSTD", "SNAPPY", "GZIP", "UNCOMPRESSED":
 	default:
 		return fmt.Errorf("%w: compression %q: want ZSTD, SNAPPY, GZIP or UNCOMPRESSED", ErrBadOption, o.Compression)
+	}
+	for table, st := range o.States {
+		if err := st.Validate(); err != nil {
+			return fmt.Errorf("table %s: %w", table, err)
+		}
 	}
 	return nil
 }
@@ -466,9 +475,11 @@ func createTable(s *Schema, o Options, loc string, comments bool) string {
 // in ";" and separated by a blank line, ready to paste into the Athena
 // console or pipe to a client: CREATE DATABASE IF NOT EXISTS, then for each
 // table its CREATE EXTERNAL TABLE and, when the schema knows its key
-// attributes, its latest view. A table without keys (a lake built from
-// table exports alone records none) gets an SQL comment saying why it has
-// no view instead. It fails at the first table whose definition fails.
+// attributes, its latest view: over its materialized state (o.States),
+// after the state table's CREATE EXTERNAL TABLE, when it has one. A table
+// without keys (a lake built from table exports alone records none) gets
+// an SQL comment saying why it has no view instead. It fails at the first
+// table whose definition fails.
 func AthenaScript(tables []*Schema, o Options) (string, error) {
 	db, err := CreateDatabaseDDL(o)
 	if err != nil {
@@ -483,6 +494,13 @@ func AthenaScript(tables []*Schema, o Options) (string, error) {
 		}
 		b.WriteString("\n" + ddl + ";\n")
 		view, err := LatestViewDDL(s, o)
+		if st, ok := o.States[s.Table]; ok && err == nil {
+			var state string
+			if state, err = StateTableDDL(s, o); err == nil {
+				b.WriteString("\n" + state + ";\n")
+				view, err = LatestStateViewDDL(s, o, st)
+			}
+		}
 		switch {
 		case errors.Is(err, ErrNoKeys):
 			b.WriteString("\n-- no " + LatestViewName(s.Table) + " view: " + strings.ReplaceAll(err.Error(), "\n", " ") + "\n")

@@ -46,6 +46,11 @@ func NewColumns(older, newer *Schema) ([]Column, error) {
 // when newer is not valid. After it runs, re-create the latest view
 // (LatestViewDDL) so the view shows the new columns.
 func AddColumnsDDL(older, newer *Schema, o Options) (string, error) {
+	return addColumnsDDL(older, newer, o, newer.Table)
+}
+
+// addColumnsDDL is AddColumnsDDL of the table named name.
+func addColumnsDDL(older, newer *Schema, o Options, name string) (string, error) {
 	if o.Database != "" && !validName(o.Database) {
 		return "", &DefinitionError{Table: newer.Table, Err: fmt.Errorf("%w: database %q", ErrBadName, o.Database)}
 	}
@@ -59,7 +64,7 @@ func AddColumnsDDL(older, newer *Schema, o Options) (string, error) {
 	alter := func(comments bool) string {
 		var b strings.Builder
 		b.WriteString("ALTER TABLE ")
-		b.WriteString(qualifiedHive(o.DatabaseName(), newer.Table))
+		b.WriteString(qualifiedHive(o.DatabaseName(), name))
 		b.WriteString(" ADD COLUMNS (\n")
 		writeColumnDefs(&b, added, comments)
 		b.WriteString(")")

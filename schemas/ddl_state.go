@@ -162,11 +162,11 @@ func LatestHistory(s *Schema, froms ...string) string {
 	b.WriteString("(\n")
 	for i, f := range froms {
 		if i > 0 {
-			b.WriteString("\n  UNION ALL\n")
+			b.WriteString("\n    UNION ALL\n")
 		}
-		b.WriteString("  SELECT " + list + "\n  FROM " + f)
+		b.WriteString("    SELECT " + list + "\n    FROM " + f)
 	}
-	b.WriteString("\n) AS \"history\"")
+	b.WriteString("\n  ) AS \"history\"")
 	return b.String()
 }
 

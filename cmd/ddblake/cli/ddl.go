@@ -83,7 +83,8 @@ type ddlOptions struct {
 	includeDatabase                          bool
 	roleARN                                  string
 	previous                                 string
-	older                                    *schemas.Registry // loaded from previous
+	older                                    *schemas.Registry               // loaded from previous
+	olderStates                              map[string]schemas.LatestState // the states previous knew
 }
 
 func (s *session) ddl(ctx context.Context, o ddlOptions) error {
@@ -131,12 +132,18 @@ func (s *session) ddl(ctx context.Context, o ddlOptions) error {
 		return exit(ExitFailed, fmt.Errorf("ddl: lake %s: %w (no %s*.json; replay into it first)", o.lake, ErrNoTables, sink.SchemasPrefix))
 	}
 
+	if opts.States, err = latestStates(ctx, store, tables); err != nil {
+		return exit(ExitFailed, fmt.Errorf("ddl: lake %s: %w", o.lake, err))
+	}
 	if o.format == ddlAlter {
 		prev, err := s.openLake(ctx, o.previous, false)
 		if err != nil {
 			return err
 		}
 		if o.older, err = sink.NewRegistry(prev).LoadAll(ctx); err != nil {
+			return exit(ExitFailed, fmt.Errorf("ddl: previous registry %s: %w", o.previous, err))
+		}
+		if o.olderStates, err = latestStates(ctx, prev, tables); err != nil {
 			return exit(ExitFailed, fmt.Errorf("ddl: previous registry %s: %w", o.previous, err))
 		}
 	}
@@ -162,6 +169,20 @@ func ddlOutput(o ddlOptions, opts schemas.Options, tables []*schemas.Schema) ([]
 			}
 			docs[i] = doc
 		}
+		for _, t := range tables {
+			if _, ok := opts.States[t.Table]; !ok {
+				continue
+			}
+			in, err := schemas.StateTableInput(t, opts)
+			if err != nil {
+				return nil, err
+			}
+			doc, err := schemas.MarshalAPIJSON(in)
+			if err != nil {
+				return nil, err
+			}
+			docs = append(docs, doc)
+		}
 		return jsonArray(docs)
 	case ddlCloudFormation:
 		return schemas.CloudFormationYAML(tables, opts, schemas.CloudFormationOptions{IncludeDatabase: o.includeDatabase})
@@ -177,7 +198,7 @@ func ddlOutput(o ddlOptions, opts schemas.Options, tables []*schemas.Schema) ([]
 		}
 		return jsonObject(names, docs)
 	case ddlAlter:
-		return alterScript(o.older, tables, opts)
+		return alterScript(o.older, o.olderStates, tables, opts)
 	}
 	script, err := schemas.AthenaScript(tables, opts)
 	if err != nil {
@@ -191,8 +212,11 @@ func ddlOutput(o ddlOptions, opts schemas.Options, tables []*schemas.Schema) ([]
 
 // alterScript returns the statements that bring the tables of older up to
 // tables: ADD COLUMNS and the view for tables that gained columns, the
-// whole definition for new ones, nothing for unchanged ones.
-func alterScript(older *schemas.Registry, tables []*schemas.Schema, opts schemas.Options) ([]byte, error) {
+// whole definition for new ones, nothing for unchanged ones. A table with
+// a materialized state also gets its state table (created, or given the
+// new columns) and the view over the state, whenever the state changed
+// since older's (olderStates).
+func alterScript(older *schemas.Registry, olderStates map[string]schemas.LatestState, tables []*schemas.Schema, opts schemas.Options) ([]byte, error) {
 	var b strings.Builder
 	var created []*schemas.Schema
 	for _, t := range tables {
@@ -205,17 +229,36 @@ func alterScript(older *schemas.Registry, tables []*schemas.Schema, opts schemas
 		if err != nil {
 			return nil, err
 		}
-		if alter == "" {
-			continue
+		if alter != "" {
+			fmt.Fprintf(&b, "%s;\n\n", alter)
 		}
-		fmt.Fprintf(&b, "%s;\n\n", alter)
-		if len(t.Keys) > 0 {
-			view, err := schemas.LatestViewDDL(t, opts)
+		st, hasState := opts.States[t.Table]
+		oldSt, hadState := olderStates[t.Table]
+		switch {
+		case hasState && !hadState:
+			ddl, err := schemas.StateTableDDL(t, opts)
 			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(&b, "%s;\n\n", view)
+			fmt.Fprintf(&b, "%s;\n\n", ddl)
+		case hasState && alter != "":
+			ddl, err := schemas.StateAddColumnsDDL(old, t, opts)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(&b, "%s;\n\n", ddl)
 		}
+		if len(t.Keys) == 0 || (alter == "" && st == oldSt && hasState == hadState) {
+			continue
+		}
+		view, err := schemas.LatestViewDDL(t, opts)
+		if hasState {
+			view, err = schemas.LatestStateViewDDL(t, opts, st)
+		}
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&b, "%s;\n\n", view)
 	}
 	if len(created) > 0 {
 		script, err := schemas.AthenaScript(created, opts)

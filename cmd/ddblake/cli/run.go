@@ -84,7 +84,7 @@ not finish.`,
 	})
 	root.PersistentFlags().BoolVar(&s.pathStyle, "s3-path-style", false,
 		"address S3 buckets in the URL path (for S3-compatible servers; also DDBLAKE_S3_PATH_STYLE=true)")
-	root.AddCommand(s.replayCommand(), s.compactCommand(), s.ddlCommand(), s.inferCommand(), s.flattenCommand(), s.versionCommand())
+	root.AddCommand(s.replayCommand(), s.compactCommand(), s.latestCommand(), s.ddlCommand(), s.inferCommand(), s.flattenCommand(), s.versionCommand())
 	return root
 }
 

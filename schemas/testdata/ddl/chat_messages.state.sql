@@ -87,12 +87,12 @@ FROM (
       ORDER BY "_event_time" DESC NULLS LAST, "_sequence_number" DESC NULLS LAST
     ) AS "_latest_rank"
   FROM (
-  SELECT "_event_name", "_event_id", "_event_time", "_sequence_number", "_ttl_delete", "_extra", "_old_image", "room_id", "sk", "message_id", "sender_user_id", "sender_profile_display_name", "sender_profile_image_url", "body", "created_at", "tip_amount", "tags", "reaction_counts", "attachment", "thumbnails", "is_edited", "metadata", "col_791889c5", "content_type", "editor_s_note", "sentiment", "ttl", "read_by", "reactions", "tips", "dt"
-  FROM "chat_lake"."chat_messages__state" WHERE "_generation" = 'g000012-0123456789abcdef'
-  UNION ALL
-  SELECT "_event_name", "_event_id", "_event_time", "_sequence_number", "_ttl_delete", "_extra", "_old_image", "room_id", "sk", "message_id", "sender_user_id", "sender_profile_display_name", "sender_profile_image_url", "body", "created_at", "tip_amount", "tags", "reaction_counts", "attachment", "thumbnails", "is_edited", "metadata", "col_791889c5", "content_type", "editor_s_note", "sentiment", "ttl", "read_by", "reactions", "tips", "dt"
-  FROM "chat_lake"."chat_messages" WHERE "dt" > '2026-04-30'
-) AS "history"
+    SELECT "_event_name", "_event_id", "_event_time", "_sequence_number", "_ttl_delete", "_extra", "_old_image", "room_id", "sk", "message_id", "sender_user_id", "sender_profile_display_name", "sender_profile_image_url", "body", "created_at", "tip_amount", "tags", "reaction_counts", "attachment", "thumbnails", "is_edited", "metadata", "col_791889c5", "content_type", "editor_s_note", "sentiment", "ttl", "read_by", "reactions", "tips", "dt"
+    FROM "chat_lake"."chat_messages__state" WHERE "_generation" = 'g000012-0123456789abcdef'
+    UNION ALL
+    SELECT "_event_name", "_event_id", "_event_time", "_sequence_number", "_ttl_delete", "_extra", "_old_image", "room_id", "sk", "message_id", "sender_user_id", "sender_profile_display_name", "sender_profile_image_url", "body", "created_at", "tip_amount", "tags", "reaction_counts", "attachment", "thumbnails", "is_edited", "metadata", "col_791889c5", "content_type", "editor_s_note", "sentiment", "ttl", "read_by", "reactions", "tips", "dt"
+    FROM "chat_lake"."chat_messages" WHERE "dt" > '2026-04-30'
+  ) AS "history"
 ) AS "ranked"
 WHERE "_latest_rank" = 1
   AND "_event_name" <> 'REMOVE';

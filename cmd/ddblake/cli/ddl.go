@@ -83,7 +83,7 @@ type ddlOptions struct {
 	includeDatabase                          bool
 	roleARN                                  string
 	previous                                 string
-	older                                    *schemas.Registry               // loaded from previous
+	older                                    *schemas.Registry              // loaded from previous
 	olderStates                              map[string]schemas.LatestState // the states previous knew
 }
 

@@ -1,7 +1,9 @@
 // Command lakequery runs SQL over a local ddblake lake with DuckDB, the
 // way Athena would see it: one view per table over the Parquet files its
 // partitions' manifests list (dt, and hr for hourly tables, read from the
-// folder names), and a <table>_latest view of each item's current state.
+// folder names), and a <table>_latest view of each item's current state,
+// read from the table's materialized state and the days after it when
+// ddblake latest built one (see the lakeviews package).
 //
 //	lakequery -lake ./lake "SELECT _event_name, count(*) FROM chat_messages GROUP BY 1"
 package main
@@ -13,16 +15,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
-	"github.com/ddblake/ddblake/schemas"
-	"github.com/ddblake/ddblake/sink"
-	"github.com/ddblake/ddblake/sink/localstore"
-	"github.com/ddblake/ddblake/sink/manifest"
+	"github.com/ddblake/ddblake/e2e/lakeviews"
 )
 
 func main() {
@@ -59,69 +57,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// defineViews creates a view per table of the lake's registry over the
-// files its manifests list (a table with none gets no view) and, for
-// tables whose keys are known, the <table>_latest view. Files a
-// partition's folder holds and no manifest lists are not read, as Athena
-// does not read them; their number is reported on w.
+// defineViews creates the lake's views (see lakeviews.Define).
 func defineViews(ctx context.Context, db *sql.DB, lake string, w io.Writer) error {
-	store, err := localstore.New(lake)
-	if err != nil {
-		return err
-	}
-	reg, err := sink.NewRegistry(store).LoadAll(ctx)
-	if err != nil {
-		return err
-	}
-	if len(reg.Tables()) == 0 {
-		return fmt.Errorf("no tables in %s (run ddblake replay first)", lake)
-	}
-	for _, table := range reg.Tables() {
-		s, _ := reg.Get(table)
-		keys, unlisted, err := manifest.Files(ctx, store, table)
-		if err != nil {
-			return err
-		}
-		if unlisted > 0 {
-			fmt.Fprintf(w, "lakequery: %s: %d files no manifest lists are not read (ddblake compact lists them)\n", table, unlisted)
-		}
-		if len(keys) == 0 {
-			fmt.Fprintf(w, "lakequery: %s: no files listed; no view\n", table)
-			continue
-		}
-		src := tableScan(lake, keys, s.Hourly)
-		if _, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE VIEW %q AS SELECT * FROM %s`, table, src)); err != nil {
-			return fmt.Errorf("view %s: %w", table, err)
-		}
-		if len(s.Keys) == 0 {
-			continue
-		}
-		latest, err := schemas.LatestSelect(s, fmt.Sprintf("%q", table))
-		if err != nil {
-			return err
-		}
-		if _, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE VIEW %q AS %s`, schemas.LatestViewName(table), latest)); err != nil {
-			return fmt.Errorf("view %s: %w", schemas.LatestViewName(table), err)
-		}
-	}
-	return nil
-}
-
-// tableScan is the DuckDB relation of a table's files: read_parquet over
-// their paths (keys under the lake directory), with the partition
-// columns read from the folder names as strings, and columns merged by
-// name (a file holds only the columns its rows use).
-func tableScan(lake string, keys []string, hourly bool) string {
-	paths := make([]string, len(keys))
-	for i, k := range keys {
-		paths[i] = "'" + strings.ReplaceAll(filepath.ToSlash(filepath.Join(lake, k)), "'", "''") + "'"
-	}
-	types := "{'dt': VARCHAR}"
-	if hourly {
-		types = "{'dt': VARCHAR, 'hr': VARCHAR}"
-	}
-	return fmt.Sprintf("read_parquet([%s], hive_partitioning = true, union_by_name = true, hive_types = %s)",
-		strings.Join(paths, ", "), types)
+	_, err := lakeviews.Define(ctx, db, lake, w)
+	return err
 }
 
 func query(ctx context.Context, db *sql.DB, q string, out io.Writer) error {

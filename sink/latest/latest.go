@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -328,20 +329,10 @@ func generationName(prev *State, through string, keys []string, consumed map[str
 		num = generationNumber(prev.Generation) + 1
 		fmt.Fprintf(h, "previous %s\n", prev.Generation)
 	}
-	for _, p := range slices.Sorted(mapKeys(consumed)) {
+	for _, p := range slices.Sorted(maps.Keys(consumed)) {
 		fmt.Fprintf(h, "%s %s\n", p, consumed[p])
 	}
 	return fmt.Sprintf("g%06d-%s", num, hex.EncodeToString(h.Sum(nil))[:16])
-}
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // removeStrays deletes objects in a generation's folder that it does not
@@ -648,8 +639,6 @@ func keep(s *schemas.Schema) []string {
 	}
 	return out
 }
-
-// Summary helpers.
 
 // Files returns every file of a state, live and removed.
 func (st *State) Files() []string { return append(slices.Clone(st.Live), st.Removed...) }

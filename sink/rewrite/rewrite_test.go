@@ -194,3 +194,51 @@ func TestMergeCodecAndEncodings(t *testing.T) {
 	}
 	require.Equal(t, "ddblake", pf.Metadata().CreatedBy)
 }
+
+// mapRow has the shapes the lake's writer does not write today: a MAP
+// column and a nested group.
+type mapRow struct {
+	EventName string           `parquet:"_event_name"`
+	Counts    map[string]int64 `parquet:"counts,optional"`
+	Profile   *struct {
+		Name  string  `parquet:"name"`
+		Score *string `parquet:"score,optional"`
+	} `parquet:"profile,optional"`
+	Body *string `parquet:"body,optional"`
+}
+
+// TestMergeMapsAndGroups: columns of any Parquet shape are copied as the
+// files declare them, merged by name.
+func TestMergeMapsAndGroups(t *testing.T) {
+	s := func(v string) *string { return &v }
+	a := []mapRow{
+		{EventName: "INSERT", Counts: map[string]int64{"🥕": 2, "👍": 1}},
+		{EventName: "MODIFY", Counts: map[string]int64{}, Profile: &struct {
+			Name  string  `parquet:"name"`
+			Score *string `parquet:"score,optional"`
+		}{Name: "kim", Score: s("9.5")}},
+	}
+	type onlyBody struct {
+		EventName string  `parquet:"_event_name"`
+		Body      *string `parquet:"body,optional"`
+	}
+	b := []onlyBody{{EventName: "REMOVE"}, {EventName: "INSERT", Body: s("hi")}}
+	var bufA, bufB bytes.Buffer
+	require.NoError(t, parquet.Write(&bufA, a))
+	require.NoError(t, parquet.Write(&bufB, b))
+	want := append(laketest.RowStrings(t, bufA.Bytes()), laketest.RowStrings(t, bufB.Bytes())...)
+
+	out, n, err := rewrite.Merge([]*rewrite.File{open(t, "a", bufA.Bytes()), open(t, "b", bufB.Bytes())}, rewrite.Options{Keep: []string{"_event_name"}})
+	require.NoError(t, err)
+	require.EqualValues(t, 4, n)
+	require.Equal(t, want, laketest.RowStrings(t, out))
+
+	got, err := parquet.Read[mapRow](bytes.NewReader(out), int64(len(out)))
+	require.NoError(t, err)
+	require.Equal(t, map[string]int64{"🥕": 2, "👍": 1}, got[0].Counts)
+	require.Equal(t, "kim", got[1].Profile.Name)
+	require.Equal(t, "9.5", *got[1].Profile.Score)
+	require.Nil(t, got[2].Counts)
+	require.Equal(t, "hi", *got[3].Body)
+	require.Equal(t, []string{"_event_name", "body", "counts", "profile"}, fieldNames(t, out))
+}

@@ -12,9 +12,10 @@
 // keep their values: a row that lacks a field of the merged schema reads
 // it as null, as it did before.
 //
-// Encodings follow the lake's writer, not the inputs': strings
-// dictionary-encoded, binary plain, no page bounds or statistics on
-// decimals, one codec for every column.
+// Encodings and statistics follow the lake's writer, not the inputs':
+// strings dictionary-encoded, binary plain, one codec for every column,
+// statistics cut to sink.MaxStatBytes, none on decimals, no column index
+// bounds on binary.
 //
 //	a, _ := rewrite.Open("a.parquet", bodyA)
 //	b, _ := rewrite.Open("b.parquet", bodyB)

@@ -220,15 +220,24 @@ func Merge(files []*File, opts Options) ([]byte, int64, error) {
 		parquet.PageBufferSize(o.PageBytes),
 		parquet.DictionaryMaxBytes(o.DictionaryMaxBytes),
 		parquet.DataPageVersion(1),
+		// As the lake's writer: page bounds in the column index, cut to
+		// sink.MaxStatBytes; none in the page headers.
+		parquet.DataPageStatistics(false),
+		parquet.ColumnIndexSizeLimit(func([]string) int { return sink.MaxStatBytes }),
 		&parquet.WriterConfig{CreatedBy: o.CreatedBy},
 		schema,
 	}
 	for _, path := range schema.Columns() {
 		leaf, _ := schema.Lookup(path...)
-		if isDecimal(leaf.Node.Type()) {
-			// As the lake's writer: parquet-go orders FIXED_LEN_BYTE_ARRAY
-			// bounds as unsigned bytes, wrong for negative decimals.
+		switch t := leaf.Node.Type(); {
+		case isDecimal(t):
+			// parquet-go orders FIXED_LEN_BYTE_ARRAY bounds as unsigned
+			// bytes, wrong for negative decimals: none.
 			wopts = append(wopts, parquet.SkipPageBounds(path...), parquet.SkipPageStatistics(path...))
+		case t.Kind() == parquet.ByteArray && leafEncoding(leaf.Node) == &parquet.Plain:
+			// Binary: parquet-go cuts a bound of 0xff bytes to a max below
+			// the value; binary values are not filtered on.
+			wopts = append(wopts, parquet.SkipPageBounds(path...))
 		}
 	}
 	var buf bytes.Buffer
@@ -276,6 +285,9 @@ func Merge(files []*File, opts Options) ([]byte, int64, error) {
 		}
 	}
 	if err := w.Close(); err != nil {
+		return nil, 0, err
+	}
+	if err := sink.TruncateStats(&buf); err != nil {
 		return nil, 0, err
 	}
 	return buf.Bytes(), total, nil

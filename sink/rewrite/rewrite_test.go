@@ -242,3 +242,25 @@ func TestMergeMapsAndGroups(t *testing.T) {
 	require.Equal(t, "hi", *got[3].Body)
 	require.Equal(t, []string{"_event_name", "body", "counts", "profile"}, fieldNames(t, out))
 }
+
+// TestMergeBoundsStatistics: a long value is not copied into the merged
+// file's statistics, as the lake's writer does not copy it.
+func TestMergeBoundsStatistics(t *testing.T) {
+	s := laketest.RichSchema("t")
+	rows := laketest.RichRows(10, 4, start, 1)
+	rows[1].Values[2] = flatten.Datum{Valid: true, Str: strings.Repeat("긴", 100_000)}
+	body := encode(t, s, rows)
+	out, _, err := rewrite.Merge([]*rewrite.File{open(t, "a", body)}, rewrite.Options{Keep: keep()})
+	require.NoError(t, err)
+	require.Equal(t, laketest.RowStrings(t, body), laketest.RowStrings(t, out))
+	require.Less(t, len(out), len(body)+1<<10, "no copies of the long value")
+	pf, err := parquet.OpenFile(bytes.NewReader(out), int64(len(out)))
+	require.NoError(t, err)
+	for _, rg := range pf.Metadata().RowGroups {
+		for _, c := range rg.Columns {
+			st := c.MetaData.Statistics
+			require.LessOrEqual(t, len(st.MinValue), sink.MaxStatBytes, c.MetaData.PathInSchema)
+			require.LessOrEqual(t, len(st.MaxValue), sink.MaxStatBytes, c.MetaData.PathInSchema)
+		}
+	}
+}

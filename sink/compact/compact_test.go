@@ -402,7 +402,7 @@ func (f *failing) Delete(ctx context.Context, key string) error {
 func TestKilledAtEveryStep(t *testing.T) {
 	mem := laketest.NewMemStore()
 	base := newLake(t, mem, false)
-	for i := range 6 {
+	for i := range 4 {
 		base.write(t, uint64(i+1), 12, start+int64(i)*1_800_000)
 	}
 	base.write(t, 500, 12, start+86_400_000) // a second day

@@ -156,7 +156,7 @@ func dayFiles(t *testing.T, dir string) map[string][]string {
 	return out
 }
 
-// TestMaterializedLatestDays plays days of chat traffic (twelve; thirty
+// TestMaterializedLatestDays plays days of chat traffic (nine; thirty
 // for the figures of the docs) as
 // Lambda batches, day after day, one batch in five three days late, and
 // builds the state through the day before each day: the latest view over
@@ -165,7 +165,7 @@ func dayFiles(t *testing.T, dir string) map[string][]string {
 // after a build), and so does the view `ddblake ddl` prints after each
 // build. It reports the bytes each view reads on the last day.
 func TestMaterializedLatestDays(t *testing.T) {
-	days, rooms := 12, 12
+	days, rooms := 9, 12
 	if testing.Short() {
 		days = 6
 	}

@@ -36,7 +36,12 @@ type history struct {
 
 func newHistory(t *testing.T, store sink.Store) *history {
 	t.Helper()
-	s, err := sink.NewRegistry(store).Commit(context.Background(), laketest.RichSchema("t"))
+	return newHistoryOf(t, store, laketest.RichSchema("t"))
+}
+
+func newHistoryOf(t *testing.T, store sink.Store, schema *schemas.Schema) *history {
+	t.Helper()
+	s, err := sink.NewRegistry(store).Commit(context.Background(), schema)
 	require.NoError(t, err)
 	return &history{store: store, schema: s}
 }
@@ -54,12 +59,13 @@ func (h *history) write(t *testing.T, d, n int) {
 	h.rows = append(h.rows, rows...)
 }
 
-// want returns the event id of every live item's newest change, among
-// the rows of the days up to through: what the state must hold.
+// want returns the event id and day of every live item's newest
+// change, among the rows of the days up to through: what the state must
+// hold.
 func (h *history) want(through string) []string {
 	best := map[string]flatten.Row{}
 	for _, r := range h.rows {
-		if sink.PartitionOf(r.EventTime, false).Day > through {
+		if sink.PartitionOf(r.EventTime, h.schema.Hourly).Day > through {
 			continue
 		}
 		key := fmt.Sprintf("%s|%d", r.Values[0].Str, r.Values[1].Int)
@@ -283,5 +289,38 @@ func TestBuildKilledAtEveryStep(t *testing.T) {
 		}
 		require.ErrorIs(t, err, errKilled)
 		require.Less(t, kill, 200)
+	}
+}
+
+// TestBuildHourly: the partitions of an hourly table are covered by day,
+// and the state's rows keep their dt and hr.
+func TestBuildHourly(t *testing.T) {
+	s := laketest.RichSchema("t")
+	s.Hourly = true
+	h := newHistoryOf(t, laketest.NewMemStore(), s)
+	for d := range 3 {
+		h.write(t, d, 30)
+	}
+	res := build(t, h.store, h.schema, latest.Options{Through: "2026-04-02"})
+	require.Equal(t, h.want("2026-04-02"), stateIDs(t, h.store, res.State))
+	for p := range res.State.Consumed {
+		require.Regexp(t, `^dt=2026-04-0[12]/hr=\d\d$`, p)
+	}
+	h.write(t, 0, 10) // late, in another hour of a covered day
+	res = build(t, h.store, h.schema, latest.Options{Through: "2026-04-03"})
+	require.False(t, res.Full)
+	require.Equal(t, h.want("2026-04-03"), stateIDs(t, h.store, res.State))
+	body, err := h.store.Get(context.Background(), res.State.Live[0])
+	require.NoError(t, err)
+	rows, err := parquet.Read[struct {
+		Time int64  `parquet:"_event_time"`
+		Dt   string `parquet:"dt"`
+		Hr   string `parquet:"hr"`
+	}](bytes.NewReader(body), int64(len(body)))
+	require.NoError(t, err)
+	for _, r := range rows {
+		p := sink.PartitionOf(r.Time, true)
+		require.Equal(t, p.Day, r.Dt)
+		require.Equal(t, p.Hour, r.Hr)
 	}
 }

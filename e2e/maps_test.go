@@ -17,6 +17,8 @@ import (
 
 	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/pipeline/decode"
+	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/firehose"
 	"github.com/ddblake/ddblake/sink/localstore"
 )
@@ -202,19 +204,19 @@ func TestIDKeyedMaps(t *testing.T) {
 	assertFirehoseMaps(t, db, dir, inputs, lake, table)
 }
 
-// jsonRowSink encodes the rows it is given as the Firehose sink does.
+// jsonRowSink encodes the rows it is given as the Firehose destination does.
 type jsonRowSink struct {
 	mu  sync.Mutex
 	buf []byte
 }
 
-func (s *jsonRowSink) Write(ctx context.Context, batchID string, t *pipeline.Table, rows []flatten.Row) (pipeline.Delivery, error) {
+func (s *jsonRowSink) Write(ctx context.Context, batchID string, t *sink.Table, rows []flatten.Row) (sink.Delivery, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range rows {
-		s.buf = firehose.EncodeRow(s.buf, t.Schema, &rows[i], t.Hourly())
+		s.buf = firehose.EncodeRow(s.buf, t.Schema, &rows[i], t.Hourly)
 	}
-	return pipeline.Delivery{}, nil
+	return sink.Delivery{}, nil
 }
 
 type noQuarantine struct{}
@@ -234,11 +236,11 @@ func assertFirehoseMaps(t *testing.T, db *sql.DB, dir string, inputs []string, l
 	require.NoError(t, err)
 	out := &jsonRowSink{}
 	r := &pipeline.Replay{
-		Processor: &pipeline.Processor{Schemas: pipeline.NewRegistrySchemas(store), Sink: out, Quarantine: noQuarantine{}},
-		Format:    pipeline.FormatJSONL,
+		Processor: &pipeline.Processor{Schemas: pipeline.NewRegistrySchemas(store), Destination: out, Quarantine: noQuarantine{}},
+		Format:    decode.FormatJSONL,
 		Workers:   1,
 	}
-	ins, err := (&pipeline.Resolver{}).Resolve(ctx, inputs...)
+	ins, err := (&decode.Resolver{}).Resolve(ctx, inputs...)
 	require.NoError(t, err)
 	sum, err := r.Run(ctx, ins)
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
 )
@@ -207,7 +208,7 @@ func (c *Config) Validate() error {
 		if err := t.Validate(); err != nil {
 			return fmt.Errorf("tables.%s: %w", n, err)
 		}
-		if len(t.Sources) > 0 && !ValidTableName(n) {
+		if len(t.Sources) > 0 && !decode.ValidTableName(n) {
 			return fmt.Errorf("tables.%s: %w: sources: %q is not a DynamoDB table name", n, flatten.ErrBadConfig, n)
 		}
 		if from, ok := logical[n]; ok && len(t.Sources) > 0 {
@@ -257,13 +258,13 @@ func (t TableConfig) Validate() error {
 		}
 	}
 	for i, r := range t.Sources {
-		if !validAccount([]byte(r.Account)) {
+		if !decode.ValidAccount(r.Account) {
 			return fmt.Errorf("%w: sources[%d]: account %q: want the 12-digit AWS account id (quoted, so YAML keeps its leading zeros)", flatten.ErrBadConfig, i, r.Account)
 		}
-		if r.Region != "" && !validRegion([]byte(r.Region)) {
+		if r.Region != "" && !decode.ValidRegion(r.Region) {
 			return fmt.Errorf("%w: sources[%d]: region %q: want a region name such as us-east-1, or none for every region", flatten.ErrBadConfig, i, r.Region)
 		}
-		if r.As != "" && (!ValidTableName(r.As) || flatten.TableName(r.As) == "") {
+		if r.As != "" && (!decode.ValidTableName(r.As) || flatten.TableName(r.As) == "") {
 			return fmt.Errorf("%w: sources[%d]: as %q: want a DynamoDB table name (3-255 of a-z, A-Z, 0-9, _, - and .)", flatten.ErrBadConfig, i, r.As)
 		}
 		for j, o := range t.Sources[:i] {
@@ -392,3 +393,14 @@ func overlay(base, t TableConfig) TableConfig {
 	out.Sources = t.Sources
 	return out
 }
+
+// Parquet returns the encoder options of the table's rules.
+func (t TableConfig) Parquet() sink.ParquetOptions {
+	return sink.ParquetOptions{
+		Compression: sink.Compression(t.Compression),
+		FileBytes:   int64(t.TargetFileSize),
+	}
+}
+
+// hourly reports whether the table's rules partition it by hour.
+func (t TableConfig) hourly() bool { return t.Partition == "hour" }

@@ -15,8 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/localstore"
 )
 
@@ -27,15 +29,15 @@ const (
 
 // rec is a change record of table from account/region (both "" for an
 // input that names neither), with one S attribute per name=value pair.
-func rec(table, account, region string, index int, attrs ...string) *ChangeRecord {
+func rec(table, account, region string, index int, attrs ...string) *decode.ChangeRecord {
 	var img []flatten.Attr
 	for _, a := range attrs {
 		k, v, _ := strings.Cut(a, "=")
 		img = append(img, flatten.Attr{Name: k, Value: flatten.Value{Kind: flatten.S, S: v}})
 	}
-	return &ChangeRecord{
+	return &decode.ChangeRecord{
 		Source: "test", Index: index, Table: table, Account: account, Region: region,
-		EventName: EventInsert, EventTimeMicros: 1775001600_000000 + int64(index),
+		EventName: decode.EventInsert, EventTimeMicros: 1775001600_000000 + int64(index),
 		Sequence: fmt.Sprintf("%021d", index), NewImage: img, Keys: img[:1],
 		Raw: []byte(fmt.Sprintf(`{"record":%d}`, index)),
 	}
@@ -55,7 +57,7 @@ func newIdentityLake(t *testing.T, dir string, cfg *Config) *identityLake {
 	store, err := localstore.New(dir)
 	require.NoError(t, err)
 	l := &identityLake{dir: dir, store: store}
-	l.p = &Processor{Config: cfg, Schemas: NewRegistrySchemas(store), Sink: NewLakeSink(store), Quarantine: l}
+	l.p = &Processor{Config: cfg, Schemas: NewRegistrySchemas(store), Destination: direct.New(store), Quarantine: l}
 	return l
 }
 
@@ -64,10 +66,10 @@ func (l *identityLake) SetAside(ctx context.Context, batchID string, entries []S
 	l.mu.Lock()
 	l.aside = append(l.aside, entries...)
 	l.mu.Unlock()
-	return NewStoreQuarantine(l.store).SetAside(ctx, batchID, entries)
+	return NewLakeErrors(l.store).SetAside(ctx, batchID, entries)
 }
 
-func (l *identityLake) process(t *testing.T, id string, recs ...*ChangeRecord) Result {
+func (l *identityLake) process(t *testing.T, id string, recs ...*decode.ChangeRecord) Result {
 	t.Helper()
 	res, err := l.p.Process(context.Background(), &Batch{ID: id, Records: recs})
 	require.NoError(t, err)
@@ -153,7 +155,7 @@ func TestOtherSourceSetAside(t *testing.T) {
 	require.Len(t, l.aside, 2)
 	for i, a := range l.aside {
 		require.ErrorIs(t, a.Err, ErrOtherSource)
-		require.Equal(t, "other_source", ErrorKind(a.Err))
+		require.Equal(t, "other_source", errorKindOf(a.Err))
 		require.Equal(t, "chat_messages", a.Table)
 		require.Equal(t, []int{1, 2}[i], a.Index)
 		require.Contains(t, a.Err.Error(), "lake table chat_messages holds the records of account "+acctA+" region us-east-1")
@@ -334,7 +336,7 @@ func TestConcurrentClaims(t *testing.T) {
 			defer wg.Done()
 			l := newIdentityLake(t, dir, nil)
 			res, err := l.p.Process(context.Background(), &Batch{ID: fmt.Sprintf("b%d", i),
-				Records: []*ChangeRecord{rec(tables[i%len(tables)], acctA, "us-east-1", i, fmt.Sprintf("id=%d", i))}})
+				Records: []*decode.ChangeRecord{rec(tables[i%len(tables)], acctA, "us-east-1", i, fmt.Sprintf("id=%d", i))}})
 			if err == nil && res.FirstFailed >= 0 {
 				err = fmt.Errorf("record %d failed", res.FirstFailed)
 			}
@@ -392,7 +394,7 @@ func TestConcurrentClaims(t *testing.T) {
 			l := newIdentityLake(t, dir, nil)
 			account := []string{acctA, acctB}[i%2]
 			res, err := l.p.Process(context.Background(), &Batch{ID: fmt.Sprintf("s%d", i),
-				Records: []*ChangeRecord{rec("chat-messages", account, "us-east-1", i, "id=x")}})
+				Records: []*decode.ChangeRecord{rec("chat-messages", account, "us-east-1", i, "id=x")}})
 			require.NoError(t, err)
 			mu.Lock()
 			admitted += res.Rows

@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ddblake/ddblake/pipeline/decode"
+	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/localstore"
 )
 
@@ -92,13 +94,12 @@ func TestOneHugeLineBoundedMemory(t *testing.T) {
 				content = string(event(good, c.line, good))
 			}
 			require.NoError(t, os.WriteFile(in, []byte(content), 0o644))
-			lake := t.TempDir()
-			store, err := localstore.New(lake)
+			store, err := localstore.New(t.TempDir())
 			require.NoError(t, err)
-			inputs, err := (&Resolver{}).Resolve(context.Background(), in)
+			inputs, err := (&decode.Resolver{}).Resolve(context.Background(), in)
 			require.NoError(t, err)
 			r := &Replay{
-				Processor: &Processor{Schemas: NewRegistrySchemas(store), Sink: NewLakeSink(store), Quarantine: NewStoreQuarantine(store)},
+				Processor: &Processor{Schemas: NewRegistrySchemas(store), Destination: direct.New(store), Quarantine: NewLakeErrors(store)},
 				Workers:   1,
 			}
 			var sum Summary

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/pipeline/redact"
 )
 
@@ -48,7 +49,7 @@ func NewRedactor(cfg *Config) *Redactor {
 // Rules returns the rules for a record of a DynamoDB table ("" or an
 // invalid name: every table's).
 func (r *Redactor) Rules(table string) *flatten.Redactor {
-	if !ValidTableName(table) {
+	if !decode.ValidTableName(table) {
 		table = ""
 	}
 	r.mu.Lock()
@@ -125,7 +126,7 @@ func (r *Redactor) SetAside(e SetAside, table string) SetAside {
 	case res.Changed:
 		out.Raw, out.Redacted, out.RawSize = res.Raw, RedactedMasked, len(e.Raw)
 	}
-	var re *RecordError
+	var re *decode.RecordError
 	if !rules.Empty() && errors.As(e.Err, &re) {
 		c := recordError(re, rules, res)
 		out.Err, out.Path = c, c.Path
@@ -135,7 +136,7 @@ func (r *Redactor) SetAside(e SetAside, table string) SetAside {
 
 // RecordError returns e with its reason and path redacted (see
 // Redactor), for a line that names the record.
-func (r *Redactor) RecordError(e *RecordError) *RecordError {
+func (r *Redactor) RecordError(e *decode.RecordError) *decode.RecordError {
 	rules := r.Rules(e.Table)
 	if rules.Empty() {
 		return e
@@ -145,7 +146,7 @@ func (r *Redactor) RecordError(e *RecordError) *RecordError {
 
 // recordError returns a copy of e, without its bytes, whose reason and
 // path are redacted under rules; res is what redacting its bytes found.
-func recordError(e *RecordError, rules *flatten.Redactor, res redact.Result) *RecordError {
+func recordError(e *decode.RecordError, rules *flatten.Redactor, res redact.Result) *decode.RecordError {
 	out := *e
 	out.Raw = nil
 	kind := sentinelOf(e.Err)
@@ -195,7 +196,7 @@ func (e *redactedError) Error() string {
 	return msg + " (details withheld: they may show hidden values)"
 }
 
-// Unwrap returns the class, so that ErrorKind and errors.Is still see it.
+// Unwrap returns the class, so that errorKindOf and errors.Is still see it.
 func (e *redactedError) Unwrap() error { return e.kind }
 
 // sentinelOf returns the first of the package's and flatten's sentinels

@@ -16,6 +16,8 @@ import (
 
 	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/internal/laketest"
+	"github.com/ddblake/ddblake/pipeline/decode"
+	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/localstore"
 )
 
@@ -35,10 +37,10 @@ func hmacHex(s string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// asideTexts is a Quarantine that keeps what it is handed as text (what
+// asideTexts is a SetAsider that keeps what it is handed as text (what
 // the CLI and the Lambda print) and passes it on.
 type asideTexts struct {
-	next Quarantine
+	next SetAsider
 	mu   sync.Mutex
 	text strings.Builder
 }
@@ -59,19 +61,19 @@ func (a *asideTexts) SetAside(ctx context.Context, batchID string, entries []Set
 func TestReplayPrivacy(t *testing.T) {
 	for _, mode := range []string{QuarantineRedacted, QuarantineNone} {
 		t.Run(mode, func(t *testing.T) {
-			in, lake := t.TempDir(), t.TempDir()
+			in, dir := t.TempDir(), t.TempDir()
 			laketest.WritePrivacyInputs(t, in)
 			ctx := context.Background()
-			store, err := localstore.New(lake)
+			store, err := localstore.New(dir)
 			require.NoError(t, err)
-			inputs, err := (&Resolver{}).Resolve(ctx, in)
+			inputs, err := (&decode.Resolver{}).Resolve(ctx, in)
 			require.NoError(t, err)
-			seen := &asideTexts{next: NewStoreQuarantine(store)}
+			seen := &asideTexts{next: NewLakeErrors(store)}
 			r := &Replay{
 				Processor: &Processor{Config: privacyConfig(t, mode), Schemas: NewRegistrySchemas(store),
-					Sink: NewLakeSink(store), Quarantine: seen},
-				Inputs:  NewStoreQuarantine(store),
-				Decode:  DecodeOptions{Table: "chat", ExportTime: time.Unix(1775001600, 0)}, // the export lines are read without their manifest
+					Destination: direct.New(store), Quarantine: seen},
+				Inputs:  NewLakeErrors(store),
+				Decode:  decode.Options{Table: "chat", ExportTime: time.Unix(1775001600, 0)}, // the export lines are read without their manifest
 				Workers: 2,
 			}
 			sum, err := r.Run(ctx, inputs)
@@ -84,7 +86,7 @@ func TestReplayPrivacy(t *testing.T) {
 			for _, e := range sum.InputErrors {
 				errs = append(errs, e.Error())
 			}
-			all := laketest.RequireHidden(t, lake, laketest.PrivacySecrets(), seen.text.String(), strings.Join(errs, "\n"))
+			all := laketest.RequireHidden(t, dir, laketest.PrivacySecrets(), seen.text.String(), strings.Join(errs, "\n"))
 			for _, v := range laketest.PrivacyVisible() {
 				require.Contains(t, all, v)
 			}
@@ -93,7 +95,7 @@ func TestReplayPrivacy(t *testing.T) {
 			}
 
 			var lines []map[string]any
-			for _, l := range laketest.QuarantineLines(t, lake) {
+			for _, l := range laketest.QuarantineLines(t, dir) {
 				if !strings.HasPrefix(l["_file"].(string), "_errors/_inputs/") {
 					lines = append(lines, l)
 				}
@@ -155,17 +157,17 @@ func TestRedactorReasons(t *testing.T) {
 				cause = &flatten.AttrError{Path: "x", Err: errors.New(c.cause)}
 				cause = fmt.Errorf("%w: %w", flatten.ErrBadNumber, cause)
 			default:
-				cause = fmt.Errorf("%w: %s", ErrBadRecord, c.cause)
+				cause = fmt.Errorf("%w: %s", decode.ErrBadRecord, c.cause)
 			}
 			raw := c.raw
 			if raw == "" {
 				raw = `{"Item":{"n":{"N":"1.2.3"}}}`
 			}
-			re := &RecordError{Source: "in.jsonl", Index: 3, Line: 3, Path: c.path, Table: "chat", Raw: []byte(raw), Err: cause}
+			re := &decode.RecordError{Source: "in.jsonl", Index: 3, Line: 3, Path: c.path, Table: "chat", Raw: []byte(raw), Err: cause}
 			got := r.SetAside(SetAside{Source: "in.jsonl", Index: 3, Path: c.path, Err: re, Raw: re.Raw}, "chat")
 			require.Equal(t, c.wantPath, got.Path)
 			require.True(t, strings.HasPrefix(got.Err.Error(), c.wantReason), got.Err.Error())
-			require.Equal(t, c.kind, ErrorKind(got.Err), "the class is kept")
+			require.Equal(t, c.kind, errorKindOf(got.Err), "the class is kept")
 			for _, s := range laketest.PrivacySecrets() {
 				require.NotContains(t, got.Err.Error(), s)
 				require.NotContains(t, string(got.Raw), s)
@@ -209,22 +211,22 @@ func TestRedactorModes(t *testing.T) {
 		{QuarantineNone, "", RedactedWithheld, RedactedWithheld, ""},
 	} {
 		r := NewRedactor(privacyConfig(t, c.mode))
-		got := r.SetAside(SetAside{Err: ErrBadRecord, Raw: broken}, "chat")
+		got := r.SetAside(SetAside{Err: decode.ErrBadRecord, Raw: broken}, "chat")
 		require.Equal(t, c.brokenRaw, string(got.Raw), c.mode)
 		require.Equal(t, c.brokenRedacted, got.Redacted, c.mode)
-		got = r.SetAside(SetAside{Err: ErrBadRecord, Raw: good}, "chat")
+		got = r.SetAside(SetAside{Err: decode.ErrBadRecord, Raw: good}, "chat")
 		require.Equal(t, c.goodRedacted, got.Redacted, c.mode)
 		require.Contains(t, string(got.Raw), c.goodRawContains)
 	}
 
 	// With no rules, the bytes are kept as read, but for quarantine: none.
 	r := NewRedactor(nil)
-	got := r.SetAside(SetAside{Err: ErrBadRecord, Raw: broken}, "chat")
+	got := r.SetAside(SetAside{Err: decode.ErrBadRecord, Raw: broken}, "chat")
 	require.Equal(t, broken, got.Raw)
 	require.Empty(t, got.Redacted)
 	cfg, err := ParseConfig([]byte("quarantine: none\n"))
 	require.NoError(t, err)
-	got = NewRedactor(cfg).SetAside(SetAside{Err: ErrBadRecord, Raw: broken}, "chat")
+	got = NewRedactor(cfg).SetAside(SetAside{Err: decode.ErrBadRecord, Raw: broken}, "chat")
 	require.Nil(t, got.Raw)
 	require.Equal(t, RedactedWithheld, got.Redacted)
 }

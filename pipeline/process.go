@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,9 @@ import (
 	"sync"
 
 	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/sink"
 )
 
 // Batch is one unit of work: the records read from one chunk of an input,
@@ -19,30 +20,31 @@ import (
 // always writes the same objects.
 type Batch struct {
 	ID      string
-	Records []*ChangeRecord
-	Errors  []*RecordError
-	// Order, when set, makes the batch commit its new columns to the
-	// registry only after every batch with a lower Ticket has, so that
-	// column names and types do not depend on which batch a scheduler ran
-	// first. Every ticket from 0 up must be processed once.
-	Order  *CommitOrder
-	Ticket int
+	Records []*decode.ChangeRecord
+	Errors  []*decode.RecordError
 	// DropImages lets Process drop the records' images (Keys, NewImage,
 	// OldImage) once it has flattened them, so that their memory goes
 	// while the rows are written.
 	DropImages bool
+
+	// order, when set (by Replay), makes the batch commit its new columns
+	// to the registry only after every batch with a lower ticket has, so
+	// that column names and types do not depend on which batch a
+	// scheduler ran first. Every ticket from 0 up must be processed once.
+	order  *commitOrder
+	ticket int
 }
 
-// CommitOrder lines up the schema commits of batches by ticket. It is
+// commitOrder lines up the schema commits of batches by ticket. It is
 // safe for concurrent use; the zero value starts at ticket 0.
-type CommitOrder struct {
+type commitOrder struct {
 	mu      sync.Mutex
 	next    int
 	changed chan struct{}
 }
 
 // wait blocks until every ticket below t is done, or ctx ends.
-func (o *CommitOrder) wait(ctx context.Context, t int) error {
+func (o *commitOrder) wait(ctx context.Context, t int) error {
 	for {
 		o.mu.Lock()
 		if o.next >= t {
@@ -65,7 +67,7 @@ func (o *CommitOrder) wait(ctx context.Context, t int) error {
 // pass waits for ticket t's turn, when it has not come and gone, and marks
 // it done: what a batch that returns early does, so that the batches
 // after it still get their turns.
-func (o *CommitOrder) pass(ctx context.Context, t int) {
+func (o *commitOrder) pass(ctx context.Context, t int) {
 	o.mu.Lock()
 	passed := o.next > t
 	o.mu.Unlock()
@@ -78,7 +80,7 @@ func (o *CommitOrder) pass(ctx context.Context, t int) {
 }
 
 // done marks ticket t done, letting t+1 go.
-func (o *CommitOrder) done(t int) {
+func (o *commitOrder) done(t int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if t+1 > o.next {
@@ -90,95 +92,17 @@ func (o *CommitOrder) done(t int) {
 	}
 }
 
-// Table is what a Sink needs to know about one table of a batch.
-type Table struct {
-	// Name is the lake table name.
-	Name string
-	// Schema types the rows; it holds every column the rows use.
-	Schema *schemas.Schema
-	// Config holds the table's partitioning, compression and file size.
-	Config TableConfig
-}
-
-// Hourly reports whether the table is partitioned by hour.
-func (t *Table) Hourly() bool { return t.Config.Partition == "hour" }
-
-// Delivery is what a Sink did with the rows of one table.
-type Delivery struct {
-	// Files and Bytes count the objects written (or records sent).
-	Files int
-	Bytes int64
-	// Failed holds the indexes, into the rows handed over, of the rows
-	// that were not delivered, ascending. Set-aside rows are not failed.
-	Failed []int
-	// SetAside holds rows the sink refused for good (e.g. a row too large
-	// for Firehose), by index, with the reason; they go to the quarantine.
-	SetAside map[int]error
-}
-
-// Sink delivers the rows of one table of a batch: Parquet files in the
-// lake, or records to Firehose. It reports the rows it could not deliver
-// rather than failing the whole batch; the error says why.
-type Sink interface {
-	Write(ctx context.Context, batchID string, t *Table, rows []flatten.Row) (Delivery, error)
-}
-
-// Quarantine sets aside the records that cannot become rows.
-type Quarantine interface {
-	// SetAside writes entries under names derived from batchID; it is all
-	// or nothing.
-	SetAside(ctx context.Context, batchID string, entries []SetAside) error
-}
-
-// SetAside is one record put in the quarantine.
-type SetAside struct {
-	// Table is the lake table, or "" when unknown.
-	Table string
-	// EventTimeMicros dates the entry's partition; 0 when unknown.
-	EventTimeMicros int64
-	// Source, Index and Path locate the record and the bad part.
-	Source string
-	Index  int
-	Path   string
-	// Err is the reason.
-	Err error
-	// Raw is the record's bytes: as read, or as a Redactor left them.
-	Raw []byte
-	// Redacted says what a Redactor did to Raw: "" (nothing: the bytes
-	// as read), RedactedMasked, RedactedEnvelope or RedactedWithheld.
-	Redacted string
-	// RawSize is the size of the record as read, when Redacted is set.
-	RawSize int
-}
-
-// Schemas gives each table's schema and commits new columns to it. A
-// commit merges with what other writers committed meanwhile; the result
-// is the schema to type rows by. Implementations are safe for concurrent
-// use.
-type Schemas interface {
-	// Commit merges proposal into the stored schema of proposal.Table
-	// and returns the result.
-	Commit(ctx context.Context, proposal *schemas.Schema) (*schemas.Schema, error)
-	// Schema returns the schema of table as last seen, an empty one when
-	// it has none; it may be out of date.
-	Schema(ctx context.Context, table string) (*schemas.Schema, error)
-	// Update is a compare-and-swap on the stored schema of table (see
-	// sink.Registry.Update): change is given a copy of it (nil when
-	// there is none) and returns what to store (nil: nothing); it may be
-	// called several times. Update returns the schema stored in the end.
-	Update(ctx context.Context, table string, change func(stored *schemas.Schema) (*schemas.Schema, error)) (*schemas.Schema, error)
-}
-
 // Processor turns batches of change records into rows and hands them to
-// a Sink, committing new columns to the schema registry first and setting
-// bad records aside. What it hands the Quarantine is redacted by the
-// Config's rules (see Redactor): its bytes, reasons and paths. It is safe
-// for concurrent use.
+// its Destination, committing new columns to the schema registry first.
+//
+// Records that cannot become rows go to its Quarantine, redacted by the
+// Config's rules (see Redactor): their bytes, reasons and paths. It is
+// safe for concurrent use.
 type Processor struct {
-	Config     *Config
-	Schemas    Schemas
-	Sink       Sink
-	Quarantine Quarantine
+	Config      *Config
+	Schemas     Schemas
+	Destination sink.Destination
+	Quarantine  SetAsider
 
 	mu         sync.Mutex
 	flatteners map[schemas.Origin]*flatten.Flattener
@@ -361,10 +285,10 @@ func (p *Processor) flattener(origin schemas.Origin, cfg TableConfig) (*flatten.
 // turn); delivery failures are in Result.FirstFailed with the error that
 // caused them joined into the returned error.
 func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
-	if b.Order != nil {
+	if b.order != nil {
 		// However Process returns, the batch's turn is passed on, or the
 		// batches after it would wait for ever.
-		defer b.Order.pass(ctx, b.Ticket)
+		defer b.order.pass(ctx, b.ticket)
 	}
 	res := Result{Counts: Counts{Records: len(b.Records) + len(b.Errors), TableRows: map[string]int{}}, FirstFailed: -1}
 	var aside []SetAside
@@ -410,7 +334,7 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			EventName: rec.EventName,
 			EventID:   rec.EventID,
 			EventTime: floorDiv(rec.EventTimeMicros, 1000),
-			Sequence:  SequencePad(rec.Sequence),
+			Sequence:  decode.SequencePad(rec.Sequence),
 			TTLDelete: rec.TTLDelete,
 		}
 		if routed.OldImage != nil {
@@ -465,7 +389,7 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		rows, st := tb.batch.Rows(make([]flatten.Row, 0, tb.batch.Len()), tb.schema)
 		tb.batch = nil
 		res.Misfits += st.Misfits
-		d, err := p.Sink.Write(ctx, b.ID, &Table{Name: tb.name, Schema: tb.schema, Config: tb.config}, rows)
+		d, err := p.Destination.Write(ctx, b.ID, &sink.Table{Name: tb.name, Schema: tb.schema, Hourly: tb.config.hourly(), Parquet: tb.config.Parquet()}, rows)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("table %s: %w", tb.name, err))
 		}
@@ -513,11 +437,11 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 // The error is the context's, when it ended while waiting for the
 // batch's turn.
 func (p *Processor) commit(ctx context.Context, b *Batch, order []*tableBatch) ([]SetAside, error) {
-	if b.Order != nil {
-		if err := b.Order.wait(ctx, b.Ticket); err != nil {
+	if b.order != nil {
+		if err := b.order.wait(ctx, b.ticket); err != nil {
 			return nil, err
 		}
-		defer b.Order.done(b.Ticket)
+		defer b.order.done(b.ticket)
 		// A batch canceled by the time its turn came commits nothing:
 		// what is committed stays a prefix of the commit order, whatever
 		// batch a canceled replay sent next, so a rerun commits the rest
@@ -621,150 +545,8 @@ func (p *Processor) commitTable(ctx context.Context, tb *tableBatch) (*schemas.S
 	return s, nil
 }
 
-// Routed is where a record goes: its lake table's origin and the name it
-// asks for, the name its rules are found under, the rules, the image its
-// row is made from, and the account and region it came from.
-type Routed struct {
-	// Origin identifies the lake table: the record's DynamoDB table (or
-	// the table its source is taken as, SourceRule.As), or a routing
-	// rule's logical table.
-	Origin schemas.Origin
-	// Table is the lake table name the origin asks for: the DynamoDB
-	// table name sanitized, or the logical table. The registry gives it
-	// when no other origin holds it, else the first free name with a
-	// collision suffix (_2, _3, ...); see Processor.
-	Table string
-	// ConfigName is the name the rules were found under in the
-	// configuration: the logical table when it has an entry of its own,
-	// else the DynamoDB table name (or As, when it has an entry of its
-	// own).
-	ConfigName string
-	// Config holds the rules (without routes).
-	Config TableConfig
-	// Image is what the row's data columns are made from (see Route).
-	Image []flatten.Attr
-	// OldImage is the record's OldImage when Image is neither it nor a
-	// NewImage: it goes to the row's _old_image, not to its columns.
-	OldImage []flatten.Attr
-	// Source is the record's account and region; not Known when the
-	// input named none.
-	Source schemas.Source
-}
-
-// Route picks a record's lake table, rules and images. The row's data
-// columns are the item's state after the change when the record carries
-// it, and never an earlier state presented as the current one:
-//
-//   - the NewImage, when there is one (INSERT and MODIFY of NEW_IMAGE and
-//     NEW_AND_OLD_IMAGES streams, export items);
-//   - else for a REMOVE the OldImage, the item as it was removed;
-//   - else the Keys (KEYS_ONLY streams, INSERT and MODIFY of OLD_IMAGE
-//     streams), with the OldImage of such a MODIFY in _old_image.
-//
-// A routing rule reads the fullest image: the NewImage, else the
-// OldImage, else the Keys. Route fails with ErrBadTable for a table name
-// that is not a valid DynamoDB name, with ErrBadRecord for a record with
-// no image and no keys, and with ErrOtherSource for a record from an
-// account or region that the table's sources (in the configuration) do
-// not list.
-func (c *Config) Route(rec *ChangeRecord) (Routed, error) {
-	table := flatten.TableName(rec.Table)
-	if table == "" || !ValidTableName(rec.Table) {
-		return Routed{}, fmt.Errorf("%w: %q", ErrBadTable, rec.Table)
-	}
-	image, old, full := rec.NewImage, []flatten.Attr(nil), rec.NewImage
-	switch {
-	case image != nil:
-	case rec.EventName == EventRemove && rec.OldImage != nil:
-		image, full = rec.OldImage, rec.OldImage
-	case rec.OldImage != nil:
-		image, old, full = rec.Keys, rec.OldImage, rec.OldImage
-		if image == nil {
-			image = []flatten.Attr{} // no keys to show: the row holds only _old_image
-		}
-	default:
-		image, full = rec.Keys, rec.Keys
-	}
-	if image == nil {
-		return Routed{}, fmt.Errorf("%w: %s record has no image and no keys", ErrBadRecord, rec.EventName)
-	}
-	src := rec.SourceOf()
-	name, err := c.sourceTable(rec.Table, src)
-	if err != nil {
-		return Routed{}, err
-	}
-	configName := rec.Table
-	if _, own := c.tables()[name]; own {
-		configName = name
-	}
-	cfg := c.Table(configName)
-	if to := cfg.Route(full); to != "" {
-		r := Routed{Origin: schemas.Origin{Route: to}, Table: to, ConfigName: configName, Config: cfg, Image: image, OldImage: old, Source: src}
-		if _, own := c.tables()[to]; own {
-			r.ConfigName, r.Config = to, c.Table(to)
-		}
-		r.Config.Routes = nil
-		return r, nil
-	}
-	return Routed{Origin: schemas.Origin{DynamoDBTable: name}, Table: flatten.TableName(name),
-		ConfigName: configName, Config: cfg, Image: image, OldImage: old, Source: src}, nil
-}
-
-// sourceTable returns the DynamoDB table name the records of table from
-// src are taken as: table itself, or the As of the source rule that
-// matches src. A record of unknown source is taken as its own table. It
-// fails with ErrOtherSource when the table lists sources and none
-// matches src.
-func (c *Config) sourceTable(table string, src schemas.Source) (string, error) {
-	rules := c.tables()[table].Sources
-	if len(rules) == 0 || !src.Known() {
-		return table, nil
-	}
-	for _, r := range rules {
-		if r.matches(src) {
-			if r.As != "" {
-				return r.As, nil
-			}
-			return table, nil
-		}
-	}
-	return "", fmt.Errorf("%w: table %s: %s is not among the sources listed under tables.%s.sources in the configuration",
-		ErrOtherSource, table, src, table)
-}
-
-// together reports whether the configuration says the records of a and b
-// belong in one lake table: sources rules match both and send them to the
-// same DynamoDB table name (their As, or the table they are listed under).
-func (c *Config) together(a, b schemas.Source) bool {
-	targets := func(src schemas.Source) map[string]bool {
-		out := map[string]bool{}
-		for name, t := range c.tables() {
-			for _, r := range t.Sources {
-				if r.matches(src) {
-					out[cmp.Or(r.As, name)] = true
-				}
-			}
-		}
-		return out
-	}
-	tb := targets(b)
-	for name := range targets(a) {
-		if tb[name] {
-			return true
-		}
-	}
-	return false
-}
-
-func (c *Config) tables() map[string]TableConfig {
-	if c == nil {
-		return nil
-	}
-	return c.Tables
-}
-
 func lakeTableOrEmpty(dynamoName string) string {
-	if !ValidTableName(dynamoName) {
+	if !decode.ValidTableName(dynamoName) {
 		return ""
 	}
 	return flatten.TableName(dynamoName)

@@ -24,7 +24,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/localstore"
 )
 
@@ -170,7 +172,7 @@ func poisonProcessor(t testing.TB, dir string) (*Processor, *faultyStore) {
 	base, err := localstore.New(dir)
 	require.NoError(t, err)
 	store := &faultyStore{Store: base}
-	return &Processor{Config: cfg, Schemas: NewRegistrySchemas(store), Sink: NewLakeSink(store), Quarantine: NewStoreQuarantine(store)}, store
+	return &Processor{Config: cfg, Schemas: NewRegistrySchemas(store), Destination: direct.New(store), Quarantine: NewLakeErrors(store)}, store
 }
 
 // goodElements are three good records of a Lambda event, of two tables,
@@ -196,7 +198,7 @@ var goodTables = map[string]string{"good-0": "chat_messages", "good-1": "chat_me
 func processEvent(t testing.TB, p *Processor, payload []byte) (Result, error, bool) {
 	t.Helper()
 	b := &Batch{ID: "poison-batch"}
-	err := DecodeEvent(payload, "event", func(rec *ChangeRecord, rerr *RecordError) error {
+	err := decode.Event(payload, "event", func(rec *decode.ChangeRecord, rerr *decode.RecordError) error {
 		if rerr != nil {
 			b.Errors = append(b.Errors, rerr)
 		} else {
@@ -390,17 +392,17 @@ func TestStreamViewTypesInTheLake(t *testing.T) {
 		old  bool   // _old_image holds the old image
 	}
 	views := map[string]map[string]want{
-		"KEYS_ONLY":          {EventInsert: {}, EventModify: {}, EventRemove: {}},
-		"NEW_IMAGE":          {EventInsert: {body: "after"}, EventModify: {body: "after"}, EventRemove: {}},
-		"OLD_IMAGE":          {EventInsert: {}, EventModify: {old: true}, EventRemove: {body: "before"}},
-		"NEW_AND_OLD_IMAGES": {EventInsert: {body: "after"}, EventModify: {body: "after"}, EventRemove: {body: "before"}},
+		"KEYS_ONLY":          {decode.EventInsert: {}, decode.EventModify: {}, decode.EventRemove: {}},
+		"NEW_IMAGE":          {decode.EventInsert: {body: "after"}, decode.EventModify: {body: "after"}, decode.EventRemove: {}},
+		"OLD_IMAGE":          {decode.EventInsert: {}, decode.EventModify: {old: true}, decode.EventRemove: {body: "before"}},
+		"NEW_AND_OLD_IMAGES": {decode.EventInsert: {body: "after"}, decode.EventModify: {body: "after"}, decode.EventRemove: {body: "before"}},
 	}
 	for view, events := range views {
 		for ev, w := range events {
 			t.Run(view+" "+ev, func(t *testing.T) {
 				ddb := map[string]string{"StreamViewType": `"` + view + `"`, "Keys": keys, "NewImage": "", "OldImage": ""}
-				hasNew := (view == "NEW_IMAGE" || view == "NEW_AND_OLD_IMAGES") && ev != EventRemove
-				hasOld := (view == "OLD_IMAGE" || view == "NEW_AND_OLD_IMAGES") && ev != EventInsert
+				hasNew := (view == "NEW_IMAGE" || view == "NEW_AND_OLD_IMAGES") && ev != decode.EventRemove
+				hasOld := (view == "OLD_IMAGE" || view == "NEW_AND_OLD_IMAGES") && ev != decode.EventInsert
 				if hasNew {
 					ddb["NewImage"] = newImg
 				}
@@ -500,19 +502,19 @@ func FuzzProcessor(f *testing.F) {
 		// Line formats: the fuzzed bytes as one line (or several) between
 		// good lines; the good lines' rows land.
 		var lines []string
-		format := FormatJSONL
+		format := decode.FormatJSONL
 		switch mode % 5 {
 		case 1:
 			lines = []string{good[0], string(data), good[1]}
 		case 3:
-			format, lines = FormatExport, []string{goodItems[0], string(data), goodItems[1]}
+			format, lines = decode.FormatExport, []string{goodItems[0], string(data), goodItems[1]}
 		case 4:
-			format, lines = FormatIncremental, []string{goodIncremental[0], string(data), goodIncremental[1]}
+			format, lines = decode.FormatIncremental, []string{goodIncremental[0], string(data), goodIncremental[1]}
 		}
-		d, err := NewDecoder(DecodeOptions{Table: "chat-messages", ExportTime: time.Unix(1775001600, 0)})
+		d, err := decode.NewDecoder(decode.Options{Table: "chat-messages", ExportTime: time.Unix(1775001600, 0)})
 		require.NoError(t, err)
 		b := &Batch{ID: "fuzz-lines"}
-		derr := d.Decode(context.Background(), strings.NewReader(strings.Join(lines, "\n")), "fuzz.jsonl", format, func(rec *ChangeRecord, rerr *RecordError) error {
+		derr := d.Decode(context.Background(), strings.NewReader(strings.Join(lines, "\n")), "fuzz.jsonl", format, func(rec *decode.ChangeRecord, rerr *decode.RecordError) error {
 			if rerr != nil {
 				b.Errors = append(b.Errors, rerr)
 			} else {
@@ -521,7 +523,7 @@ func FuzzProcessor(f *testing.F) {
 			return nil
 		})
 		if derr != nil {
-			require.NotEmpty(t, InputErrors(derr), "only input errors: %v", derr)
+			require.NotEmpty(t, decode.InputErrors(derr), "only input errors: %v", derr)
 		}
 		res, err := p.Process(context.Background(), b)
 		require.NoError(t, err)

@@ -10,24 +10,26 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/pipeline/decode"
+	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/localstore"
 )
 
-// rowSink keeps the rows a Processor delivers, with the schema of each.
+// rowSink is a sink.Destination that keeps the rows a Processor delivers, with the schema of each.
 type rowSink struct {
 	mu   sync.Mutex
 	rows []flatten.Row
-	t    []*Table
+	t    []*sink.Table
 }
 
-func (s *rowSink) Write(ctx context.Context, batchID string, t *Table, rows []flatten.Row) (Delivery, error) {
+func (s *rowSink) Write(ctx context.Context, batchID string, t *sink.Table, rows []flatten.Row) (sink.Delivery, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for range rows {
 		s.t = append(s.t, t)
 	}
 	s.rows = append(s.rows, rows...)
-	return Delivery{}, nil
+	return sink.Delivery{}, nil
 }
 
 // json renders row i as `ddblake flatten` does.
@@ -36,13 +38,13 @@ func (s *rowSink) json(i int) string {
 }
 
 // records makes one INSERT per item, of table chat-messages.
-func records(t *testing.T, items ...string) []*ChangeRecord {
+func records(t *testing.T, items ...string) []*decode.ChangeRecord {
 	t.Helper()
-	var out []*ChangeRecord
+	var out []*decode.ChangeRecord
 	for i, it := range items {
 		img, err := flatten.ParseItemBytes([]byte(it))
 		require.NoError(t, err)
-		out = append(out, &ChangeRecord{Source: "test", Index: i, Table: "chat-messages", EventName: "INSERT",
+		out = append(out, &decode.ChangeRecord{Source: "test", Index: i, Table: "chat-messages", EventName: "INSERT",
 			Sequence: fmt.Sprint(100 + i), EventTimeMicros: 1775001600000000 + int64(i), NewImage: img})
 	}
 	return out
@@ -53,7 +55,7 @@ func newProcessor(t *testing.T, cfg *Config) (*Processor, *rowSink) {
 	store, err := localstore.New(t.TempDir())
 	require.NoError(t, err)
 	out := &rowSink{}
-	return &Processor{Config: cfg, Schemas: NewRegistrySchemas(store), Sink: out, Quarantine: NewStoreQuarantine(store)}, out
+	return &Processor{Config: cfg, Schemas: NewRegistrySchemas(store), Destination: out, Quarantine: NewLakeErrors(store)}, out
 }
 
 // TestColumnCap checks that past max_columns new paths get no column,

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/sink"
 )
 
@@ -36,12 +37,12 @@ type Replay struct {
 	// Processor writes each batch.
 	Processor *Processor
 	// Inputs, when set, lists the inputs that could not be read to the
-	// end in the lake's quarantine (a StoreQuarantine does).
-	Inputs InputQuarantine
+	// end in the lake's quarantine (a LakeErrors does).
+	Inputs InputSetAsider
 	// Decode configures the decoders.
-	Decode DecodeOptions
+	Decode decode.Options
 	// Format is the input format (FormatAuto detects it per input).
-	Format Format
+	Format decode.Format
 	// Workers is the number of inputs decoded, and of batches written, at
 	// once (default runtime.NumCPU()).
 	Workers int
@@ -77,15 +78,15 @@ type Summary struct {
 // Run replays inputs. It returns an error only when it could not start
 // (bad options); everything that went wrong with inputs and batches is in
 // the Summary. Canceling ctx stops it early.
-func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
+func (r *Replay) Run(ctx context.Context, inputs []decode.Input) (Summary, error) {
 	start := time.Now()
 	workers := r.Workers
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	decoders := make([]*Decoder, min(workers, max(len(inputs), 1)))
+	decoders := make([]*decode.Decoder, min(workers, max(len(inputs), 1)))
 	for i := range decoders {
-		d, err := NewDecoder(r.Decode)
+		d, err := decode.NewDecoder(r.Decode)
 		if err != nil {
 			return Summary{}, err
 		}
@@ -101,7 +102,7 @@ func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
 	// only once input i-1's last batch has gone (turns[i] closed); a
 	// reader further ahead waits holding one batch. With Workers readers
 	// and Workers writers, at most 2 × Workers batches are in memory.
-	order := &CommitOrder{}
+	order := &commitOrder{}
 	ticket := 0
 	batches := make(chan *replayBatch)
 	var writers sync.WaitGroup
@@ -130,7 +131,7 @@ func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
 			// other, so no ticket may be given out of input order.
 			return err
 		}
-		b.Order, b.Ticket = order, ticket // only the reader whose turn it is sends
+		b.order, b.ticket = order, ticket // only the reader whose turn it is sends
 		select {
 		case batches <- b:
 			ticket++
@@ -188,22 +189,16 @@ func (r *Replay) Run(ctx context.Context, inputs []Input) (Summary, error) {
 	return sum, nil
 }
 
-// InputQuarantine is a Quarantine that also lists the inputs that could
-// not be read to the end.
-type InputQuarantine interface {
-	SetAsideInput(ctx context.Context, name string, errs []*InputError) error
-}
-
 // setAsideInput lists an input's read failures in r.Inputs; a failure to
 // do so joins the input's errors.
-func (r *Replay) setAsideInput(ctx context.Context, in Input, errs []error) {
+func (r *Replay) setAsideInput(ctx context.Context, in decode.Input, errs []error) {
 	iq := r.Inputs
 	if iq == nil {
 		return
 	}
-	var ies []*InputError
+	var ies []*decode.InputError
 	for _, e := range errs {
-		ies = append(ies, InputErrors(e)...)
+		ies = append(ies, decode.InputErrors(e)...)
 	}
 	if len(ies) == 0 {
 		return
@@ -221,7 +216,7 @@ type replayBatch struct {
 
 // readInput decodes one input into batches and hands them to send, the
 // first only once turn is closed.
-func (r *Replay) readInput(ctx context.Context, dec *Decoder, in Input, turn <-chan struct{}, send func(*replayBatch) error) error {
+func (r *Replay) readInput(ctx context.Context, dec *decode.Decoder, in decode.Input, turn <-chan struct{}, send func(*replayBatch) error) error {
 	maxBytes, maxRecords := r.ChunkBytes, r.ChunkRecords
 	if maxBytes <= 0 {
 		maxBytes = DefaultChunkBytes
@@ -234,7 +229,7 @@ func (r *Replay) readInput(ctx context.Context, dec *Decoder, in Input, turn <-c
 	// from another: its batches are named by a hash of their records, so
 	// that replaying other data from stdin never overwrites these files.
 	var content hash.Hash
-	if in.Kind == InputStream {
+	if in.Kind == decode.InputStream {
 		content = sha256.New()
 	}
 	chunk := 0
@@ -261,7 +256,7 @@ func (r *Replay) readInput(ctx context.Context, dec *Decoder, in Input, turn <-c
 		cur = &replayBatch{input: in.Name, Batch: Batch{DropImages: true}}
 		return nil
 	}
-	err := dec.DecodeInput(ctx, in, r.Format, func(rec *ChangeRecord, rerr *RecordError) error {
+	err := dec.DecodeInput(ctx, in, r.Format, func(rec *decode.ChangeRecord, rerr *decode.RecordError) error {
 		var raw []byte
 		if rerr != nil {
 			raw = rerr.Raw // a copy the record owns, as Decode makes them

@@ -15,7 +15,9 @@ import (
 
 	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/internal/laketest"
+	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/localstore"
 )
 
@@ -33,11 +35,11 @@ func replayChunked(t *testing.T, dir string, cfg *Config, chunkBytes int64, sour
 	ctx := context.Background()
 	store, err := localstore.New(dir)
 	require.NoError(t, err)
-	inputs, err := (&Resolver{}).Resolve(ctx, sources...)
+	inputs, err := (&decode.Resolver{}).Resolve(ctx, sources...)
 	require.NoError(t, err)
 	r := &Replay{
-		Processor:  &Processor{Config: cfg, Schemas: NewRegistrySchemas(store), Sink: NewLakeSink(store), Quarantine: NewStoreQuarantine(store)},
-		Inputs:     NewStoreQuarantine(store),
+		Processor:  &Processor{Config: cfg, Schemas: NewRegistrySchemas(store), Destination: direct.New(store), Quarantine: NewLakeErrors(store)},
+		Inputs:     NewLakeErrors(store),
 		Workers:    2,
 		ChunkBytes: chunkBytes,
 	}
@@ -157,12 +159,12 @@ func TestProcessReportsFirstUndeliveredRecord(t *testing.T) {
 	base, err := localstore.New(t.TempDir())
 	require.NoError(t, err)
 	store := &failingStore{Store: base, table: "chat_rooms"}
-	p := &Processor{Schemas: NewRegistrySchemas(store), Sink: NewLakeSink(store), Quarantine: NewStoreQuarantine(store)}
+	p := &Processor{Schemas: NewRegistrySchemas(store), Destination: direct.New(store), Quarantine: NewLakeErrors(store)}
 
 	payload, err := os.ReadFile("../testdata/sample/lambda/chat-rooms/shard-0/001.json")
 	require.NoError(t, err)
 	b := &Batch{ID: "test-batch"}
-	require.NoError(t, DecodeEvent(payload, "event", func(rec *ChangeRecord, rerr *RecordError) error {
+	require.NoError(t, decode.Event(payload, "event", func(rec *decode.ChangeRecord, rerr *decode.RecordError) error {
 		if rerr != nil {
 			b.Errors = append(b.Errors, rerr)
 		} else {
@@ -199,7 +201,7 @@ func TestFreshReplaysAgree(t *testing.T) {
 }
 
 func TestCommitOrder(t *testing.T) {
-	var o CommitOrder
+	var o commitOrder
 	var mu sync.Mutex
 	var got []int
 	var wg sync.WaitGroup
@@ -241,10 +243,10 @@ func TestReplayStdinKeepsEachContent(t *testing.T) {
 		data, err := os.ReadFile(path)
 		require.NoError(t, err)
 		r := &Replay{
-			Processor: &Processor{Schemas: NewRegistrySchemas(store), Sink: NewLakeSink(store), Quarantine: NewStoreQuarantine(store)},
+			Processor: &Processor{Schemas: NewRegistrySchemas(store), Destination: direct.New(store), Quarantine: NewLakeErrors(store)},
 			Workers:   2,
 		}
-		sum, err := r.Run(ctx, []Input{StreamInput("-", bytes.NewReader(data))})
+		sum, err := r.Run(ctx, []decode.Input{decode.StreamInput("-", bytes.NewReader(data))})
 		require.NoError(t, err)
 		require.Empty(t, sum.InputErrors)
 		return sum

@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/internal/laketest"
+	"github.com/ddblake/ddblake/pipeline/decode"
+	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/localstore"
 )
 
@@ -154,13 +156,13 @@ func stopAfter(t *testing.T, dir string, k int, chunk int64, inputs []string) {
 	defer cancel()
 	store, err := localstore.New(dir)
 	require.NoError(t, err)
-	resolved, err := (&Resolver{}).Resolve(ctx, inputs...)
+	resolved, err := (&decode.Resolver{}).Resolve(ctx, inputs...)
 	require.NoError(t, err)
 	var mu sync.Mutex
 	done := 0
 	r := &Replay{
-		Processor:  &Processor{Schemas: NewRegistrySchemas(store), Sink: NewLakeSink(store), Quarantine: NewStoreQuarantine(store)},
-		Inputs:     NewStoreQuarantine(store),
+		Processor:  &Processor{Schemas: NewRegistrySchemas(store), Destination: direct.New(store), Quarantine: NewLakeErrors(store)},
+		Inputs:     NewLakeErrors(store),
 		Workers:    2,
 		ChunkBytes: chunk,
 		Progress: func(Progress) {
@@ -184,7 +186,7 @@ func TestCanceledBatchCommitsNothing(t *testing.T) {
 	l := newIdentityLake(t, t.TempDir(), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	b := &Batch{ID: "b", Order: &CommitOrder{}, Ticket: 0, Records: []*ChangeRecord{rec("chat-messages", acctA, "us-east-1", 0, "id=a")}}
+	b := &Batch{ID: "b", order: &commitOrder{}, ticket: 0, Records: []*decode.ChangeRecord{rec("chat-messages", acctA, "us-east-1", 0, "id=a")}}
 	_, err := l.p.Process(ctx, b)
 	require.ErrorIs(t, err, context.Canceled)
 	objs, err := l.store.List(context.Background(), "")

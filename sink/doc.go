@@ -19,6 +19,9 @@
 //     concurrency (Store.PutIf), so concurrent writers never lose a column.
 //   - Quarantine writes set-aside records as JSON lines.
 //   - TableWriter ties it together for one table and batch.
+//   - Destination, Table and Delivery are what the pipeline hands a
+//     batch's rows to and hears back; its implementations are
+//     sink/direct (Parquet in the lake) and sink/firehose.
 //
 // A batch, as the replay runner or the Lambda does it:
 //

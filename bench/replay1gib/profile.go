@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/pipeline/decode"
+	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/localstore"
 )
 
@@ -19,24 +21,24 @@ import (
 // `ddblake replay` wires it, and writes a heap profile into dir each time
 // the live heap (measured after each GC) reaches a new peak, so that
 // heap-peak.pb.gz shows what held the memory at the worst moment.
-func profileReplay(ctx context.Context, dir, lake, export string, stderr io.Writer) error {
+func profileReplay(ctx context.Context, dir, lakeDir, export string, stderr io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	store, err := localstore.New(lake)
+	store, err := localstore.New(lakeDir)
 	if err != nil {
 		return err
 	}
-	inputs, err := (&pipeline.Resolver{}).Resolve(ctx, export)
+	inputs, err := (&decode.Resolver{}).Resolve(ctx, export)
 	if err != nil {
 		return err
 	}
-	lakeSink := pipeline.NewDeferredLakeSink(store)
+	dest := direct.NewDeferred(store)
 	r := &pipeline.Replay{
 		Processor: &pipeline.Processor{
-			Schemas:    pipeline.NewRegistrySchemas(store),
-			Sink:       lakeSink,
-			Quarantine: pipeline.NewStoreQuarantine(store),
+			Schemas:     pipeline.NewRegistrySchemas(store),
+			Destination: dest,
+			Quarantine:  pipeline.NewLakeErrors(store),
 		},
 		Workers: runtime.NumCPU(),
 	}
@@ -68,7 +70,7 @@ func profileReplay(ctx context.Context, dir, lake, export string, stderr io.Writ
 	start := time.Now()
 	sum, err := r.Run(ctx, inputs)
 	if err == nil {
-		err = lakeSink.Flush(ctx)
+		err = dest.Flush(ctx)
 	}
 	close(done)
 	peak := <-sampled

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ddblake/ddblake/internal/sample"
 	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/localstore"
 )
 
@@ -25,8 +26,8 @@ func BenchmarkHandler6MB(b *testing.B) {
 	require.NoError(b, err)
 	h := &Handler{
 		Processor: &pipeline.Processor{
-			Schemas: pipeline.NewRegistrySchemas(store), Sink: pipeline.NewLakeSink(store),
-			Quarantine: pipeline.NewStoreQuarantine(store),
+			Schemas: pipeline.NewRegistrySchemas(store), Destination: direct.New(store),
+			Quarantine: pipeline.NewLakeErrors(store),
 		},
 		Out: io.Discard, FunctionName: "bench",
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/sink"
 )
 
@@ -53,7 +54,7 @@ type Handler struct {
 
 // decodeState is the reusable memory of one invocation's decoding.
 type decodeState struct {
-	dec    *pipeline.Decoder
+	dec    *decode.Decoder
 	parser fastjson.Parser
 }
 
@@ -103,7 +104,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 func (h *Handler) invoke(ctx context.Context, payload []byte, inv *invocation) ([]byte, error) {
 	st, _ := h.decoders.Get().(*decodeState)
 	if st == nil {
-		dec, err := pipeline.NewDecoder(pipeline.DecodeOptions{})
+		dec, err := decode.NewDecoder(decode.Options{})
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +163,7 @@ func (h *Handler) decode(st *decodeState, payload []byte, inv *invocation) error
 			inv.oldest = micros
 		}
 	}
-	err := st.dec.DecodeEvent(payload, "event", func(rec *pipeline.ChangeRecord, rerr *pipeline.RecordError) error {
+	err := st.dec.DecodeEvent(payload, "event", func(rec *decode.ChangeRecord, rerr *decode.RecordError) error {
 		if rerr != nil {
 			b.Errors = append(b.Errors, rerr)
 			note(rerr.Index, rerr.Sequence, rerr.EventTimeMicros)

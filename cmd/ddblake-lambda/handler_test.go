@@ -16,6 +16,7 @@ import (
 	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/firehose"
 	"github.com/ddblake/ddblake/sink/firehose/firehosetest"
 	"github.com/ddblake/ddblake/sink/localstore"
@@ -76,8 +77,8 @@ func newTestLake(t testing.TB, wrap func(sink.Store) sink.Store) *testLake {
 	out := &syncBuffer{}
 	return &testLake{store: base, out: out, h: &Handler{
 		Processor: &pipeline.Processor{
-			Schemas: pipeline.NewRegistrySchemas(store), Sink: pipeline.NewLakeSink(store),
-			Quarantine: pipeline.NewStoreQuarantine(store),
+			Schemas: pipeline.NewRegistrySchemas(store), Destination: direct.New(store),
+			Quarantine: pipeline.NewLakeErrors(store),
 		},
 		Out: out, FunctionName: "ddblake-test",
 	}}
@@ -485,7 +486,7 @@ func TestInvokeFirehose(t *testing.T) {
 			})
 			require.NoError(t, err)
 			lake := newTestLake(t, nil)
-			lake.h.Processor.Sink = pipeline.NewFirehoseSink(sender)
+			lake.h.Processor.Destination = firehose.NewDestination(sender)
 			resp, err, sum, _ := lake.invoke(t, context.Background(), tc.payload)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, failures(t, resp))

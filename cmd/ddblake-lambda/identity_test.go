@@ -11,6 +11,7 @@ import (
 
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/direct"
 )
 
 // eventsByStream splits the records of a stream event into one event per
@@ -74,8 +75,8 @@ func TestInvokeTableIdentity(t *testing.T) {
 			defer wg.Done()
 			out := &syncBuffer{}
 			h := &Handler{Processor: &pipeline.Processor{
-				Schemas: pipeline.NewRegistrySchemas(base.store), Sink: pipeline.NewLakeSink(base.store),
-				Quarantine: pipeline.NewStoreQuarantine(base.store),
+				Schemas: pipeline.NewRegistrySchemas(base.store), Destination: direct.New(base.store),
+				Quarantine: pipeline.NewLakeErrors(base.store),
 			}, Out: out}
 			resp, err := h.Invoke(context.Background(), ev)
 			require.NoError(t, err)

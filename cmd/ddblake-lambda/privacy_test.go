@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/internal/laketest"
-	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/sink/firehose"
 	"github.com/ddblake/ddblake/sink/firehose/firehosetest"
 )
@@ -126,7 +125,7 @@ func TestInvokeFirehosePrivacy(t *testing.T) {
 	out := &syncBuffer{}
 	h, err := NewHandler(context.Background(), env, out)
 	require.NoError(t, err)
-	h.Processor.Sink = pipeline.NewFirehoseSink(sender)
+	h.Processor.Destination = firehose.NewDestination(sender)
 	resp, err := h.Invoke(context.Background(), []byte(event))
 	require.NoError(t, err)
 	require.Empty(t, failures(t, resp))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/firehose"
 	"github.com/ddblake/ddblake/sink/localstore"
 	"github.com/ddblake/ddblake/sink/s3store"
@@ -66,7 +67,7 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 		return nil, err
 	}
 
-	var sk pipeline.Sink
+	var sk sink.Destination
 	switch env.Sink {
 	case SinkFirehose:
 		client := awsfirehose.NewFromConfig(awsCfg, firehose.WithoutSDKRetries)
@@ -74,16 +75,16 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadEnv, err)
 		}
-		sk = pipeline.NewFirehoseSink(sender)
+		sk = firehose.NewDestination(sender)
 	default:
-		sk = pipeline.NewLakeSink(store)
+		sk = direct.New(store)
 	}
 	return &Handler{
 		Processor: &pipeline.Processor{
-			Config:     cfg,
-			Schemas:    pipeline.NewRegistrySchemas(store),
-			Sink:       sk,
-			Quarantine: pipeline.NewStoreQuarantine(store),
+			Config:      cfg,
+			Schemas:     pipeline.NewRegistrySchemas(store),
+			Destination: sk,
+			Quarantine:  pipeline.NewLakeErrors(store),
 		},
 		Out:            out,
 		FunctionName:   env.FunctionName,

@@ -36,6 +36,10 @@
 // by the caller's record index, so that a Lambda can return
 // batchItemFailures from the first of them on.
 //
+// Destination is the sink.Destination over a Sender: it encodes a
+// table's rows, sends them, and reports the refused rows as set aside and
+// the undelivered ones as failed.
+//
 // Example:
 //
 //	client := awsfirehose.NewFromConfig(cfg, firehose.WithoutSDKRetries)

@@ -104,7 +104,7 @@ func (s *session) compact(ctx context.Context, o compactOptions) error {
 		Tables: tables, From: from, To: to, Force: o.force, Settle: o.settle, Grace: grace,
 		Parquet: func(table string) sink.ParquetOptions {
 			t, _ := reg.Get(table)
-			return pipeline.ParquetOptions(tableRules(cfg, t))
+			return tableRules(cfg, t).Parquet()
 		},
 	})
 	if err != nil {

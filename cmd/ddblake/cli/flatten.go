@@ -11,6 +11,8 @@ import (
 
 	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/pipeline/decode"
+	"github.com/ddblake/ddblake/sink"
 )
 
 func (s *session) flattenCommand() *cobra.Command {
@@ -42,7 +44,7 @@ type readOptions struct {
 func (o *readOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.config, "config", "", "configuration file (YAML)")
-	f.StringVar(&o.format, "format", string(pipeline.FormatAuto), "input format: auto, lambda, kinesis, jsonl, export or incremental")
+	f.StringVar(&o.format, "format", string(decode.FormatAuto), "input format: auto, lambda, kinesis, jsonl, export or incremental")
 	f.StringVar(&o.table, "table", "", "DynamoDB table name of inputs that name none")
 	f.StringVar(&o.exportTime, "export-time", "", exportTimeUsage)
 }
@@ -55,7 +57,7 @@ func (s *session) flatten(ctx context.Context, o readOptions, sources []string) 
 	out := &rowWriter{w: bufio.NewWriterSize(s.stdout, 1<<16)}
 	aside := &asideWriter{w: s.stderr}
 	r := &pipeline.Replay{
-		Processor: &pipeline.Processor{Config: in.config, Schemas: newMemSchemas(), Sink: out, Quarantine: aside},
+		Processor: &pipeline.Processor{Config: in.config, Schemas: newMemSchemas(), Destination: out, Quarantine: aside},
 		Decode:    in.decode,
 		Format:    in.format,
 		Workers:   1, // rows in input order
@@ -80,7 +82,7 @@ func (s *session) flatten(ctx context.Context, o readOptions, sources []string) 
 	return exitCode(ctx, sum, inputErrs)
 }
 
-// rowWriter is the Sink of the flatten command: rows as JSON lines.
+// rowWriter is the sink.Destination of the flatten command: rows as JSON lines.
 type rowWriter struct {
 	mu       sync.Mutex
 	w        *bufio.Writer
@@ -88,10 +90,10 @@ type rowWriter struct {
 }
 
 // Write writes the rows of one table, each as one line.
-func (r *rowWriter) Write(ctx context.Context, batchID string, t *pipeline.Table, rows []flatten.Row) (pipeline.Delivery, error) {
+func (r *rowWriter) Write(ctx context.Context, batchID string, t *sink.Table, rows []flatten.Row) (sink.Delivery, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var d pipeline.Delivery
+	var d sink.Delivery
 	for i := range rows {
 		r.row = flatten.AppendRowJSON(r.row[:0], t.Schema, &rows[i])
 		b := append(r.buf[:0], `{"_table":`...)
@@ -111,7 +113,7 @@ func (r *rowWriter) Write(ctx context.Context, batchID string, t *pipeline.Table
 	return d, nil
 }
 
-// asideWriter is the Quarantine of the flatten command: it reports each
+// asideWriter is the pipeline.SetAsider of the flatten command: it reports each
 // record on standard error.
 type asideWriter struct {
 	mu sync.Mutex

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/pipeline/decode"
 )
 
 // inferBatchItems is how many items an infer worker flattens before it
@@ -109,7 +110,7 @@ type inferTable struct {
 }
 
 func (sc *inferScan) run(ctx context.Context, in *input) {
-	queue := make(chan pipeline.Input)
+	queue := make(chan decode.Input)
 	var wg sync.WaitGroup
 	for range min(runtime.NumCPU(), len(in.inputs)) {
 		wg.Add(1)
@@ -134,8 +135,8 @@ func (sc *inferScan) run(ctx context.Context, in *input) {
 	}
 }
 
-func (sc *inferScan) worker(ctx context.Context, in *input, queue <-chan pipeline.Input) {
-	dec, err := pipeline.NewDecoder(in.decode)
+func (sc *inferScan) worker(ctx context.Context, in *input, queue <-chan decode.Input) {
+	dec, err := decode.NewDecoder(in.decode)
 	tables := map[string]*inferTable{}
 	var (
 		records, badCount int
@@ -148,7 +149,7 @@ func (sc *inferScan) worker(ctx context.Context, in *input, queue <-chan pipelin
 			continue
 		}
 		read := pipeline.Progress{Input: input.Name}
-		derr := dec.DecodeInput(ctx, input, in.format, func(rec *pipeline.ChangeRecord, rerr *pipeline.RecordError) error {
+		derr := dec.DecodeInput(ctx, input, in.format, func(rec *decode.ChangeRecord, rerr *decode.RecordError) error {
 			records++
 			read.Records++
 			if rerr != nil {
@@ -227,7 +228,7 @@ func (sc *inferScan) table(tables map[string]*inferTable, key string, tc pipelin
 // pipelineErrors splits an input's error into its *InputErrors (an
 // export may report several), or returns it as it is.
 func pipelineErrors(err error) []error {
-	ies := pipeline.InputErrors(err)
+	ies := decode.InputErrors(err)
 	if len(ies) == 0 {
 		return []error{err}
 	}

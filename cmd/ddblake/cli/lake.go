@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/localstore"
 	"github.com/ddblake/ddblake/sink/s3store"
@@ -115,11 +115,11 @@ func (s *session) openLake(ctx context.Context, loc string, create bool) (sink.S
 
 // resolver returns the Resolver of the session's sources: local paths,
 // stdin for "-", and S3 objects through the session's client.
-func (s *session) resolver() *pipeline.Resolver {
-	return &pipeline.Resolver{
-		Local: pipeline.LocalFS{},
+func (s *session) resolver() *decode.Resolver {
+	return &decode.Resolver{
+		Local: decode.LocalFS{},
 		Stdin: s.stdin,
-		S3: func(ctx context.Context, bucket string) (pipeline.ObjectReader, error) {
+		S3: func(ctx context.Context, bucket string) (decode.ObjectReader, error) {
 			client, err := s.s3ClientFor(ctx)
 			if err != nil {
 				return nil, err
@@ -132,9 +132,9 @@ func (s *session) resolver() *pipeline.Resolver {
 // resolveAll resolves each source on its own, so that one missing source
 // does not hide the others: it returns the inputs of the sources that
 // could be resolved and an error for each that could not.
-func (s *session) resolveAll(ctx context.Context, sources []string) ([]pipeline.Input, []error) {
+func (s *session) resolveAll(ctx context.Context, sources []string) ([]decode.Input, []error) {
 	r := s.resolver()
-	var inputs []pipeline.Input
+	var inputs []decode.Input
 	var errs []error
 	for _, src := range sources {
 		ins, err := r.Resolve(ctx, src)
@@ -151,7 +151,7 @@ func (s *session) resolveAll(ctx context.Context, sources []string) ([]pipeline.
 	return inputs, errs
 }
 
-// s3Objects is the pipeline.ObjectReader of one S3 bucket.
+// s3Objects is the decode.ObjectReader of one S3 bucket.
 type s3Objects struct {
 	client *s3.Client
 	bucket string
@@ -170,15 +170,15 @@ func (o *s3Objects) Open(ctx context.Context, key string) (io.ReadCloser, error)
 }
 
 // Stat describes the object key.
-func (o *s3Objects) Stat(ctx context.Context, key string) (pipeline.ObjectInfo, error) {
+func (o *s3Objects) Stat(ctx context.Context, key string) (decode.ObjectInfo, error) {
 	if key == "" {
-		return pipeline.ObjectInfo{}, o.notExist(key, nil)
+		return decode.ObjectInfo{}, o.notExist(key, nil)
 	}
 	out, err := o.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &o.bucket, Key: &key})
 	if err != nil {
-		return pipeline.ObjectInfo{}, o.mapErr(key, err)
+		return decode.ObjectInfo{}, o.mapErr(key, err)
 	}
-	return pipeline.ObjectInfo{
+	return decode.ObjectInfo{
 		Key:     key,
 		Size:    aws.ToInt64(out.ContentLength),
 		ETag:    strings.Trim(aws.ToString(out.ETag), `"`),
@@ -188,13 +188,13 @@ func (o *s3Objects) Stat(ctx context.Context, key string) (pipeline.ObjectInfo, 
 
 // List returns the objects under dir, sorted by key; "folder" marker
 // objects (keys ending in '/') are left out.
-func (o *s3Objects) List(ctx context.Context, dir string) ([]pipeline.ObjectInfo, error) {
+func (o *s3Objects) List(ctx context.Context, dir string) ([]decode.ObjectInfo, error) {
 	prefix := strings.TrimSuffix(dir, "/")
 	if prefix != "" {
 		prefix += "/"
 	}
 	pages := s3.NewListObjectsV2Paginator(o.client, &s3.ListObjectsV2Input{Bucket: &o.bucket, Prefix: &prefix})
-	var out []pipeline.ObjectInfo
+	var out []decode.ObjectInfo
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
@@ -205,7 +205,7 @@ func (o *s3Objects) List(ctx context.Context, dir string) ([]pipeline.ObjectInfo
 			if key == "" || strings.HasSuffix(key, "/") {
 				continue
 			}
-			out = append(out, pipeline.ObjectInfo{
+			out = append(out, decode.ObjectInfo{
 				Key:     key,
 				Size:    aws.ToInt64(obj.Size),
 				ETag:    strings.Trim(aws.ToString(obj.ETag), `"`),

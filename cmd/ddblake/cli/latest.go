@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/latest"
@@ -105,7 +104,7 @@ func (s *session) latest(ctx context.Context, o latestOptions) error {
 		t, _ := reg.Get(table)
 		res, err := latest.Build(ctx, store, t, latest.Options{
 			Through: o.through, Settle: o.settle, Force: o.force, Rebuild: o.rebuild,
-			Parquet: pipeline.ParquetOptions(tableRules(cfg, t)),
+			Parquet: tableRules(cfg, t).Parquet(),
 		})
 		switch {
 		case errors.Is(err, schemas.ErrNoKeys):

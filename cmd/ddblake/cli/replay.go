@@ -16,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/pipeline/decode"
+	"github.com/ddblake/ddblake/sink/direct"
 )
 
 // DefaultLake is where replay writes when --to is not given.
@@ -94,10 +96,10 @@ func parseExportTime(command, s string) (time.Time, error) {
 // input is what the commands that read SOURCEs share: checked options,
 // the configuration and the resolved inputs.
 type input struct {
-	format pipeline.Format
+	format decode.Format
 	config *pipeline.Config
-	decode pipeline.DecodeOptions
-	inputs []pipeline.Input
+	decode decode.Options
+	inputs []decode.Input
 	// unresolved holds the sources that could not be resolved.
 	unresolved []error
 }
@@ -129,10 +131,10 @@ func (s *session) readInputs(ctx context.Context, command string, o readOptions,
 	if err := needSources(command, sources); err != nil {
 		return nil, err
 	}
-	if table != "" && !pipeline.ValidTableName(table) {
+	if table != "" && !decode.ValidTableName(table) {
 		return nil, usage("%s: --table %q: want a DynamoDB table name (3-255 of a-z, A-Z, 0-9, _, - and .)", command, table)
 	}
-	in := &input{format: f, config: cfg, decode: pipeline.DecodeOptions{Table: table, ExportTime: exportTime}}
+	in := &input{format: f, config: cfg, decode: decode.Options{Table: table, ExportTime: exportTime}}
 	in.inputs, in.unresolved = s.resolveAll(ctx, sources)
 	for _, err := range in.unresolved {
 		var ee *ExitError
@@ -169,16 +171,16 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	if err != nil {
 		return err
 	}
-	quarantine := pipeline.NewStoreQuarantine(store)
+	quarantine := pipeline.NewLakeErrors(store)
 	aside := &asideLog{next: quarantine}
 	bar := newProgress(s.stderr, "replaying")
-	lake := pipeline.NewDeferredLakeSink(store)
+	dest := direct.NewDeferred(store)
 	r := &pipeline.Replay{
 		Processor: &pipeline.Processor{
-			Config:     in.config,
-			Schemas:    pipeline.NewRegistrySchemas(store),
-			Sink:       lake,
-			Quarantine: aside,
+			Config:      in.config,
+			Schemas:     pipeline.NewRegistrySchemas(store),
+			Destination: dest,
+			Quarantine:  aside,
 		},
 		Inputs:     quarantine,
 		Decode:     in.decode,
@@ -194,7 +196,7 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	}
 	// The files become part of their tables together, one manifest write
 	// per partition (files of a run cut short are listed by its rerun).
-	if err := lake.Flush(ctx); err != nil {
+	if err := dest.Flush(ctx); err != nil {
 		sum.WriteErrors = append(sum.WriteErrors, fmt.Errorf("list the written files in their manifests: %w", err))
 	}
 	inputErrs := append(append([]error(nil), in.unresolved...), sum.InputErrors...)
@@ -288,10 +290,10 @@ func exitCode(ctx context.Context, sum pipeline.Summary, inputErrs []error) erro
 // readErrors are the input errors of inputs that were opened and read,
 // as opposed to sources that are missing or cannot be opened.
 var readErrors = []error{
-	pipeline.ErrEmpty, pipeline.ErrTruncated, pipeline.ErrBadDocument, pipeline.ErrRecordTooLarge,
-	pipeline.ErrCorruptGzip, pipeline.ErrUnknownFormat, pipeline.ErrBadManifest, pipeline.ErrUnsupported,
-	pipeline.ErrMissingFile, pipeline.ErrNoTable, pipeline.ErrNoTime, pipeline.ErrChecksum, pipeline.ErrItemCount,
-	pipeline.ErrLineTooLong,
+	decode.ErrEmpty, decode.ErrTruncated, decode.ErrBadDocument, decode.ErrRecordTooLarge,
+	decode.ErrCorruptGzip, decode.ErrUnknownFormat, decode.ErrBadManifest, decode.ErrUnsupported,
+	decode.ErrMissingFile, decode.ErrNoTable, decode.ErrNoTime, decode.ErrChecksum, decode.ErrItemCount,
+	decode.ErrLineTooLong,
 }
 
 // anyRead reports whether one of errs comes from an input that was read
@@ -307,10 +309,10 @@ func anyRead(errs []error) bool {
 	return false
 }
 
-// asideLog is a Quarantine that passes entries on and keeps the first
+// asideLog is a pipeline.SetAsider that passes entries on and keeps the first
 // ones, to list them after the summary line.
 type asideLog struct {
-	next  pipeline.Quarantine
+	next  pipeline.SetAsider
 	mu    sync.Mutex
 	lines []string
 	more  int
@@ -342,7 +344,7 @@ func (a *asideLog) list() ([]string, int) {
 
 // describeAside names a set-aside record's source, position and reason.
 func describeAside(e pipeline.SetAside) string {
-	var re *pipeline.RecordError
+	var re *decode.RecordError
 	if errors.As(e.Err, &re) {
 		return re.Error() // names the source, line or record, and path
 	}

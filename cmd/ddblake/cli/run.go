@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/pipeline/decode"
 )
 
 // Run runs the ddblake command line args (without the program name) and
@@ -141,11 +142,11 @@ func (e *configError) Unwrap() error { return e.Err }
 func (e *configError) Is(target error) bool { return target == ErrConfig }
 
 // parseFormat reads --format of the commands that read inputs.
-func parseFormat(command, s string) (pipeline.Format, error) {
-	f, err := pipeline.ParseFormat(s)
+func parseFormat(command, s string) (decode.Format, error) {
+	f, err := decode.ParseFormat(s)
 	if err != nil {
-		names := make([]string, 0, len(pipeline.Formats()))
-		for _, f := range pipeline.Formats() {
+		names := make([]string, 0, len(decode.Formats()))
+		for _, f := range decode.Formats() {
 			names = append(names, string(f))
 		}
 		return "", usage("%s: --format %q: want one of %s", command, s, strings.Join(names, ", "))

@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"bytes"
@@ -98,7 +98,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"Records":[{"dynamodb":{"ApproximateCreationDateTime":1e400}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		plain := !(len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b)
-		d, err := NewDecoder(DecodeOptions{Table: "fuzz-table", MaxRecordBytes: 1 << 20})
+		d, err := NewDecoder(Options{Table: "fuzz-table", MaxRecordBytes: 1 << 20})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func FuzzDecode(f *testing.F) {
 		for _, format := range Formats() {
 			checkInputErr(t, d.Decode(context.Background(), bytes.NewReader(data), "fuzz", format, checkDecoded(t, data, plain)))
 		}
-		_, _ = Detect(data)
+		_, _ = detect(data)
 	})
 }
 
@@ -135,7 +135,7 @@ func FuzzExportManifests(f *testing.F) {
 		}
 		m.put("x/manifest-summary.json", sum)
 		m.put("x/manifest-files.json", man)
-		d, _ := NewDecoder(DecodeOptions{})
+		d, _ := NewDecoder(Options{})
 		err := d.DecodeInput(context.Background(), Input{Kind: InputExport, Name: "x", Store: m, Key: "x"}, FormatAuto, checkDecoded(t, nil, false))
 		checkInputErr(t, err)
 	})

@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"context"
@@ -108,7 +108,7 @@ func renderRecord(rec *ChangeRecord, rerr *RecordError) goldenRecord {
 }
 
 // decodeAll resolves src under the fixtures and decodes every input.
-func decodeAll(t *testing.T, src string, format Format, opts DecodeOptions) []goldenInput {
+func decodeAll(t *testing.T, src string, format Format, opts Options) []goldenInput {
 	t.Helper()
 	ctx := context.Background()
 	r := Resolver{Local: LocalFS{Root: inputsDir}}
@@ -141,34 +141,34 @@ func TestDecodeGolden(t *testing.T) {
 		name   string
 		src    string
 		format Format
-		opts   DecodeOptions
+		opts   Options
 	}{
-		{"lambda_chat_stream", "lambda/chat_stream.json", FormatAuto, DecodeOptions{}},
-		{"lambda_keys_only", "lambda/keys_only.json", FormatLambda, DecodeOptions{}},
-		{"lambda_new_image", "lambda/new_image.json", FormatAuto, DecodeOptions{}},
-		{"lambda_bad_records", "lambda/bad_records.json", FormatAuto, DecodeOptions{}},
-		{"lambda_truncated", "lambda/truncated.json", FormatAuto, DecodeOptions{}},
-		{"lambda_empty", "lambda/empty.json", FormatLambda, DecodeOptions{}},
-		{"kinesis_ms", "kinesis/chat_ms.json", FormatAuto, DecodeOptions{}},
-		{"kinesis_us", "kinesis/chat_us.json", FormatKinesis, DecodeOptions{}},
-		{"kinesis_bad", "kinesis/bad.json", FormatAuto, DecodeOptions{}},
-		{"kinesis_data_lines", "kinesis/data/chat_ms.jsonl", FormatAuto, DecodeOptions{}},
-		{"jsonl_stream", "jsonl/stream.jsonl", FormatAuto, DecodeOptions{}},
-		{"jsonl_stream_gz", "jsonl/stream.jsonl.gz", FormatJSONL, DecodeOptions{}},
-		{"jsonl_getrecords", "jsonl/getrecords.jsonl", FormatAuto, DecodeOptions{Table: "chat-users"}},
-		{"jsonl_getrecords_no_table", "jsonl/getrecords.jsonl", FormatAuto, DecodeOptions{}},
-		{"jsonl_corrupt_truncated", "jsonl/corrupt_truncated.jsonl.gz", FormatAuto, DecodeOptions{}},
-		{"jsonl_corrupt_flipped", "jsonl/corrupt_flipped.jsonl.gz", FormatAuto, DecodeOptions{}},
-		{"jsonl_empty", "jsonl/empty.jsonl", FormatAuto, DecodeOptions{}},
-		{"jsonl_blank", "jsonl/blank.jsonl", FormatJSONL, DecodeOptions{}},
-		{"export_full", "export/full", FormatAuto, DecodeOptions{}},
-		{"export_bad_md5", "export/bad_md5", FormatAuto, DecodeOptions{}},
-		{"export_bad_count", "export/bad_count", FormatAuto, DecodeOptions{}},
-		{"export_missing_file", "export/missing_file", FormatAuto, DecodeOptions{}},
-		{"export_corrupt_gzip", "export/corrupt_gzip", FormatAuto, DecodeOptions{}},
-		{"export_ion", "export/ion", FormatAuto, DecodeOptions{}},
-		{"export_bad_table", "export/bad_table", FormatExport, DecodeOptions{}},
-		{"incremental", "incremental/chat", FormatAuto, DecodeOptions{}},
+		{"lambda_chat_stream", "lambda/chat_stream.json", FormatAuto, Options{}},
+		{"lambda_keys_only", "lambda/keys_only.json", FormatLambda, Options{}},
+		{"lambda_new_image", "lambda/new_image.json", FormatAuto, Options{}},
+		{"lambda_bad_records", "lambda/bad_records.json", FormatAuto, Options{}},
+		{"lambda_truncated", "lambda/truncated.json", FormatAuto, Options{}},
+		{"lambda_empty", "lambda/empty.json", FormatLambda, Options{}},
+		{"kinesis_ms", "kinesis/chat_ms.json", FormatAuto, Options{}},
+		{"kinesis_us", "kinesis/chat_us.json", FormatKinesis, Options{}},
+		{"kinesis_bad", "kinesis/bad.json", FormatAuto, Options{}},
+		{"kinesis_data_lines", "kinesis/data/chat_ms.jsonl", FormatAuto, Options{}},
+		{"jsonl_stream", "jsonl/stream.jsonl", FormatAuto, Options{}},
+		{"jsonl_stream_gz", "jsonl/stream.jsonl.gz", FormatJSONL, Options{}},
+		{"jsonl_getrecords", "jsonl/getrecords.jsonl", FormatAuto, Options{Table: "chat-users"}},
+		{"jsonl_getrecords_no_table", "jsonl/getrecords.jsonl", FormatAuto, Options{}},
+		{"jsonl_corrupt_truncated", "jsonl/corrupt_truncated.jsonl.gz", FormatAuto, Options{}},
+		{"jsonl_corrupt_flipped", "jsonl/corrupt_flipped.jsonl.gz", FormatAuto, Options{}},
+		{"jsonl_empty", "jsonl/empty.jsonl", FormatAuto, Options{}},
+		{"jsonl_blank", "jsonl/blank.jsonl", FormatJSONL, Options{}},
+		{"export_full", "export/full", FormatAuto, Options{}},
+		{"export_bad_md5", "export/bad_md5", FormatAuto, Options{}},
+		{"export_bad_count", "export/bad_count", FormatAuto, Options{}},
+		{"export_missing_file", "export/missing_file", FormatAuto, Options{}},
+		{"export_corrupt_gzip", "export/corrupt_gzip", FormatAuto, Options{}},
+		{"export_ion", "export/ion", FormatAuto, Options{}},
+		{"export_bad_table", "export/bad_table", FormatExport, Options{}},
+		{"incremental", "incremental/chat", FormatAuto, Options{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -46,11 +45,11 @@ func (c *collected) fn(rec *ChangeRecord, rerr *RecordError) error {
 func decodeEvent(t *testing.T, payload []byte) *collected {
 	t.Helper()
 	var c collected
-	c.err = DecodeEvent(payload, "event", c.fn)
+	c.err = Event(payload, "event", c.fn)
 	return &c
 }
 
-func decodeReader(t *testing.T, r io.Reader, name string, format Format, opts DecodeOptions) *collected {
+func decodeReader(t *testing.T, r io.Reader, name string, format Format, opts Options) *collected {
 	t.Helper()
 	d, err := NewDecoder(opts)
 	require.NoError(t, err)
@@ -144,53 +143,6 @@ func TestDecodeEventLambda(t *testing.T) {
 	require.Equal(t, flatten.SS, readBy.Kind)
 	require.Len(t, readBy.L, 3)
 	require.Equal(t, flatten.NULL, attr(t, first, "editedAt").Kind)
-}
-
-// streamRecord returns a DynamoDB stream record with the dynamodb fields
-// replaced by ddb (raw JSON values; "" removes a field) and the top-level
-// fields by top.
-func streamRecord(top, ddb map[string]string) string {
-	fields := map[string]string{
-		"ApproximateCreationDateTime": `1775001600`,
-		"Keys":                        `{"roomId":{"S":"room-1"},"sk":{"S":"MSG#0001"}}`,
-		"NewImage":                    `{"roomId":{"S":"room-1"},"sk":{"S":"MSG#0001"},"body":{"S":"안녕"}}`,
-		"SequenceNumber":              `"111200000000003409224"`,
-		"StreamViewType":              `"NEW_IMAGE"`,
-	}
-	for k, v := range ddb {
-		fields[k] = v
-	}
-	outer := map[string]string{
-		"eventID":        `"e1"`,
-		"eventName":      `"INSERT"`,
-		"eventVersion":   `"1.1"`,
-		"eventSource":    `"aws:dynamodb"`,
-		"awsRegion":      `"ap-northeast-2"`,
-		"eventSourceARN": `"arn:aws:dynamodb:ap-northeast-2:123456789012:table/chat-messages/stream/2026-03-01T00:00:00.000"`,
-	}
-	for k, v := range top {
-		outer[k] = v
-	}
-	join := func(m map[string]string) string {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var parts []string
-		for _, k := range keys {
-			if m[k] != "" {
-				parts = append(parts, fmt.Sprintf("%q:%s", k, m[k]))
-			}
-		}
-		return "{" + strings.Join(parts, ",") + "}"
-	}
-	outer["dynamodb"] = join(fields)
-	return join(outer)
-}
-
-func event(records ...string) []byte {
-	return []byte(`{"Records":[` + strings.Join(records, ",") + `]}`)
 }
 
 // one decodes a single-record event and returns its record or error.
@@ -347,13 +299,13 @@ func TestTableNames(t *testing.T) {
 	require.Contains(t, rerr.Error(), `"../../etc"`)
 
 	// A table given in the options names records that carry none.
-	d, err := NewDecoder(DecodeOptions{Table: "chat-users"})
+	d, err := NewDecoder(Options{Table: "chat-users"})
 	require.NoError(t, err)
 	var c collected
 	require.NoError(t, d.DecodeEvent(event(streamRecord(map[string]string{"eventSourceARN": ""}, nil)), "event", c.fn))
 	require.Len(t, c.recs, 1)
 	require.Equal(t, "chat-users", c.recs[0].Table)
-	_, err = NewDecoder(DecodeOptions{Table: "../../etc"})
+	_, err = NewDecoder(Options{Table: "../../etc"})
 	require.ErrorIs(t, err, ErrBadTable)
 }
 
@@ -409,48 +361,6 @@ func TestStreamViewTypes(t *testing.T) {
 			require.Equal(t, c.wantOld, rec.OldImage != nil)
 		})
 	}
-}
-
-// kinesisData returns a DynamoDB-for-Kinesis record with fields replaced.
-func kinesisData(top, ddb map[string]string) string {
-	s := streamRecord(top, ddb)
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		panic(err)
-	}
-	delete(m, "eventSourceARN")
-	delete(m, "eventVersion")
-	if _, ok := top["tableName"]; !ok {
-		m["tableName"] = json.RawMessage(`"chat-messages"`)
-	}
-	var d map[string]json.RawMessage
-	_ = json.Unmarshal(m["dynamodb"], &d)
-	delete(d, "SequenceNumber")
-	if _, ok := ddb["ApproximateCreationDateTime"]; !ok {
-		d["ApproximateCreationDateTime"] = json.RawMessage(`1775001600123`)
-	}
-	for k, v := range ddb {
-		if v == "" {
-			delete(d, k)
-		}
-	}
-	m["dynamodb"], _ = json.Marshal(d)
-	b, _ := json.Marshal(m)
-	return string(b)
-}
-
-func kinesisRecord(t testing.TB, seq, data string) string {
-	b, err := json.Marshal(map[string]any{
-		"kinesis": map[string]any{
-			"kinesisSchemaVersion": "1.0", "partitionKey": "7D6A1C9E", "sequenceNumber": seq,
-			"data": base64Std(data), "approximateArrivalTimestamp": json.Number("1775001600.123"),
-		},
-		"eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": "shardId-000000000006:" + seq,
-		"eventName": "aws:kinesis:record", "awsRegion": "ap-northeast-2",
-		"eventSourceARN": "arn:aws:kinesis:ap-northeast-2:123456789012:stream/chat-cdc",
-	})
-	require.NoError(t, err)
-	return string(b)
 }
 
 func TestKinesis(t *testing.T) {
@@ -516,18 +426,18 @@ func TestKinesis(t *testing.T) {
 
 	// An explicit format refuses the other kind of record.
 	mixed := event(streamRecord(nil, nil), kinesisRecord(t, seq, kinesisData(nil, nil)))
-	c := decodeReader(t, bytes.NewReader(mixed), "mixed.json", FormatKinesis, DecodeOptions{})
+	c := decodeReader(t, bytes.NewReader(mixed), "mixed.json", FormatKinesis, Options{})
 	require.NoError(t, c.err)
 	require.Len(t, c.errs, 1)
 	require.Equal(t, 0, c.errs[0].Index)
 	require.Len(t, c.recs, 1)
-	c = decodeReader(t, bytes.NewReader(mixed), "mixed.json", FormatLambda, DecodeOptions{})
+	c = decodeReader(t, bytes.NewReader(mixed), "mixed.json", FormatLambda, Options{})
 	require.Len(t, c.errs, 1)
 	require.Equal(t, 1, c.errs[0].Index)
 	// DecodeEvent takes both, and so does a detected format.
 	c = decodeEvent(t, mixed)
 	require.Len(t, c.recs, 2)
-	c = decodeReader(t, bytes.NewReader(mixed), "mixed.json", FormatAuto, DecodeOptions{})
+	c = decodeReader(t, bytes.NewReader(mixed), "mixed.json", FormatAuto, Options{})
 	require.Len(t, c.recs, 2)
 }
 
@@ -645,7 +555,7 @@ func TestConcatenatedDocuments(t *testing.T) {
 	a := event(streamRecord(map[string]string{"eventID": `"a"`}, nil))
 	b := event(streamRecord(map[string]string{"eventID": `"b"`}, nil), streamRecord(map[string]string{"eventID": `"c"`}, nil))
 	in := append(append(append([]byte{}, a...), '\n'), b...)
-	c := decodeReader(t, bytes.NewReader(in), "events.jsonl", FormatAuto, DecodeOptions{})
+	c := decodeReader(t, bytes.NewReader(in), "events.jsonl", FormatAuto, Options{})
 	require.NoError(t, c.err)
 	require.Len(t, c.recs, 3)
 	for i, id := range []string{"a", "b", "c"} {
@@ -671,7 +581,7 @@ func TestDecodeDocumentStreaming(t *testing.T) {
 	payload := readFixture(t, "lambda/chat_stream.json")
 	want := decodeEvent(t, payload)
 	for _, n := range []int{1, 7, 4096} {
-		got := decodeReader(t, &chunkReader{bytes.NewReader(payload), n}, "chat_stream.json", FormatLambda, DecodeOptions{})
+		got := decodeReader(t, &chunkReader{bytes.NewReader(payload), n}, "chat_stream.json", FormatLambda, Options{})
 		require.NoError(t, got.err)
 		require.Len(t, got.recs, len(want.recs))
 		for i := range want.recs {
@@ -690,7 +600,7 @@ func TestDecodeDocumentStreaming(t *testing.T) {
 	require.Len(t, want.recs, 2)
 	require.Equal(t, `say "안녕" \ C:\temp\`, attr(t, want.recs[0].NewImage, "body").S)
 	for n := 1; n < 14; n++ {
-		got := decodeReader(t, &chunkReader{bytes.NewReader(esc), n}, "esc.json", FormatLambda, DecodeOptions{})
+		got := decodeReader(t, &chunkReader{bytes.NewReader(esc), n}, "esc.json", FormatLambda, Options{})
 		require.NoError(t, got.err)
 		require.Len(t, got.recs, 2, "chunk %d", n)
 		for i := range want.recs {
@@ -702,11 +612,11 @@ func TestDecodeDocumentStreaming(t *testing.T) {
 	// and a limit on their size.
 	big := streamRecord(nil, map[string]string{"NewImage": `{"roomId":{"S":"room-1"},"body":{"S":"` + strings.Repeat("가", 130000) + `"}}`})
 	doc := event(streamRecord(nil, nil), big, big, streamRecord(nil, nil))
-	got := decodeReader(t, &chunkReader{bytes.NewReader(doc), 100000}, "big.json", FormatAuto, DecodeOptions{})
+	got := decodeReader(t, &chunkReader{bytes.NewReader(doc), 100000}, "big.json", FormatAuto, Options{})
 	require.NoError(t, got.err)
 	require.Len(t, got.recs, 4)
 	require.Equal(t, big, string(got.recs[2].Raw))
-	got = decodeReader(t, bytes.NewReader(doc), "big.json", FormatAuto, DecodeOptions{MaxRecordBytes: 300000})
+	got = decodeReader(t, bytes.NewReader(doc), "big.json", FormatAuto, Options{MaxRecordBytes: 300000})
 	require.Len(t, got.recs, 1)
 	require.ErrorIs(t, got.err, ErrRecordTooLarge)
 	var ie *InputError
@@ -715,7 +625,7 @@ func TestDecodeDocumentStreaming(t *testing.T) {
 }
 
 func TestJSONL(t *testing.T) {
-	c := decodeReader(t, bytes.NewReader(readFixture(t, "jsonl/stream.jsonl")), "stream.jsonl", FormatAuto, DecodeOptions{})
+	c := decodeReader(t, bytes.NewReader(readFixture(t, "jsonl/stream.jsonl")), "stream.jsonl", FormatAuto, Options{})
 	require.NoError(t, c.err)
 	require.Empty(t, c.errs)
 	require.Len(t, c.recs, 8)
@@ -741,7 +651,7 @@ func TestJSONL(t *testing.T) {
 		streamRecord(nil, nil),
 		streamRecord(nil, map[string]string{"NewImage": `{"roomId":{"S":"room-1"},"body":{"S":"` + huge + `"}}`}),
 	}, "\n")
-	c = decodeReader(t, strings.NewReader(in), "mixed.jsonl", FormatJSONL, DecodeOptions{})
+	c = decodeReader(t, strings.NewReader(in), "mixed.jsonl", FormatJSONL, Options{})
 	require.NoError(t, c.err)
 	require.Len(t, c.recs, 5)
 	require.Equal(t, seq, c.recs[1].Sequence)
@@ -751,10 +661,9 @@ func TestJSONL(t *testing.T) {
 	require.ErrorIs(t, c.errs[0], ErrItemTooLarge)
 	require.Equal(t, 6, c.errs[0].Index)
 	require.Equal(t, "dynamodb.NewImage", c.errs[0].Path)
-	require.Equal(t, "too_large", ErrorKind(c.errs[0]))
 
 	// A line past the limit is a record error; the next line goes on.
-	c = decodeReader(t, strings.NewReader(in), "mixed.jsonl", FormatJSONL, DecodeOptions{MaxRecordBytes: 2 << 20})
+	c = decodeReader(t, strings.NewReader(in), "mixed.jsonl", FormatJSONL, Options{MaxRecordBytes: 2 << 20})
 	require.NoError(t, c.err)
 	require.Len(t, c.errs, 2)
 	require.ErrorIs(t, c.errs[0], ErrLineTooLong)
@@ -763,13 +672,13 @@ func TestJSONL(t *testing.T) {
 	require.Len(t, c.recs, 4)
 
 	// A whole event on a line, read as jsonl, says how to read it.
-	c = decodeReader(t, strings.NewReader(string(event(streamRecord(nil, nil)))+"\n"), "events.jsonl", FormatJSONL, DecodeOptions{})
+	c = decodeReader(t, strings.NewReader(string(event(streamRecord(nil, nil)))+"\n"), "events.jsonl", FormatJSONL, Options{})
 	require.Len(t, c.errs, 1)
 	require.Contains(t, c.errs[0].Error(), "format auto or lambda")
 
 	// A bad line is set aside with its line number.
 	in = streamRecord(nil, nil) + "\n{not json}\n" + streamRecord(nil, nil) + "\n"
-	c = decodeReader(t, strings.NewReader(in), "bad.jsonl", FormatJSONL, DecodeOptions{})
+	c = decodeReader(t, strings.NewReader(in), "bad.jsonl", FormatJSONL, Options{})
 	require.NoError(t, c.err)
 	require.Len(t, c.recs, 2)
 	require.Len(t, c.errs, 1)
@@ -804,7 +713,7 @@ func TestJSONLStreams(t *testing.T) {
 	line := []byte(streamRecord(nil, nil) + "\n")
 	src := &countingReader{line: line, left: 60000}
 	total := int64(len(line)) * 60000
-	d, err := NewDecoder(DecodeOptions{})
+	d, err := NewDecoder(Options{})
 	require.NoError(t, err)
 	var readAtFirst int64 = -1
 	n := 0
@@ -841,14 +750,14 @@ func TestGzipAndReadErrors(t *testing.T) {
 	plain := readFixture(t, "jsonl/stream.jsonl")
 	gz := readFixture(t, "jsonl/stream.jsonl.gz")
 	for _, name := range []string{"stream.jsonl.gz", "no-extension"} {
-		c := decodeReader(t, bytes.NewReader(gz), name, FormatAuto, DecodeOptions{})
+		c := decodeReader(t, bytes.NewReader(gz), name, FormatAuto, Options{})
 		require.NoError(t, c.err)
 		require.Len(t, c.recs, 8, "gzip is told by its magic bytes, not its name")
 	}
 
 	// Corrupt gzip: the lines before the break are delivered.
 	for _, rel := range []string{"jsonl/corrupt_truncated.jsonl.gz", "jsonl/corrupt_flipped.jsonl.gz"} {
-		c := decodeReader(t, bytes.NewReader(readFixture(t, rel)), rel, FormatAuto, DecodeOptions{})
+		c := decodeReader(t, bytes.NewReader(readFixture(t, rel)), rel, FormatAuto, Options{})
 		require.ErrorIs(t, c.err, ErrCorruptGzip, rel)
 		var ie *InputError
 		require.ErrorAs(t, c.err, &ie)
@@ -860,7 +769,7 @@ func TestGzipAndReadErrors(t *testing.T) {
 		}
 	}
 	bad := append([]byte{0x1f, 0x8b, 0x08, 0xff}, bytes.Repeat([]byte{0}, 20)...)
-	c := decodeReader(t, bytes.NewReader(bad), "bad.gz", FormatAuto, DecodeOptions{})
+	c := decodeReader(t, bytes.NewReader(bad), "bad.gz", FormatAuto, Options{})
 	require.ErrorIs(t, c.err, ErrCorruptGzip)
 	require.Contains(t, c.err.Error(), "bad.gz")
 
@@ -868,7 +777,7 @@ func TestGzipAndReadErrors(t *testing.T) {
 	// for corrupt gzip.
 	boom := errors.New("connection reset")
 	cut := bytes.Index(plain, []byte("\n"+`{"eventID": "e4da3b7f`))
-	c = decodeReader(t, &failingReader{data: plain[:cut+40], err: boom}, "remote.jsonl", FormatAuto, DecodeOptions{})
+	c = decodeReader(t, &failingReader{data: plain[:cut+40], err: boom}, "remote.jsonl", FormatAuto, Options{})
 	require.ErrorIs(t, c.err, boom)
 	require.NotErrorIs(t, c.err, ErrCorruptGzip)
 	require.Len(t, c.recs, 3)
@@ -876,7 +785,7 @@ func TestGzipAndReadErrors(t *testing.T) {
 	require.ErrorAs(t, c.err, &ie)
 	require.Equal(t, 6, ie.Line)
 	half := gz[:len(gz)/2]
-	c = decodeReader(t, &failingReader{data: half, err: boom}, "remote.jsonl.gz", FormatAuto, DecodeOptions{})
+	c = decodeReader(t, &failingReader{data: half, err: boom}, "remote.jsonl.gz", FormatAuto, Options{})
 	require.ErrorIs(t, c.err, boom)
 	require.NotErrorIs(t, c.err, ErrCorruptGzip)
 }
@@ -892,7 +801,7 @@ func TestEmptyInputs(t *testing.T) {
 		{"blank.json.gz", gzipBytes([]byte("\n\n"))},
 	} {
 		for _, f := range []Format{FormatAuto, FormatLambda, FormatJSONL} {
-			col := decodeReader(t, bytes.NewReader(c.data), c.name, f, DecodeOptions{})
+			col := decodeReader(t, bytes.NewReader(c.data), c.name, f, Options{})
 			require.ErrorIs(t, col.err, ErrEmpty, "%s as %s", c.name, f)
 			require.Contains(t, col.err.Error(), c.name)
 		}
@@ -903,7 +812,7 @@ func TestCallbackErrorAndCancel(t *testing.T) {
 	stop := errors.New("sink full")
 	payload := readFixture(t, "lambda/chat_stream.json")
 	calls := 0
-	err := DecodeEvent(payload, "event", func(rec *ChangeRecord, rerr *RecordError) error {
+	err := Event(payload, "event", func(rec *ChangeRecord, rerr *RecordError) error {
 		calls++
 		if calls == 2 {
 			return stop
@@ -913,7 +822,7 @@ func TestCallbackErrorAndCancel(t *testing.T) {
 	require.Equal(t, stop, err, "the callback's error is returned as it is")
 	require.Equal(t, 2, calls)
 
-	d, _ := NewDecoder(DecodeOptions{})
+	d, _ := NewDecoder(Options{})
 	calls = 0
 	err = d.Decode(context.Background(), bytes.NewReader(readFixture(t, "jsonl/stream.jsonl")), "s.jsonl", FormatAuto, func(*ChangeRecord, *RecordError) error {
 		calls++
@@ -953,7 +862,7 @@ func TestParseFormat(t *testing.T) {
 	require.Equal(t, FormatAuto, got)
 	_, err = ParseFormat("parquet")
 	require.ErrorIs(t, err, ErrUnknownFormat)
-	d, _ := NewDecoder(DecodeOptions{})
+	d, _ := NewDecoder(Options{})
 	err = d.Decode(context.Background(), strings.NewReader("{}"), "x", Format("csv"), func(*ChangeRecord, *RecordError) error { return nil })
 	require.ErrorIs(t, err, ErrUnknownFormat)
 }
@@ -975,7 +884,7 @@ func TestInputErrorsTree(t *testing.T) {
 	r = &RecordError{Source: "event", Index: 2, Line: 9, Err: ErrBadRecord}
 	require.Equal(t, "event: record 2 (line 9): malformed record", r.Error())
 
-	_, err = NewDecoder(DecodeOptions{MaxRecordBytes: -1})
+	_, err = NewDecoder(Options{MaxRecordBytes: -1})
 	require.Error(t, err)
 }
 
@@ -991,12 +900,12 @@ func TestDecodeEventWorkers(t *testing.T) {
 	cut := whole[:len(whole)*9/10]
 	for _, payload := range [][]byte{whole, cut} {
 		var want []goldenRecord
-		seqErr := DecodeEvent(payload, "event", func(rec *ChangeRecord, rerr *RecordError) error {
+		seqErr := Event(payload, "event", func(rec *ChangeRecord, rerr *RecordError) error {
 			want = append(want, renderRecord(rec, rerr))
 			return nil
 		})
 		for _, workers := range []int{2, 3, 8} {
-			d, err := NewDecoder(DecodeOptions{Workers: workers})
+			d, err := NewDecoder(Options{Workers: workers})
 			require.NoError(t, err)
 			for run := 0; run < 2; run++ { // helpers are reused
 				var got []goldenRecord
@@ -1013,7 +922,7 @@ func TestDecodeEventWorkers(t *testing.T) {
 		}
 	}
 	// The callback's error stops the delivery.
-	d, err := NewDecoder(DecodeOptions{Workers: 2})
+	d, err := NewDecoder(Options{Workers: 2})
 	require.NoError(t, err)
 	stop := errors.New("stop")
 	calls := 0

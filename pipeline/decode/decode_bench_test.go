@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"bytes"
@@ -94,7 +94,7 @@ func BenchmarkDecodeLambda(b *testing.B) {
 	payload := []byte(`{"Records":[` + strings.Join(recs, ",") + `]}`)
 	for _, workers := range []int{1, runtime.NumCPU()} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			d, err := NewDecoder(DecodeOptions{Workers: workers})
+			d, err := NewDecoder(Options{Workers: workers})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -186,7 +186,7 @@ func BenchmarkDecodeJSONL(b *testing.B) {
 		data []byte
 	}{{"plain", lines}, {"gzip", gzipBytes(lines)}} {
 		b.Run(c.name, func(b *testing.B) {
-			d, err := NewDecoder(DecodeOptions{})
+			d, err := NewDecoder(Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"testing"
@@ -28,7 +28,7 @@ func TestDetectFixtures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			got, err := Detect(readFixture(t, c.file))
+			got, err := detect(readFixture(t, c.file))
 			require.NoError(t, err)
 			require.Equal(t, c.want, got)
 		})
@@ -66,7 +66,7 @@ func TestDetect(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := Detect([]byte(c.head))
+			got, err := detect([]byte(c.head))
 			if c.err != nil {
 				require.ErrorIs(t, err, c.err)
 				return
@@ -77,7 +77,7 @@ func TestDetect(t *testing.T) {
 	}
 	// A gzip head cut short still tells its format.
 	gz := readFixture(t, "jsonl/stream.jsonl.gz")
-	got, err := Detect(gz[:len(gz)/3])
+	got, err := detect(gz[:len(gz)/3])
 	require.NoError(t, err)
 	require.Equal(t, FormatJSONL, got)
 }

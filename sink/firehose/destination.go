@@ -1,4 +1,4 @@
-package pipeline
+package firehose
 
 import (
 	"context"
@@ -6,25 +6,26 @@ import (
 	"sync"
 
 	"github.com/ddblake/ddblake/flatten"
-	"github.com/ddblake/ddblake/sink/firehose"
+	"github.com/ddblake/ddblake/sink"
 )
 
-// FirehoseSink is the Sink that sends rows to Amazon Data Firehose as flat
-// JSON records (one per row, see firehose.EncodeRow), each to the delivery
-// stream its table names through the Sender's stream template; Firehose
-// converts them to Parquet in the lake. It is safe for concurrent use.
+// Destination sends rows to Amazon Data Firehose as flat JSON records
+// (one per row, see EncodeRow), each to the delivery stream its table
+// names through the Sender's stream template; Firehose converts them to
+// Parquet in the lake. It is the sink.Destination of a Lambda that writes
+// through Firehose, and is safe for concurrent use.
 //
 // A row too large for Firehose is set aside (it would never be accepted),
 // and the rows Firehose did not acknowledge are reported as failed: a
 // Lambda reports their records, and every later one, for redelivery.
-type FirehoseSink struct {
-	sender *firehose.Sender
-	pool   sync.Pool // *firehose.Records
+type Destination struct {
+	sender *Sender
+	pool   sync.Pool // *Records
 }
 
-// NewFirehoseSink returns a FirehoseSink sending through sender.
-func NewFirehoseSink(sender *firehose.Sender) *FirehoseSink {
-	return &FirehoseSink{sender: sender}
+// NewDestination returns a Destination sending through sender.
+func NewDestination(sender *Sender) *Destination {
+	return &Destination{sender: sender}
 }
 
 // Write encodes the rows of one table and sends them. Delivery.Files and
@@ -33,10 +34,10 @@ func NewFirehoseSink(sender *firehose.Sender) *FirehoseSink {
 // 1,000 KiB record limit, or a table that makes no valid stream name), and
 // Delivery.Failed the rows not acknowledged, whose cause is in the error.
 // batchID is not used: Firehose names its own objects.
-func (f *FirehoseSink) Write(ctx context.Context, _ string, t *Table, rows []flatten.Row) (Delivery, error) {
-	recs, _ := f.pool.Get().(*firehose.Records)
+func (f *Destination) Write(ctx context.Context, _ string, t *sink.Table, rows []flatten.Row) (sink.Delivery, error) {
+	recs, _ := f.pool.Get().(*Records)
 	if recs == nil {
-		recs = &firehose.Records{}
+		recs = &Records{}
 	}
 	defer func() {
 		recs.Reset()
@@ -49,12 +50,12 @@ func (f *FirehoseSink) Write(ctx context.Context, _ string, t *Table, rows []fla
 		schema = schema.Clone()
 		schema.Table = t.Name
 	}
-	hourly := schema.Hourly || t.Hourly()
+	hourly := schema.Hourly || t.Hourly
 	for i := range rows {
 		recs.Add(i, schema, &rows[i], hourly)
 	}
 	res, err := f.sender.Send(ctx, recs.Entries())
-	d := Delivery{Files: res.Delivered, Bytes: res.DeliveredBytes}
+	d := sink.Delivery{Files: res.Delivered, Bytes: res.DeliveredBytes}
 	if len(res.Refused) > 0 {
 		d.SetAside = make(map[int]error, len(res.Refused))
 		for _, e := range res.Refused {

@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"github.com/ddblake/ddblake/flatten"

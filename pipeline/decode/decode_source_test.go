@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"context"
@@ -53,13 +53,13 @@ func TestDecodeSource(t *testing.T) {
 	require.NoError(t, c.err)
 	require.Equal(t, src("123456789012", "ap-northeast-2"), c.recs[0].SourceOf(), "no awsRegion: the stream's region")
 	// A DynamoDB-for-Kinesis record on its own names no account.
-	c = decodeReader(t, strings.NewReader(kinesisData(nil, nil)+"\n"), "data.jsonl", FormatJSONL, DecodeOptions{})
+	c = decodeReader(t, strings.NewReader(kinesisData(nil, nil)+"\n"), "data.jsonl", FormatJSONL, Options{})
 	require.NoError(t, c.err)
 	require.Len(t, c.recs, 1)
 	require.False(t, c.recs[0].SourceOf().Known())
 
 	// jsonl read with --table and no eventSourceARN: unknown.
-	c = decodeReader(t, strings.NewReader(string(readFixture(t, "jsonl/getrecords.jsonl"))), "getrecords.jsonl", FormatJSONL, DecodeOptions{Table: "chat-users"})
+	c = decodeReader(t, strings.NewReader(string(readFixture(t, "jsonl/getrecords.jsonl"))), "getrecords.jsonl", FormatJSONL, Options{Table: "chat-users"})
 	require.NoError(t, c.err)
 	require.NotEmpty(t, c.recs)
 	for _, r := range c.recs {
@@ -68,7 +68,7 @@ func TestDecodeSource(t *testing.T) {
 
 	// Exports and incremental exports: the summary's tableArn.
 	for _, dir := range []string{"export/full", "incremental/chat"} {
-		d, err := NewDecoder(DecodeOptions{})
+		d, err := NewDecoder(Options{})
 		require.NoError(t, err)
 		inputs, err := (&Resolver{}).Resolve(context.Background(), inputsDir+"/"+dir)
 		require.NoError(t, err)

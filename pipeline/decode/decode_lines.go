@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"bufio"
@@ -13,7 +13,7 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// detectBytes is how much of an input's start (decompressed) Detect sees
+// detectBytes is how much of an input's start (decompressed) detect sees
 // when the format is auto.
 const detectBytes = 1 << 20
 
@@ -39,9 +39,9 @@ type lineMode struct {
 // format, plain or gzip (told by its magic bytes), streaming: only the
 // record being decoded is held. name names the input in records and
 // errors. With FormatAuto the format is detected from the first MiB (see
-// Detect). Raw is a copy the record owns.
+// detect). Raw is a copy the record owns.
 // Export and incremental data read this way, without their manifest,
-// take their table from DecodeOptions.Table (else ErrNoTable).
+// take their table from Options.Table (else ErrNoTable).
 //
 // Each record goes to fn in order; a record that cannot be read goes to
 // fn as a *RecordError and the rest go on. An input that cannot be read

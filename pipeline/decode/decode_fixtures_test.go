@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"bufio"
@@ -21,7 +21,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files and generated input fixtures")
 
 // inputsDir holds the input fixtures.
-const inputsDir = "../testdata/inputs"
+const inputsDir = "../../testdata/inputs"
 
 func TestMain(m *testing.M) {
 	flag.Parse()

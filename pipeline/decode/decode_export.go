@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"bufio"
@@ -69,8 +69,8 @@ func (d *Decoder) decodeExport(ctx context.Context, in Input, fn RecordFunc) err
 		}
 		return strings.TrimSuffix(in.Name, "/") + "/" + rel
 	}
-	sumName := name(ExportSummaryName)
-	b, err := d.readObject(ctx, in.Store, join(ExportSummaryName), maxSummaryBytes)
+	sumName := name(exportSummaryName)
+	b, err := d.readObject(ctx, in.Store, join(exportSummaryName), maxSummaryBytes)
 	if err != nil {
 		return inputErr(sumName, 0, -1, -1, err)
 	}

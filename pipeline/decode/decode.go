@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"bufio"
@@ -17,7 +17,7 @@ type Format string
 
 // Input formats; see docs/FORMATS.md.
 const (
-	// FormatAuto detects the format from the content (see Detect).
+	// FormatAuto detects the format from the content (see Resolver and Decoder.DecodeInput).
 	FormatAuto Format = "auto"
 	// FormatLambda is a {"Records":[...]} DynamoDB stream event.
 	FormatLambda Format = "lambda"
@@ -53,11 +53,11 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("%w: %q (want one of auto, lambda, kinesis, jsonl, export, incremental)", ErrUnknownFormat, s)
 }
 
-// DefaultMaxRecordBytes bounds one line or one event record by default.
-const DefaultMaxRecordBytes = 64 << 20
+// defaultMaxRecordBytes bounds one line or one event record by default.
+const defaultMaxRecordBytes = 64 << 20
 
-// DecodeOptions configures a Decoder. The zero value is ready to use.
-type DecodeOptions struct {
+// Options configures a Decoder. The zero value is ready to use.
+type Options struct {
 	// Table names the table of records whose input names none: stream
 	// records without eventSourceARN (GetRecords dumps) and export data
 	// files read without their manifest. Empty means such records are
@@ -69,7 +69,7 @@ type DecodeOptions struct {
 	// (ErrNoTime), rather than rows dated 1970-01-01.
 	ExportTime time.Time
 	// MaxRecordBytes bounds one line of a line format and one record of
-	// an event document (DefaultMaxRecordBytes when 0).
+	// an event document (defaultMaxRecordBytes when 0).
 	MaxRecordBytes int
 	// Workers is the number of goroutines DecodeEvent decodes the
 	// records of a large payload with (one when 0 or 1). The callback is
@@ -79,7 +79,7 @@ type DecodeOptions struct {
 }
 
 // Validate checks the options.
-func (o DecodeOptions) Validate() error {
+func (o Options) Validate() error {
 	if o.Table != "" && !ValidTableName(o.Table) {
 		return fmt.Errorf("%w: %q", ErrBadTable, o.Table)
 	}
@@ -107,7 +107,7 @@ type RecordFunc func(rec *ChangeRecord, rerr *RecordError) error
 // between calls, so reuse one per goroutine; it is not safe for
 // concurrent use.
 type Decoder struct {
-	opts DecodeOptions
+	opts Options
 
 	outer fastjson.Parser // a record, a line
 	inner fastjson.Parser // the data of a Kinesis record
@@ -143,12 +143,12 @@ type Decoder struct {
 }
 
 // NewDecoder returns a Decoder, or an error when opts are invalid.
-func NewDecoder(opts DecodeOptions) (*Decoder, error) {
+func NewDecoder(opts Options) (*Decoder, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	if opts.MaxRecordBytes == 0 {
-		opts.MaxRecordBytes = DefaultMaxRecordBytes
+		opts.MaxRecordBytes = defaultMaxRecordBytes
 	}
 	return &Decoder{opts: opts}, nil
 }
@@ -169,10 +169,10 @@ func (d *Decoder) DecodeEvent(payload []byte, source string, fn RecordFunc) erro
 	return d.decodeDocs(context.Background(), &s, source, FormatAuto, false, fn)
 }
 
-// DecodeEvent decodes a Lambda payload with a new Decoder; see
+// Event decodes a Lambda payload with a new Decoder; see
 // Decoder.DecodeEvent. Reuse a Decoder when decoding many payloads.
-func DecodeEvent(payload []byte, source string, fn RecordFunc) error {
-	d, _ := NewDecoder(DecodeOptions{})
+func Event(payload []byte, source string, fn RecordFunc) error {
+	d, _ := NewDecoder(Options{})
 	return d.DecodeEvent(payload, source, fn)
 }
 
@@ -190,6 +190,14 @@ func ValidTableName(name string) bool {
 	}
 	return true
 }
+
+// ValidAccount reports whether s is an AWS account id: 12 digits.
+func ValidAccount(s string) bool { return validAccount([]byte(s)) }
+
+// ValidRegion reports whether s looks like an AWS region name: 1-32 of
+// [a-z0-9-], starting with a letter (us-east-1, cn-north-1,
+// us-gov-west-1).
+func ValidRegion(s string) bool { return validRegion([]byte(s)) }
 
 // SequencePad returns a sequence number as it goes in _sequence_number:
 // DynamoDB sequence numbers (up to 40 digits) left-padded with zeros to

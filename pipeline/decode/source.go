@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"context"
@@ -238,8 +238,8 @@ type Resolver struct {
 	Stdin io.Reader
 }
 
-// ExportSummaryName is the file whose folder is read as an export.
-const ExportSummaryName = "manifest-summary.json"
+// exportSummaryName is the file whose folder is read as an export.
+const exportSummaryName = "manifest-summary.json"
 
 // Resolve returns the inputs of the sources, in order:
 //
@@ -306,7 +306,7 @@ func resolveIn(ctx context.Context, store ObjectReader, key, prefix string) ([]I
 		}
 		return prefix + k
 	}
-	if path.Base(key) == ExportSummaryName {
+	if path.Base(key) == exportSummaryName {
 		info, err := store.Stat(ctx, key)
 		if err != nil {
 			return nil, notFound(err)
@@ -330,7 +330,7 @@ func resolveIn(ctx context.Context, store ObjectReader, key, prefix string) ([]I
 	}
 	exports := map[string]ObjectInfo{}
 	for _, o := range list {
-		if path.Base(o.Key) == ExportSummaryName {
+		if path.Base(o.Key) == exportSummaryName {
 			exports[exportDirOf(o.Key)] = o
 		}
 	}

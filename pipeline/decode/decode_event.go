@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import "sync"
 
@@ -16,7 +16,7 @@ type eventResult struct {
 }
 
 // decodeEventParallel is DecodeEvent with the records decoded by
-// DecodeOptions.Workers goroutines: it finds every record's bytes, has
+// Options.Workers goroutines: it finds every record's bytes, has
 // each worker decode a contiguous run of records, then calls fn for each
 // in order from the calling goroutine.
 func (d *Decoder) decodeEventParallel(payload []byte, source string, fn RecordFunc) error {

@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"bytes"
@@ -145,7 +145,7 @@ func TestResolveLocal(t *testing.T) {
 
 	// Decoding everything reads each record once: the walk does not read
 	// the export's data files again.
-	d, err := NewDecoder(DecodeOptions{})
+	d, err := NewDecoder(Options{})
 	require.NoError(t, err)
 	total := 0
 	for _, in := range ins {
@@ -213,7 +213,7 @@ func TestResolveStdinAndS3(t *testing.T) {
 	etag := md5.Sum(readFixture(t, "lambda/chat_stream.json"))
 	require.Equal(t, "s3://chat-lake/streams/2026/04/01/events-1.json#etag="+hex.EncodeToString(etag[:]), ins[2].Identity())
 
-	d, err := NewDecoder(DecodeOptions{})
+	d, err := NewDecoder(Options{})
 	require.NoError(t, err)
 	counts := make([]int, len(ins))
 	var sources []string
@@ -270,7 +270,7 @@ func exportRecords(t *testing.T, store ObjectReader, key string) (*collected, []
 	require.NoError(t, err)
 	require.Len(t, ins, 1)
 	require.Equal(t, InputExport, ins[0].Kind)
-	d, err := NewDecoder(DecodeOptions{})
+	d, err := NewDecoder(Options{})
 	require.NoError(t, err)
 	var c collected
 	c.err = d.DecodeInput(context.Background(), ins[0], FormatAuto, c.fn)
@@ -386,7 +386,7 @@ func TestIncrementalExport(t *testing.T) {
 		{"no keys", `{"Metadata":{"WriteTimestampMicros":1},"NewImage":{"id":{"S":"1"}}}`, ErrBadRecord, "Keys"},
 		{"bad value", `{"Metadata":{"WriteTimestampMicros":1},"Keys":{"id":{"S":"1"}},"NewImage":{"id":{"S":"1"},"n":{"N":"1.2.3"}}}`, nil, "NewImage.n"},
 	}
-	d, err := NewDecoder(DecodeOptions{Table: "chat-messages"})
+	d, err := NewDecoder(Options{Table: "chat-messages"})
 	require.NoError(t, err)
 	for _, b := range bad {
 		t.Run(b.name, func(t *testing.T) {
@@ -403,11 +403,11 @@ func TestIncrementalExport(t *testing.T) {
 
 func TestExportDataFileAlone(t *testing.T) {
 	data := readFixture(t, "export/full/AWSDynamoDB/01775001600000-a1b2c3d4/data/xyz3fxa5rm3hplhyqvxlrmfxtm.json.gz")
-	c := decodeReader(t, bytes.NewReader(data), "part.json.gz", FormatAuto, DecodeOptions{})
+	c := decodeReader(t, bytes.NewReader(data), "part.json.gz", FormatAuto, Options{})
 	require.ErrorIs(t, c.err, ErrNoTable)
 	require.Empty(t, c.all)
 	at := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
-	c = decodeReader(t, bytes.NewReader(data), "part.json.gz", FormatAuto, DecodeOptions{Table: "chat-messages", ExportTime: at})
+	c = decodeReader(t, bytes.NewReader(data), "part.json.gz", FormatAuto, Options{Table: "chat-messages", ExportTime: at})
 	require.NoError(t, c.err)
 	require.Len(t, c.recs, 5)
 	require.Equal(t, at.UnixMicro(), c.recs[0].EventTimeMicros)
@@ -451,7 +451,7 @@ func TestExportManifests(t *testing.T) {
 				m.put(k, v)
 			}
 			tc.edit(m)
-			d, err := NewDecoder(DecodeOptions{})
+			d, err := NewDecoder(Options{})
 			require.NoError(t, err)
 			var c collected
 			c.err = d.DecodeInput(context.Background(), Input{Kind: InputExport, Name: "x", Store: m, Key: "x", Size: -1}, FormatAuto, c.fn)
@@ -470,7 +470,7 @@ func TestExportManifests(t *testing.T) {
 	for k, v := range full.objects {
 		m.put(k, v)
 	}
-	d, _ := NewDecoder(DecodeOptions{})
+	d, _ := NewDecoder(Options{})
 	require.NoError(t, d.DecodeInput(context.Background(), Input{Kind: InputExport, Name: "x", Store: m, Key: "x"}, FormatAuto, func(*ChangeRecord, *RecordError) error { return nil }))
 	require.Equal(t, 1, m.opens["x/manifest-summary.json"])
 	require.Equal(t, 2, m.opens["x/data/xyz3fxa5rm3hplhyqvxlrmfxtm.json.gz"])

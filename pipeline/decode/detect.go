@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// Detect returns the format of an input from its first bytes (a MiB is
+// detect returns the format of an input from its first bytes (a MiB is
 // plenty; gzip data is decompressed as far as head goes):
 //
 //   - {"Records":[...]} is FormatKinesis when its first record has a
@@ -19,10 +19,10 @@ import (
 //     Keys/NewImage/OldImage at the top level) are FormatIncremental.
 //
 // Export directories are told by their manifest-summary.json (see
-// Resolver), not by Detect; given a manifest's content Detect fails
+// Resolver), not by detect; given a manifest's content detect fails
 // with ErrUnknownFormat saying so. An input with nothing but white space
 // is ErrEmpty; anything else ErrUnknownFormat.
-func Detect(head []byte) (Format, error) {
+func detect(head []byte) (Format, error) {
 	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
 		zr, err := gzip.NewReader(bytes.NewReader(head))
 		if err != nil {
@@ -37,7 +37,7 @@ func Detect(head []byte) (Format, error) {
 	return detectPlain(head)
 }
 
-// detectPlain is Detect for data that is not compressed.
+// detectPlain is detect for data that is not compressed.
 func detectPlain(head []byte) (Format, error) {
 	head = bytes.TrimPrefix(head, utf8BOM)
 	head = bytes.TrimLeft(head, " \t\r\n")

@@ -1,0 +1,149 @@
+package direct
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/manifest"
+)
+
+// Destination writes rows as Parquet files straight into the lake's
+// store, and lists them in their partitions' manifests (see
+// sink/manifest): a file is part of its table once listed. It is the
+// sink.Destination of the Lambda and the replay, and is safe for
+// concurrent use.
+type Destination struct {
+	store sink.Store
+	files *manifest.Lister
+	mu    sync.Mutex
+	pools map[sink.ParquetOptions]*sync.Pool
+}
+
+// New returns a Destination writing to store that lists each batch's
+// files before Write returns, so that its rows are visible to queries
+// when the batch is reported delivered (the Lambda).
+func New(store sink.Store) *Destination {
+	return &Destination{store: store, files: manifest.NewLister(store), pools: map[sink.ParquetOptions]*sync.Pool{}}
+}
+
+// NewDeferred returns a Destination writing to store that lists the
+// files it wrote only at Flush, one manifest write per partition however
+// many batches wrote there (replay: a large input writes thousands of
+// batches into one partition).
+func NewDeferred(store sink.Store) *Destination {
+	return &Destination{store: store, files: manifest.NewDeferredLister(store), pools: map[sink.ParquetOptions]*sync.Pool{}}
+}
+
+// Flush lists the files written since the last Flush; see NewDeferred.
+// A Destination that lists at once has nothing to flush.
+func (l *Destination) Flush(ctx context.Context) error { return l.files.Flush(ctx) }
+
+func (l *Destination) writer(opts sink.ParquetOptions) (*sink.TableWriter, *sync.Pool, error) {
+	l.mu.Lock()
+	pool, ok := l.pools[opts]
+	if !ok {
+		pool = &sync.Pool{}
+		l.pools[opts] = pool
+	}
+	l.mu.Unlock()
+	if w, ok := pool.Get().(*sink.TableWriter); ok {
+		return w, pool, nil
+	}
+	w, err := sink.NewTableWriter(l.store, opts)
+	return w, pool, err
+}
+
+// Write encodes the rows into the table's partitions and puts the files.
+// Rows in files that could not be put are reported as failed. A row the
+// lake cannot hold whatever the store does (an event time no partition
+// can name, a cell the encoder refuses) is set aside with the reason
+// (sink.ErrUnwritable), and the other rows are written: one record never
+// fails the rest of its batch.
+func (l *Destination) Write(ctx context.Context, batchID string, t *sink.Table, rows []flatten.Row) (sink.Delivery, error) {
+	w, pool, err := l.writer(t.Parquet)
+	if err != nil {
+		return failAll(len(rows)), err
+	}
+	defer pool.Put(w)
+	var d sink.Delivery
+	refuse := func(i int, why error) {
+		if d.SetAside == nil {
+			d.SetAside = map[int]error{}
+		}
+		d.SetAside[i] = fmt.Errorf("%w: %w", sink.ErrUnwritable, why)
+	}
+	// keep maps the rows handed to the writer to their index in rows;
+	// nil while they are all of rows.
+	var keep []int
+	for i := range rows {
+		if err := sink.PartitionOf(rows[i].EventTime, t.Schema.Hourly).Validate(); err != nil {
+			refuse(i, err)
+		}
+	}
+	sub := rows
+	for {
+		if len(d.SetAside) > 0 {
+			keep, sub = keep[:0], sub[:0:0]
+			for i := range rows {
+				if _, out := d.SetAside[i]; !out {
+					keep = append(keep, i)
+					sub = append(sub, rows[i])
+				}
+			}
+		}
+		files, err := w.Write(ctx, t.Schema, batchID, sub)
+		orig := func(i int) int {
+			if keep == nil {
+				return i
+			}
+			return keep[i]
+		}
+		var ee *sink.EncodeError
+		if errors.As(err, &ee) && ee.Row >= 0 && ee.Row < len(sub) {
+			// Written again without the row: the files already put are
+			// put again with the same bytes.
+			refuse(orig(ee.Row), err)
+			continue
+		}
+		d.Files, d.Bytes = len(files), 0
+		for _, f := range files {
+			d.Bytes += f.Bytes
+		}
+		if lerr := l.files.Add(ctx, files); lerr != nil {
+			// Files no manifest lists are not part of the table: the
+			// rows are not delivered, and a retry writes and lists the
+			// same files.
+			d.Failed = d.Failed[:0]
+			for i := range sub {
+				d.Failed = append(d.Failed, orig(i))
+			}
+			return d, errors.Join(err, fmt.Errorf("table %s: list files: %w", t.Schema.Table, lerr))
+		}
+		if err != nil {
+			var we *sink.WriteError
+			if errors.As(err, &we) {
+				for _, i := range we.Unwritten {
+					d.Failed = append(d.Failed, orig(i))
+				}
+			} else {
+				for i := range sub {
+					d.Failed = append(d.Failed, orig(i))
+				}
+			}
+			return d, err
+		}
+		return d, nil
+	}
+}
+
+func failAll(n int) sink.Delivery {
+	d := sink.Delivery{Failed: make([]int, n)}
+	for i := range d.Failed {
+		d.Failed[i] = i
+	}
+	return d
+}

@@ -1,0 +1,229 @@
+package firehose_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/firehose"
+	"github.com/ddblake/ddblake/sink/firehose/firehosetest"
+)
+
+// noWait is a Sleep that does not wait.
+func noWait(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+
+func destination(t *testing.T, srv *firehosetest.Server, attempts int) *firehose.Destination {
+	t.Helper()
+	sender, err := firehose.New(srv.Client(), firehose.Config{
+		Stream: "ddblake-{table}", MaxAttempts: attempts, Sleep: noWait,
+		DeadlineMargin: 10 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	return firehose.NewDestination(sender)
+}
+
+// messagesTable is a table with a body column, and n rows whose sequence
+// numbers name them; the rows listed in big carry a body over Firehose's
+// record limit.
+func messagesTable(t *testing.T, n int, big ...int) (*sink.Table, []flatten.Row) {
+	t.Helper()
+	s := schemas.NewSchema("chat_messages")
+	_, err := s.Add(schemas.Column{Name: "body", Path: "body", Type: schemas.Type{Kind: schemas.KindString}})
+	require.NoError(t, err)
+	rows := make([]flatten.Row, n)
+	for i := range rows {
+		body := fmt.Sprintf("메시지 %d", i)
+		for _, b := range big {
+			if b == i {
+				body = strings.Repeat("x", firehose.MaxRecordBytes+1)
+			}
+		}
+		rows[i] = flatten.Row{
+			Meta:   flatten.Meta{EventName: "INSERT", EventTime: 1775012400000 + int64(i), Sequence: fmt.Sprintf("%040d", i)},
+			Values: []flatten.Datum{{Valid: true, Str: body}},
+		}
+	}
+	return &sink.Table{Name: "chat_messages", Schema: s}, rows
+}
+
+// deliveredRows counts the delivered records by row (their sequence
+// number), checking each went to the table's stream and reads back as
+// the row's values.
+func deliveredRows(t *testing.T, srv *firehosetest.Server, rows []flatten.Row) map[int]int {
+	t.Helper()
+	bySeq := map[string]int{}
+	for i, r := range rows {
+		bySeq[r.Sequence] = i
+	}
+	counts := map[int]int{}
+	for _, rec := range srv.Records() {
+		require.Equal(t, "ddblake-chat_messages", rec.Stream)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(rec.Data, &m))
+		i, ok := bySeq[m["_sequence_number"].(string)]
+		require.True(t, ok, "unknown record %s", rec.Data)
+		require.Equal(t, rows[i].Values[0].Str, m["body"])
+		require.Equal(t, "2026-04-01", m["dt"])
+		counts[i]++
+	}
+	return counts
+}
+
+// requireOnceOrReported checks the destination's promise: every row is delivered
+// exactly once, or reported as failed or set aside, never both.
+func requireOnceOrReported(t *testing.T, srv *firehosetest.Server, rows []flatten.Row, d sink.Delivery) map[int]int {
+	t.Helper()
+	counts := deliveredRows(t, srv, rows)
+	failed := map[int]bool{}
+	for _, i := range d.Failed {
+		require.False(t, failed[i], "row %d reported failed twice", i)
+		failed[i] = true
+	}
+	for i := range rows {
+		_, aside := d.SetAside[i]
+		n := counts[i]
+		require.LessOrEqual(t, n, 1, "row %d delivered %d times", i, n)
+		reported := 0
+		for _, b := range []bool{n == 1, failed[i], aside} {
+			if b {
+				reported++
+			}
+		}
+		require.Equal(t, 1, reported, "row %d: delivered %d, failed %v, set aside %v", i, n, failed[i], aside)
+	}
+	require.Equal(t, len(srv.Records()), d.Files)
+	return counts
+}
+
+func TestDestinationWrite(t *testing.T) {
+	kms := "KMS.DisabledException"
+	for _, tc := range []struct {
+		name     string
+		rows     int
+		big      []int
+		steps    []firehosetest.Step
+		attempts int
+		failed   []int // rows reported failed
+		aside    []int // rows set aside
+		calls    int
+	}{
+		{name: "all delivered", rows: 30, calls: 1},
+		{name: "partial failure resends only the failed", rows: 30,
+			steps: []firehosetest.Step{firehosetest.Partial(firehosetest.CodeServiceUnavailable, 3, 17, 29)}, calls: 2},
+		{name: "throttled then accepted", rows: 30,
+			steps: []firehosetest.Step{firehosetest.Throttle(), firehosetest.Throttle()}, calls: 3},
+		{name: "500 then accepted", rows: 30,
+			steps: []firehosetest.Step{firehosetest.ServerError()}, calls: 2},
+		{name: "oversized row set aside, not sent", rows: 30, big: []int{4}, aside: []int{4}, calls: 1},
+		{name: "rejected record fails it and every later one", rows: 30,
+			steps: []firehosetest.Step{firehosetest.Partial(kms, 12)},
+			// 13-29 were acknowledged in the same call: only 12 failed.
+			failed: []int{12}, calls: 1},
+		{name: "retries exhausted", rows: 30, attempts: 3,
+			steps:  []firehosetest.Step{firehosetest.ServerError(), firehosetest.Throttle(), firehosetest.Partial(firehosetest.CodeInternalFailure, 5)},
+			failed: []int{5}, calls: 3},
+		{name: "many calls, a later call fails for good", rows: 1200,
+			steps:  []firehosetest.Step{firehosetest.OK(), firehosetest.Step{FailAll: kms}},
+			failed: seq(500, 1200), calls: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := firehosetest.NewServer(t)
+			srv.Script(tc.steps...)
+			table, rows := messagesTable(t, tc.rows, tc.big...)
+			d, err := destination(t, srv, tc.attempts).Write(context.Background(), "batch", table, rows)
+			if len(tc.failed) > 0 {
+				require.ErrorIs(t, err, firehose.ErrUndelivered)
+			} else {
+				require.NoError(t, err)
+			}
+			requireOnceOrReported(t, srv, rows, d)
+			require.Equal(t, tc.failed, d.Failed)
+			var aside []int
+			for i, why := range d.SetAside {
+				require.ErrorIs(t, why, firehose.ErrRecordTooLarge)
+				aside = append(aside, i)
+			}
+			require.ElementsMatch(t, tc.aside, aside)
+			require.Len(t, srv.Calls(), tc.calls)
+			for _, c := range srv.Calls() {
+				require.Less(t, c.RecordBytes, firehose.MaxRecordBytes*2, "the oversized row is never sent")
+			}
+		})
+	}
+}
+
+func seq(from, to int) []int {
+	var out []int
+	for i := from; i < to; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// TestDestinationEveryRowOnceOrReported runs random failure scripts.
+func TestDestinationEveryRowOnceOrReported(t *testing.T) {
+	rounds := 15
+	if testing.Short() {
+		rounds = 5
+	}
+	for round := range rounds {
+		rng := rand.New(rand.NewPCG(uint64(round), 11))
+		var mu sync.Mutex
+		srv := firehosetest.NewServer(t)
+		srv.ScriptFunc(func(_, records int) firehosetest.Step {
+			mu.Lock()
+			defer mu.Unlock()
+			switch rng.IntN(6) {
+			case 0:
+				return firehosetest.Throttle()
+			case 1:
+				return firehosetest.ServerError()
+			case 2:
+				return firehosetest.Partial("KMS.InvalidStateException", rng.IntN(records))
+			case 3:
+				fail := map[int]string{}
+				for i := range records {
+					if rng.IntN(4) == 0 {
+						fail[i] = firehosetest.CodeServiceUnavailable
+					}
+				}
+				return firehosetest.Step{Fail: fail}
+			}
+			return firehosetest.OK()
+		})
+		n := 1 + rng.IntN(700)
+		var big []int
+		if rng.IntN(3) == 0 {
+			big = append(big, rng.IntN(n))
+		}
+		table, rows := messagesTable(t, n, big...)
+		d, err := destination(t, srv, 1+rng.IntN(5)).Write(context.Background(), "b", table, rows)
+		require.Equal(t, len(d.Failed) > 0, err != nil, "round %d", round)
+		requireOnceOrReported(t, srv, rows, d)
+		require.Len(t, d.SetAside, len(big), "round %d", round)
+	}
+}
+
+func TestDestinationDeadline(t *testing.T) {
+	srv := firehosetest.NewServer(t)
+	srv.ScriptFunc(func(int, int) firehosetest.Step { return firehosetest.Slow(5 * time.Second) })
+	table, rows := messagesTable(t, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	d, err := destination(t, srv, 0).Write(ctx, "b", table, rows)
+	require.Less(t, time.Since(start), 300*time.Millisecond, "returns before the deadline")
+	require.ErrorIs(t, err, firehose.ErrDeadline)
+	require.Equal(t, seq(0, 10), d.Failed)
+	require.Empty(t, srv.Records())
+}

@@ -17,12 +17,13 @@ import (
 
 // Replay defaults.
 const (
-	// DefaultChunkBytes bounds the raw bytes of records in one batch. With
-	// at most one batch per reader and one per writer in memory, it bounds
-	// the replay's memory whatever the size of the input: a batch's
-	// decoded records, flattened values, rows and Parquet buffers take
-	// about ten times its raw bytes. A 1 GiB export replays in about
-	// 340 MiB of RSS on two cores (bench/replay-1gib.sh).
+	// DefaultChunkBytes bounds the raw bytes of records in one batch.
+	//
+	// With at most one batch per reader and one per writer in memory, it
+	// bounds the replay's memory whatever the size of the input: a
+	// batch's decoded records, flattened values, rows and Parquet buffers
+	// take about ten times its raw bytes. bench/replay-1gib.sh reports the
+	// peak RSS this gives on a 1 GiB export.
 	DefaultChunkBytes = 4 << 20
 	// DefaultChunkRecords bounds the records of one batch.
 	DefaultChunkRecords = 100_000

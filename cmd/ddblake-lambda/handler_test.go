@@ -373,15 +373,17 @@ func TestInvokeStopsBeforeDeadline(t *testing.T) {
 	lake := newTestLake(t, func(s sink.Store) sink.Store {
 		return &faultyStore{Store: s, fail: func(k string) bool { return strings.HasSuffix(k, ".parquet") }, hang: true}
 	})
-	lake.h.DeadlineMargin = 300 * time.Millisecond
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	// The margin leaves 1.5 s between giving up and the deadline: slack
+	// for a loaded machine.
+	lake.h.DeadlineMargin = 1500 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	start := time.Now()
 	resp, err, sum, _ := lake.invoke(t, ctx, payload)
 	elapsed := time.Since(start)
 	require.NoError(t, err)
-	require.Less(t, elapsed, 900*time.Millisecond, "answers before the deadline")
-	require.GreaterOrEqual(t, elapsed, 600*time.Millisecond, "keeps trying until the margin")
+	require.NoError(t, ctx.Err(), "answers before the deadline")
+	require.GreaterOrEqual(t, elapsed, 500*time.Millisecond, "keeps trying until the margin")
 	require.Equal(t, []string{recs[0].Sequence}, failures(t, resp))
 	require.True(t, sum.Deadline)
 	require.Equal(t, len(recs), sum.FailedRecords)

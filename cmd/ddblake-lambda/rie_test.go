@@ -29,6 +29,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/internal/laketest"
+	"github.com/ddblake/ddblake/internal/proctest"
 	"github.com/ddblake/ddblake/internal/sample"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
@@ -180,7 +181,7 @@ func (f *fakeS3) lake(t *testing.T, prefix string) sink.Store {
 // emulator is one running aws-lambda-rie with the bootstrap.
 type emulator struct {
 	url     string
-	out     *syncBuffer
+	out     *proctest.Output
 	started time.Time
 	invoked int // invocations answered
 }
@@ -193,7 +194,7 @@ func startEmulator(t *testing.T, rie, bootstrap string, s3srv *fakeS3, prefix st
 	// Free ports for the invoke API and the Runtime API (whose default,
 	// 9001, would keep two emulators from running at once).
 	addr, runtimeAddr := freeAddr(t), freeAddr(t)
-	e := &emulator{url: "http://" + addr + "/2015-03-31/functions/function/invocations", out: &syncBuffer{}}
+	e := &emulator{url: "http://" + addr + "/2015-03-31/functions/function/invocations", out: &proctest.Output{}}
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", runtimeAddr, bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
 	home := t.TempDir()
@@ -217,24 +218,22 @@ func startEmulator(t *testing.T, rie, bootstrap string, s3srv *fakeS3, prefix st
 	// Its own process group, so that the bootstrap it starts ends with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	e.started = time.Now()
-	require.NoError(t, cmd.Start())
+	exited, err := proctest.Start(cmd)
+	require.NoError(t, err)
 	pid := cmd.Process.Pid
 	t.Cleanup(func() {
 		// Only the group of the emulator this test started (pid above).
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		_ = cmd.Wait()
+		<-exited
 		if t.Failed() {
 			t.Logf("emulator %d output:\n%s", pid, e.out.String())
 		}
 	})
-	require.Eventually(t, func() bool {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err != nil {
-			return false
-		}
-		c.Close()
-		return true
-	}, 10*time.Second, 10*time.Millisecond, "the emulator listens")
+	// A generous bound: the wait ends as soon as the emulator listens, or
+	// at once when it exits.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, proctest.WaitListening(ctx, addr, exited), "the emulator listens")
 	return e
 }
 
@@ -270,16 +269,15 @@ func (e *emulator) summaries(t *testing.T) []summary {
 	t.Helper()
 	// The emulator copies the function's output to its own after it has
 	// answered the invocation: wait for a summary and a metrics line per
-	// answered invocation, reading only complete lines.
-	var out string
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		out = e.out.String()
-		out = out[:strings.LastIndexByte(out, '\n')+1]
-		if strings.Count(out, "\n{") >= 2*e.invoked || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// answered invocation, reading only complete lines. The wait wakes at
+	// each write; its bound is for a function that never writes them.
+	complete := func(out string) string { return out[:strings.LastIndexByte(out, '\n')+1] }
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, _ := e.out.Wait(ctx, func(out string) bool {
+		return strings.Count(complete(out), "\n{") >= 2*e.invoked
+	})
+	out = complete(out)
 	for _, line := range strings.Split(out, "\n") {
 		if line != "" && !strings.HasPrefix(line, "{") {
 			require.Regexp(t, emulatorLine, line, "the function writes JSON lines only")

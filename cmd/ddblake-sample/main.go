@@ -6,6 +6,10 @@
 //	ddblake-sample -lambda-size 6MiB -out /tmp/event.json one Lambda event of ~6 MiB
 //	ddblake-sample -export-size 1GiB -out /tmp/big        a 1 GiB (uncompressed) full export
 //
+// The data comes from internal/sample, whose DynamoDB JSON writer is kept
+// apart from flatten's on purpose: an independent source of inputs for
+// the tests of the decoders and the flattener.
+//
 // Exit codes: 0 done, 1 failed, 2 bad usage.
 package main
 

@@ -14,6 +14,13 @@
 // Korean attribute name. The history is coherent: the new image of one
 // change is the old image of the next change of the same item.
 //
+// The generator writes DynamoDB JSON from its own value model (value.go),
+// not with flatten's Attr and AppendItemJSON, on purpose: it is an
+// independent oracle, so that the tests that replay its data check the
+// decoders and the flattener against inputs they did not write. Only the
+// escaping of JSON strings is flatten's (AppendJSONString), and its own
+// tests read every output back with encoding/json alone (ddbjson_test.go).
+//
 // A Generator is seeded; the same Config writes the same bytes. It writes
 // the sample set (every input format ddblake reads, each covering one
 // period of the history), builds a Lambda event of a given size for

@@ -149,7 +149,9 @@ func appendItem(dst []byte, it item) []byte {
 	return append(dst, '}')
 }
 
-// appendValue appends v as a DynamoDB JSON attribute value.
+// appendValue appends v as a DynamoDB JSON attribute value. It is the
+// generator's own writer, kept apart from flatten's on purpose (see the
+// package doc): the data it writes is what flatten is tested against.
 func appendValue(dst []byte, v value) []byte {
 	switch v.k {
 	case kindS:

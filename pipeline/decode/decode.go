@@ -153,14 +153,18 @@ func NewDecoder(opts Options) (*Decoder, error) {
 	return &Decoder{opts: opts}, nil
 }
 
-// DecodeEvent decodes a Lambda payload holding a DynamoDB stream event or
-// a Kinesis event ({"Records":[...]}, each record's kind told by its
-// eventSource), calling fn for each record in Records order, with Index
-// the record's position in Records and Raw the exact bytes of the
-// element (sharing payload's memory). A record that cannot be read is
-// passed to fn as a *RecordError and the rest go on. A payload that is
-// not such a document, or is cut short, returns an *InputError after the
-// records before the break have been passed to fn.
+// DecodeEvent decodes a Lambda payload, calling fn for each record in
+// Records order.
+//
+// The payload is a DynamoDB stream event or a Kinesis event
+// ({"Records":[...]}); each record's kind is told by its eventSource.
+// A record's Index is its position in Records and its Raw the exact bytes
+// of the element, sharing payload's memory.
+//
+// A record that cannot be read is passed to fn as a *RecordError and the
+// rest go on. A payload that is not such a document, or is cut short,
+// returns an *InputError after the records before the break have been
+// passed to fn.
 func (d *Decoder) DecodeEvent(payload []byte, source string, fn RecordFunc) error {
 	if d.opts.Workers > 1 && len(payload) >= parallelMinBytes {
 		return d.decodeEventParallel(payload, source, fn)
@@ -199,9 +203,10 @@ func ValidAccount(s string) bool { return validAccount([]byte(s)) }
 // us-gov-west-1).
 func ValidRegion(s string) bool { return validRegion([]byte(s)) }
 
-// SequencePad returns a sequence number as it goes in _sequence_number:
-// DynamoDB sequence numbers (up to 40 digits) left-padded with zeros to
-// 40 digits so that they sort as text; longer ones (Kinesis) and the
+// SequencePad returns a sequence number as it goes in _sequence_number.
+//
+// DynamoDB sequence numbers (up to 40 digits) are left-padded with zeros
+// to 40 digits so that they sort as text; longer ones (Kinesis) and the
 // empty string (exports) are returned as they are.
 func SequencePad(seq string) string {
 	if seq == "" || len(seq) >= 40 {

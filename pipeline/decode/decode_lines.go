@@ -34,21 +34,23 @@ type lineMode struct {
 	setAside error
 }
 
-// Decode decodes one input read from r: an event document (or several,
-// one after another, Index counting on across them), or lines of a line
-// format, plain or gzip (told by its magic bytes), streaming: only the
-// record being decoded is held. name names the input in records and
-// errors. With FormatAuto the format is detected from the first MiB (see
-// detect). Raw is a copy the record owns.
-// Export and incremental data read this way, without their manifest,
-// take their table from Options.Table (else ErrNoTable).
+// Decode decodes one input read from r, streaming, calling fn for each
+// record in order.
 //
-// Each record goes to fn in order; a record that cannot be read goes to
-// fn as a *RecordError and the rest go on. An input that cannot be read
-// further (empty, truncated, corrupt gzip, a read error) returns an
-// *InputError naming name and the line or record where it broke, after
-// the records before the break have been passed to fn. An error returned
-// by fn, or ctx's error, is returned as it is.
+// The input is an event document (or several, one after another, Index
+// counting on across them) or the lines of a line format, plain or gzip
+// (told by its magic bytes); only the record being decoded is held. name
+// names the input in records and errors. With FormatAuto the format is
+// detected from the first MiB. Raw is a copy the record owns. Export and
+// incremental data read this way, without their manifest, take their
+// table from Options.Table (else ErrNoTable).
+//
+// A record that cannot be read goes to fn as a *RecordError and the rest
+// go on. An input that cannot be read further (empty, truncated, corrupt
+// gzip, a read error) returns an *InputError naming name and the line or
+// record where it broke, after the records before the break have been
+// passed to fn. An error returned by fn, or ctx's error, is returned as
+// it is.
 func (d *Decoder) Decode(ctx context.Context, r io.Reader, name string, format Format, fn RecordFunc) error {
 	mode := lineMode{table: d.opts.Table}
 	if !d.opts.ExportTime.IsZero() {

@@ -199,15 +199,18 @@ func (s streamStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 func (s streamStore) List(ctx context.Context, dir string) ([]ObjectInfo, error) { return nil, nil }
 
 // DecodeInput decodes one input: an export directory through its
-// manifests, or a file or stream with Decode. An export's summary names
-// its table and kind (full or incremental; format is then ignored), and
-// its data files are read in manifest order, each twice: once to check
-// its MD5 and item count, then for its records, which a file that fails
-// a check hands on as RecordErrors (ErrChecksum, ErrItemCount) so that
-// they are set aside. Records name their data file and line. Errors are as for Decode; the errors of
-// an export's files (missing, failed checks, corrupt) are *InputErrors
-// joined with errors.Join after the other files have been read (see
-// InputErrors).
+// manifests, or a file or stream with Decode.
+//
+// An export's summary names its table and kind (full or incremental;
+// format is then ignored), and its data files are read in manifest order,
+// each twice: once to check its MD5 and item count, then for its records.
+// The records of a file that fails a check go to fn as RecordErrors
+// (ErrChecksum, ErrItemCount), to be set aside. Records name their data
+// file and line.
+//
+// Errors are as for Decode; the errors of an export's files (missing,
+// failed checks, corrupt) are *InputErrors joined with errors.Join after
+// the other files have been read (see InputErrors).
 func (d *Decoder) DecodeInput(ctx context.Context, in Input, format Format, fn RecordFunc) error {
 	if in.Kind == InputExport {
 		return d.decodeExport(ctx, in, fn)
@@ -241,7 +244,7 @@ type Resolver struct {
 // exportSummaryName is the file whose folder is read as an export.
 const exportSummaryName = "manifest-summary.json"
 
-// Resolve returns the inputs of the sources, in order:
+// Resolve returns the inputs of the sources, in order.
 //
 //   - "-" is Stdin;
 //   - s3://bucket/key and local paths name a file or object, or a

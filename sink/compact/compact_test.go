@@ -310,9 +310,11 @@ func TestWritesDuringCompaction(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
+	written := make(chan struct{})
 	wg.Add(1)
 	go func() { // the Lambda
 		defer wg.Done()
+		defer close(written)
 		for i := 100; i < 120; i++ {
 			if err := l.tryWrite(uint64(i), 5, start+int64(i)*60_000); err != nil {
 				errs <- err
@@ -343,9 +345,7 @@ func TestWritesDuringCompaction(t *testing.T) {
 		require.Empty(t, sum.Errors)
 	}
 	// Wait for the writer, then stop the reader.
-	for l.n.Load() < 8*40+20*5 && len(errs) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	<-written
 	cancel()
 	wg.Wait()
 	close(errs)

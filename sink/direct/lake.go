@@ -11,11 +11,11 @@ import (
 	"github.com/ddblake/ddblake/sink/manifest"
 )
 
-// Destination writes rows as Parquet files straight into the lake's
-// store, and lists them in their partitions' manifests (see
-// sink/manifest): a file is part of its table once listed. It is the
-// sink.Destination of the Lambda and the replay, and is safe for
-// concurrent use.
+// Destination is the sink.Destination that writes rows as Parquet files
+// straight into the lake's store.
+//
+// It lists the files in their partitions' manifests (see sink/manifest):
+// a file is part of its table once listed. It is safe for concurrent use.
 type Destination struct {
 	store sink.Store
 	files *manifest.Lister
@@ -31,9 +31,11 @@ func New(store sink.Store) *Destination {
 }
 
 // NewDeferred returns a Destination writing to store that lists the
-// files it wrote only at Flush, one manifest write per partition however
-// many batches wrote there (replay: a large input writes thousands of
-// batches into one partition).
+// files it wrote only at Flush.
+//
+// Flush makes one manifest write per partition however many batches
+// wrote there: what the replay needs, whose large inputs write thousands
+// of batches into one partition.
 func NewDeferred(store sink.Store) *Destination {
 	return &Destination{store: store, files: manifest.NewDeferredLister(store), pools: map[sink.ParquetOptions]*sync.Pool{}}
 }
@@ -58,11 +60,12 @@ func (l *Destination) writer(opts sink.ParquetOptions) (*sink.TableWriter, *sync
 }
 
 // Write encodes the rows into the table's partitions and puts the files.
-// Rows in files that could not be put are reported as failed. A row the
-// lake cannot hold whatever the store does (an event time no partition
-// can name, a cell the encoder refuses) is set aside with the reason
-// (sink.ErrUnwritable), and the other rows are written: one record never
-// fails the rest of its batch.
+//
+// Rows in files that could not be put, or listed, are reported as failed.
+// A row the lake cannot hold whatever the store does (an event time no
+// partition can name, a cell the encoder refuses) is set aside with the
+// reason (sink.ErrUnwritable), and the other rows are written: one
+// record never fails the rest of its batch.
 func (l *Destination) Write(ctx context.Context, batchID string, t *sink.Table, rows []flatten.Row) (sink.Delivery, error) {
 	w, pool, err := l.writer(t.Parquet)
 	if err != nil {

@@ -9,11 +9,12 @@ import (
 	"github.com/ddblake/ddblake/sink"
 )
 
-// Destination sends rows to Amazon Data Firehose as flat JSON records
-// (one per row, see EncodeRow), each to the delivery stream its table
-// names through the Sender's stream template; Firehose converts them to
-// Parquet in the lake. It is the sink.Destination of a Lambda that writes
-// through Firehose, and is safe for concurrent use.
+// Destination is the sink.Destination that sends rows to Amazon Data
+// Firehose, which converts them to Parquet in the lake.
+//
+// Each row is one flat JSON record (see EncodeRow), sent to the delivery
+// stream its table names through the Sender's stream template. It is safe
+// for concurrent use.
 //
 // A row too large for Firehose is set aside (it would never be accepted),
 // and the rows Firehose did not acknowledge are reported as failed: a

@@ -264,19 +264,24 @@ type chunk struct {
 	items  []int
 }
 
-// Send delivers entries, each to the stream of its table, in calls of at
-// most MaxRecords records and MaxRequestBytes bytes, made in the order of
-// their smallest record index. Of a partial failure only the failed
-// entries are sent again, after a backoff; throttling, 5xx answers and
-// network errors are retried the same way. An acknowledged entry is never
-// sent again. Send stops before ctx's deadline less the margin, after
+// Send delivers entries, each to the delivery stream of its table, and
+// reports by index the entries it refused and those not delivered.
+//
+// Entries go in calls of at most MaxRecords records and MaxRequestBytes
+// bytes, made in the order of their smallest record index. An entry
+// Firehose acknowledged is never sent again.
+//
+// Of a partial failure only the failed entries are sent again, after a
+// backoff; throttling, 5xx answers and network errors are retried the
+// same way.
+//
+// Send stops before ctx's deadline less DeadlineMargin, after
 // MaxAttempts calls for one batch, or at an error that retrying does not
-// clear; an entry at or past the index of one that failed is then not
-// sent (the caller resends from there).
+// clear. An entry at or past the index of one that failed is then not
+// sent: the caller resends from there.
 //
 // The error is nil when every entry was delivered or refused; otherwise
 // it wraps ErrUndelivered and the cause of the first undelivered entry.
-// The Result says which entries were refused or undelivered, by index.
 func (s *Sender) Send(ctx context.Context, entries []Entry) (Result, error) {
 	var res Result
 	st := &sendState{entries: entries, res: &res, cutoff: math.MaxInt}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ddblake/ddblake/internal/proctest"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/s3store"
 	"github.com/ddblake/ddblake/sink/storetest"
@@ -51,21 +52,17 @@ func TestStoreVersityGW(t *testing.T) {
 	cmd := exec.CommandContext(ctx, bin, "--access", "test", "--secret", "testsecret", "--port", addr, "--quiet",
 		"posix", root)
 	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
+	exited, err := proctest.Start(cmd)
+	require.NoError(t, err)
 	t.Cleanup(func() {
 		cancel()
-		_ = cmd.Wait()
+		<-exited
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			_ = c.Close()
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "versitygw did not start listening on %s", addr)
-		time.Sleep(50 * time.Millisecond)
-	}
+	// A generous bound: the wait ends as soon as versitygw listens, or at
+	// once when it exits.
+	ready, stop := context.WithTimeout(ctx, time.Minute)
+	defer stop()
+	require.NoError(t, proctest.WaitListening(ready, addr, exited), "versitygw listens")
 	client := s3.NewFromConfig(aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("test", "testsecret", ""),

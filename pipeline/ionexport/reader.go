@@ -703,7 +703,6 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-
 // errTooLarge is the boundedReader's error past its limit.
 var errTooLarge = errors.New("item bound exceeded")
 

@@ -70,6 +70,7 @@ func errorKinds() []errorKind {
 		{flatten.ErrBadUTF8, "bad_utf8"},
 		{flatten.ErrBadValue, "bad_value"},
 		{decode.ErrBadRecord, "bad_record"},
+		{decode.ErrBadIon, "bad_ion"},
 		{decode.ErrEmpty, "empty"},
 		{decode.ErrTruncated, "truncated"},
 		{decode.ErrBadDocument, "bad_document"},

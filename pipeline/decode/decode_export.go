@@ -179,7 +179,7 @@ func (d *Decoder) verifyDataFile(ctx context.Context, store ObjectReader, key st
 	if err != nil {
 		gzErr = err
 	} else {
-		count, gzErr = countLines(ctx, body)
+		count, gzErr = d.countItems(ctx, body)
 	}
 	d.body.release()
 	if ctx.Err() != nil {
@@ -188,7 +188,7 @@ func (d *Decoder) verifyDataFile(ctx context.Context, store ObjectReader, key st
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return nil, 0, nil, fmt.Errorf("reading: %w", err)
 	}
-	if gzErr != nil && !errors.Is(gzErr, ErrCorruptGzip) {
+	if gzErr != nil && !errors.Is(gzErr, ErrCorruptGzip) && !errors.Is(gzErr, ErrBadIon) {
 		return nil, 0, nil, gzErr // the file could not be read
 	}
 	return h.Sum(nil), count, gzErr, nil
@@ -278,8 +278,8 @@ func (d *Decoder) parseSummary(b []byte) (exportSummary, error) {
 		return sum, fmt.Errorf("%w: want an object", ErrBadManifest)
 	}
 	if f := v.Get("outputFormat"); f != nil {
-		if s := string(f.GetStringBytes()); s != exportFormatJSON {
-			return sum, fmt.Errorf("%w: outputFormat %q; only %s exports can be read (export again with ExportFormat DYNAMODB_JSON)", ErrUnsupported, clipS(s), exportFormatJSON)
+		if s := string(f.GetStringBytes()); s != exportFormatJSON && s != exportFormatION {
+			return sum, fmt.Errorf("%w: outputFormat %q; %s and %s exports can be read", ErrUnsupported, clipS(s), exportFormatJSON, exportFormatION)
 		}
 	}
 	switch t := v.GetStringBytes("exportType"); string(t) {

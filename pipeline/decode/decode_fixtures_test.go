@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ddblake/ddblake/pipeline/ionexport"
 )
 
 // update rewrites golden files and the generated fixtures (Kinesis events,
@@ -220,6 +222,48 @@ type exportLayout struct {
 type exportData struct {
 	name  string
 	lines []string
+	enc   dataEncoding
+}
+
+// dataEncoding is how a fixture data file holds its lines.
+type dataEncoding uint8
+
+const (
+	encJSON        dataEncoding = iota // the JSON lines
+	encIonText                         // the lines' items as DynamoDB writes text Ion
+	encIonBinary                       // the lines' items as binary Ion
+	encIonVerbatim                     // the lines are Ion text, written as they are
+)
+
+// encode returns the (uncompressed) content of a fixture data file.
+func (f exportData) encode() ([]byte, error) {
+	raw := []byte(strings.Join(f.lines, "\n") + "\n")
+	if f.enc == encJSON || f.enc == encIonVerbatim {
+		return raw, nil
+	}
+	var buf bytes.Buffer
+	w := ionexport.NewTextWriter(&buf)
+	if f.enc == encIonBinary {
+		w = ionexport.NewBinaryWriter(&buf)
+	}
+	for _, l := range f.lines {
+		if err := w.WriteLine([]byte(l)); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.name, err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// asIon returns files with their items in Ion (enc), named .ion.gz.
+func asIon(files []exportData, enc dataEncoding) []exportData {
+	out := make([]exportData, len(files))
+	for i, f := range files {
+		out[i] = exportData{strings.TrimSuffix(f.name, ".json.gz") + ".ion.gz", f.lines, enc}
+	}
+	return out
 }
 
 func writeExport(e exportLayout) error {
@@ -233,7 +277,11 @@ func writeExport(e exportLayout) error {
 	var manifest bytes.Buffer
 	total := 0
 	for i, f := range e.files {
-		body := gzipBytes([]byte(strings.Join(f.lines, "\n") + "\n"))
+		data, err := f.encode()
+		if err != nil {
+			return err
+		}
+		body := gzipBytes(data)
 		if i == e.corruptFile {
 			body = body[:len(body)*2/3]
 		}
@@ -244,6 +292,10 @@ func writeExport(e exportLayout) error {
 			listedSum = base64.StdEncoding.EncodeToString(other[:])
 		}
 		count := len(f.lines)
+		if f.enc == encIonVerbatim {
+			n, _ := ionexport.Count(bytes.NewReader(data), 0)
+			count = int(n) // the items written whole
+		}
 		total += count
 		if i == e.breakCount {
 			count++
@@ -309,9 +361,9 @@ func genExports(dir string) error {
 	const id = "01775001600000-a1b2c3d4"
 	arn := "arn:aws:dynamodb:ap-northeast-2:123456789012:table/chat-messages"
 	files := []exportData{
-		{"xyz3fxa5rm3hplhyqvxlrmfxtm.json.gz", itemLines(0x7f3a, 0, 5)},
-		{"q4n6zb2kwe5dtlsyc7xh3ujvpa.json.gz", itemLines(0xb210, 5, 9)},
-		{"mfj2oyd5vkxlr7e3i4hgtwcbsa.json.gz", itemLines(0xc3d4, 9, 12)},
+		{"xyz3fxa5rm3hplhyqvxlrmfxtm.json.gz", itemLines(0x7f3a, 0, 5), encJSON},
+		{"q4n6zb2kwe5dtlsyc7xh3ujvpa.json.gz", itemLines(0xb210, 5, 9), encJSON},
+		{"mfj2oyd5vkxlr7e3i4hgtwcbsa.json.gz", itemLines(0xc3d4, 9, 12), encJSON},
 	}
 	cases := []struct {
 		name  string
@@ -324,7 +376,11 @@ func genExports(dir string) error {
 		{"bad_count", arn, "DYNAMODB_JSON", func(e *exportLayout) { e.breakCount = 0 }},
 		{"missing_file", arn, "DYNAMODB_JSON", func(e *exportLayout) { e.omitFile = 2 }},
 		{"corrupt_gzip", arn, "DYNAMODB_JSON", func(e *exportLayout) { e.corruptFile = 1 }},
-		{"ion", arn, "ION", nil},
+		{"ion", arn, "ION", func(e *exportLayout) { e.files = asIon(e.files, encIonText) }},
+		{"ion_binary", arn, "ION", func(e *exportLayout) { e.files = asIon(e.files, encIonBinary) }},
+		{"ion_bad_md5", arn, "ION", func(e *exportLayout) { e.files, e.breakMD5 = asIon(e.files, encIonText), 1 }},
+		{"ion_bad_count", arn, "ION", func(e *exportLayout) { e.files, e.breakCount = asIon(e.files, encIonText), 0 }},
+		{"ion_bad", arn, "ION", func(e *exportLayout) { e.files = badIonFiles() }},
 		{"bad_table", "arn:aws:dynamodb:ap-northeast-2:123456789012:table/../../etc", "DYNAMODB_JSON", nil},
 	}
 	for _, c := range cases {
@@ -335,7 +391,7 @@ func genExports(dir string) error {
 		}
 		if c.name == "corrupt_gzip" {
 			// Enough items that the break falls after some of them.
-			e.files = []exportData{files[0], {"k7w2pq9xzt4rmb6nd3cyv5ehaf.json.gz", itemLines(0xd00d, 100, 160)}}
+			e.files = []exportData{files[0], {"k7w2pq9xzt4rmb6nd3cyv5ehaf.json.gz", itemLines(0xd00d, 100, 160), encJSON}}
 		}
 		if c.tweak != nil {
 			c.tweak(&e)
@@ -345,6 +401,34 @@ func genExports(dir string) error {
 		}
 	}
 	return nil
+}
+
+// badIonFiles are the data files of an ION export with items DynamoDB
+// cannot hold, between good ones, and a file cut short in an item.
+func badIonFiles() []exportData {
+	good := func(room, i int) string {
+		var b bytes.Buffer
+		w := ionexport.NewTextWriter(&b)
+		line, _ := json.Marshal(fxAV{"Item": chatItem(room, i)})
+		if err := w.WriteLine(line); err != nil {
+			panic(err)
+		}
+		return strings.TrimSuffix(b.String(), "\n")
+	}
+	return []exportData{
+		{"b6dn2lq7xk4hy5vezr3ctmwa9f.ion.gz", []string{
+			good(0x7f3a, 0),
+			`$ion_1_0 {Item:{roomId:"room-7f3a",sk:"MSG#1",price:1.5e0}}`,
+			`$ion_1_0 {Item:{roomId:"room-7f3a",sk:"MSG#2",sentAt:2026-04-01T00:00:00Z}}`,
+			`$ion_1_0 {Item:{roomId:"room-7f3a",sk:"MSG#3",status:active}}`,
+			`$ion_1_0 {Item:{roomId:"room-7f3a",sk:"MSG#4",tags:$dynamodb_XS::["a"]}}`,
+			good(0x7f3a, 1),
+		}, encIonVerbatim},
+		{"t3ks8wq2vf6bn4mzo7lhx5yrje.ion.gz", []string{
+			good(0xb210, 5),
+			`$ion_1_0 {Item:{roomId:"room-b210",sk:"MSG#6",body:"cut sh`,
+		}, encIonVerbatim},
+	}
 }
 
 // genIncremental writes an incremental export whose lines spell
@@ -374,15 +458,14 @@ func genIncremental(dir string) error {
 			line(fxAV{"N": "1775001600123456"}, key(0x7f3a, 20), chatItem(0x7f3a, 20), nil),
 			line("1775001700000001", key(0x7f3a, 1), edited, chatItem(0x7f3a, 1)),
 			line(json.Number("1775001800999999"), key(0x7f3a, 2), nil, chatItem(0x7f3a, 2)),
-		}},
+		}, encJSON},
 		{"w8c4je6tnb2xqo9ymrz5ladfkg.json.gz", []string{
 			line(fxAV{"N": "1775002000000000"}, key(0xb210, 21), chatItem(0xb210, 21), nil),
 			line(fxAV{"N": "1775002100500000"}, key(0xb210, 3), nil, nil),
-		}},
+		}, encJSON},
 	}
-	return writeExport(exportLayout{
-		dir: filepath.Join(dir, "incremental", "chat"), id: id,
-		summary: fxAV{
+	summary := func(format string) fxAV {
+		return fxAV{
 			"version":         "2023-08-01",
 			"exportArn":       "arn:aws:dynamodb:ap-northeast-2:123456789012:table/chat-messages/export/" + id,
 			"startTime":       "2026-04-02T00:00:00.000Z",
@@ -396,10 +479,19 @@ func genIncremental(dir string) error {
 			"s3SseAlgorithm":  "AES256",
 			"s3SseKmsKeyId":   nil,
 			"billedSizeBytes": 8192,
-			"outputFormat":    "DYNAMODB_JSON",
+			"outputFormat":    format,
 			"outputView":      "NEW_AND_OLD_IMAGES",
 			"exportType":      "INCREMENTAL_EXPORT",
-		},
+		}
+	}
+	if err := writeExport(exportLayout{
+		dir: filepath.Join(dir, "incremental", "chat"), id: id, summary: summary("DYNAMODB_JSON"),
 		files: files, breakMD5: -1, breakCount: -1, omitFile: -1, corruptFile: -1,
+	}); err != nil {
+		return err
+	}
+	return writeExport(exportLayout{
+		dir: filepath.Join(dir, "incremental", "chat_ion"), id: id, summary: summary("ION"),
+		files: asIon(files, encIonText), breakMD5: -1, breakCount: -1, omitFile: -1, corruptFile: -1,
 	})
 }

@@ -25,7 +25,7 @@ var sentinelNames = []struct {
 	{ErrItemCount, "ErrItemCount"}, {ErrLineTooLong, "ErrLineTooLong"}, {ErrEmpty, "ErrEmpty"},
 	{ErrTruncated, "ErrTruncated"}, {ErrBadDocument, "ErrBadDocument"}, {ErrRecordTooLarge, "ErrRecordTooLarge"},
 	{ErrCorruptGzip, "ErrCorruptGzip"}, {ErrUnknownFormat, "ErrUnknownFormat"}, {ErrBadManifest, "ErrBadManifest"},
-	{ErrUnsupported, "ErrUnsupported"}, {ErrMissingFile, "ErrMissingFile"}, {ErrNoTable, "ErrNoTable"},
+	{ErrUnsupported, "ErrUnsupported"}, {ErrBadIon, "ErrBadIon"}, {ErrMissingFile, "ErrMissingFile"}, {ErrNoTable, "ErrNoTable"},
 	{flatten.ErrBadJSON, "flatten.ErrBadJSON"}, {flatten.ErrBadValue, "flatten.ErrBadValue"},
 	{flatten.ErrNoType, "flatten.ErrNoType"}, {flatten.ErrMultipleTypes, "flatten.ErrMultipleTypes"},
 	{flatten.ErrUnknownType, "flatten.ErrUnknownType"}, {flatten.ErrBadNumber, "flatten.ErrBadNumber"},
@@ -179,8 +179,13 @@ func TestDecodeGolden(t *testing.T) {
 		{"export_missing_file", "export/missing_file", FormatAuto, Options{}},
 		{"export_corrupt_gzip", "export/corrupt_gzip", FormatAuto, Options{}},
 		{"export_ion", "export/ion", FormatAuto, Options{}},
+		{"export_ion_binary", "export/ion_binary", FormatExport, Options{}},
+		{"export_ion_bad", "export/ion_bad", FormatAuto, Options{}},
+		{"export_ion_bad_md5", "export/ion_bad_md5", FormatAuto, Options{}},
+		{"export_ion_bad_count", "export/ion_bad_count", FormatAuto, Options{}},
 		{"export_bad_table", "export/bad_table", FormatExport, Options{}},
 		{"incremental", "incremental/chat", FormatAuto, Options{}},
+		{"incremental_ion", "incremental/chat_ion", FormatAuto, Options{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/pipeline/ionexport"
 	"github.com/klauspost/compress/gzip"
 	"github.com/valyala/fastjson"
 )
@@ -116,6 +117,9 @@ func (d *Decoder) decodeStream(ctx context.Context, r io.Reader, name string, fo
 		}
 	}
 	mode.format = format
+	if ionexport.IsIon(head) {
+		return d.decodeIon(ctx, cr, name, mode, fn)
+	}
 	return d.decodeLines(ctx, cr, name, mode, fn)
 }
 

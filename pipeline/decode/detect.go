@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/ddblake/ddblake/pipeline/ionexport"
 )
 
 // detect returns the format of an input from its first bytes (a MiB is
@@ -39,6 +41,9 @@ func detect(head []byte) (Format, error) {
 
 // detectPlain is detect for data that is not compressed.
 func detectPlain(head []byte) (Format, error) {
+	if ionexport.IsIon(head) {
+		return detectIon(head)
+	}
 	head = bytes.TrimPrefix(head, utf8BOM)
 	head = bytes.TrimLeft(head, " \t\r\n")
 	if len(head) == 0 {

@@ -63,7 +63,12 @@ var (
 	ErrUnknownFormat = errors.New("unknown input format")
 	// ErrBadManifest is an export manifest that cannot be read.
 	ErrBadManifest = errors.New("malformed export manifest")
-	// ErrUnsupported is an export in a format other than DYNAMODB_JSON.
+	// ErrBadIon is export data in Amazon Ion that cannot be read, or an
+	// item of it holding what DynamoDB cannot (an Ion float, timestamp,
+	// symbol, an unknown annotation...).
+	ErrBadIon = errors.New("unreadable Ion data")
+	// ErrUnsupported is an export in a format other than DYNAMODB_JSON
+	// and ION.
 	ErrUnsupported = errors.New("unsupported export format")
 	// ErrMissingFile is an export data file named by the manifest that
 	// does not exist.

@@ -314,7 +314,10 @@ func TestExport(t *testing.T) {
 		{"bad_count", 7, 5, ErrItemCount, dataFile("bad_count", "xyz3fxa5rm3hplhyqvxlrmfxtm.json.gz")},
 		{"missing_file", 9, 0, ErrMissingFile, dataFile("missing_file", "mfj2oyd5vkxlr7e3i4hgtwcbsa.json.gz")},
 		{"corrupt_gzip", 34, 0, ErrCorruptGzip, dataFile("corrupt_gzip", "k7w2pq9xzt4rmb6nd3cyv5ehaf.json.gz")},
-		{"ion", 0, 0, ErrUnsupported, "export/ion/AWSDynamoDB/" + id + "/manifest-summary.json"},
+		{"ion", 12, 0, nil, ""},
+		{"ion_binary", 12, 0, nil, ""},
+		{"ion_bad_md5", 8, 4, ErrChecksum, dataFile("ion_bad_md5", "q4n6zb2kwe5dtlsyc7xh3ujvpa.ion.gz")},
+		{"ion_bad_count", 7, 5, ErrItemCount, dataFile("ion_bad_count", "xyz3fxa5rm3hplhyqvxlrmfxtm.ion.gz")},
 		{"bad_table", 0, 12, nil, ""},
 	}
 	for _, tc := range cases {

@@ -522,15 +522,10 @@ func (r *Reader) number(dst []byte) []byte {
 	return dst
 }
 
-// describe names the current value's type for an error, with its Ion
-// text when it is short.
+// describe names the current value's type for an error (not its value,
+// which may be one a configuration hides).
 func (r *Reader) describe() string {
-	t := r.ir.Type()
-	article := "a "
-	if t == ion.IntType {
-		article = "an "
-	}
-	return article + "Ion " + t.String()
+	return "an Ion " + r.ir.Type().String()
 }
 
 // placeholder appends {"ion":"<the current value's Ion text>"} for a

@@ -293,7 +293,7 @@ var readErrors = []error{
 	decode.ErrEmpty, decode.ErrTruncated, decode.ErrBadDocument, decode.ErrRecordTooLarge,
 	decode.ErrCorruptGzip, decode.ErrUnknownFormat, decode.ErrBadManifest, decode.ErrUnsupported,
 	decode.ErrMissingFile, decode.ErrNoTable, decode.ErrNoTime, decode.ErrChecksum, decode.ErrItemCount,
-	decode.ErrLineTooLong,
+	decode.ErrLineTooLong, decode.ErrBadIon,
 }
 
 // anyRead reports whether one of errs comes from an input that was read

@@ -2,6 +2,7 @@ package sample
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"crypto/md5"
 	"encoding/base64"
@@ -15,6 +16,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/ddblake/ddblake/pipeline/ionexport"
 )
 
 // fileSink creates output files by slash-separated relative path.
@@ -87,8 +90,15 @@ func isoMillis(micros int64) string {
 	return time.UnixMicro(micros).UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
+// Export formats (manifest-summary.json's outputFormat).
+const (
+	ExportJSON = "DYNAMODB_JSON"
+	ExportION  = "ION"
+)
+
 // exportWriter writes one export directory: gzip data files of JSON
-// lines, split at a target size, then the manifests. Only the data file
+// lines (or, for ION, of the same items in text Ion, one a line as
+// DynamoDB writes them), split at a target size, then the manifests. Only the data file
 // being written is open; nothing else is held but the manifest entries.
 type exportWriter struct {
 	sink     fileSink
@@ -97,6 +107,7 @@ type exportWriter struct {
 	level    int    // gzip level
 	fileSize int64  // start a new data file past this many raw bytes
 	names    rnd
+	format   string // ExportJSON or ExportION
 
 	entries []manifestFile
 	items   int64
@@ -109,6 +120,7 @@ type exportWriter struct {
 		buf   *bufio.Writer
 		sum   hash.Hash
 		gz    *gzip.Writer
+		ion   *ionexport.Writer // ION: writes the items into gz
 		items int64
 		raw   int64
 	}
@@ -121,7 +133,7 @@ func exportID(r rnd, startMicros int64) string {
 }
 
 func newExportWriter(sink fileSink, local, id string, level int, fileSize int64, names rnd) (*exportWriter, error) {
-	e := &exportWriter{sink: sink, local: local, id: id, level: level, fileSize: fileSize, names: names}
+	e := &exportWriter{sink: sink, local: local, id: id, level: level, fileSize: fileSize, names: names, format: ExportJSON}
 	// DynamoDB writes an empty _started object when the export begins.
 	if err := writeFile(sink, e.path("_started"), nil); err != nil {
 		return nil, err
@@ -137,7 +149,11 @@ func (e *exportWriter) key(name string) string { return "AWSDynamoDB/" + e.id + 
 func (e *exportWriter) path(name string) string { return path.Join(e.local, e.key(name)) }
 
 func (e *exportWriter) openFile() error {
-	name := "data/" + e.names.alnum(lowerAlnum, 26) + ".json.gz"
+	ext := ".json.gz"
+	if e.format == ExportION {
+		ext = ".ion.gz"
+	}
+	name := "data/" + e.names.alnum(lowerAlnum, 26) + ext
 	f, err := e.sink.create(e.path(name))
 	if err != nil {
 		return err
@@ -150,6 +166,10 @@ func (e *exportWriter) openFile() error {
 	if err != nil {
 		f.Close()
 		return err
+	}
+	c.ion = nil
+	if e.format == ExportION {
+		c.ion = ionexport.NewTextWriter(c.gz)
 	}
 	return nil
 }
@@ -205,7 +225,13 @@ func (e *exportWriter) writeLine(line []byte) error {
 			return err
 		}
 	}
-	if _, err := e.cur.gz.Write(line); err != nil {
+	var err error
+	if e.cur.ion != nil {
+		err = e.cur.ion.WriteLine(bytes.TrimSuffix(line, []byte("\n")))
+	} else {
+		_, err = e.cur.gz.Write(line)
+	}
+	if err != nil {
 		return fmt.Errorf("data file %s: %w", e.cur.key, err)
 	}
 	e.cur.items++
@@ -242,7 +268,7 @@ func (e *exportWriter) finish(s manifestSummary) error {
 	s.ItemCount = e.items
 	s.S3Bucket = exportBucket
 	s.S3SseAlgorithm = "AES256"
-	s.OutputFormat = "DYNAMODB_JSON"
+	s.OutputFormat = e.format
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err

@@ -164,6 +164,72 @@ func sortedKeys(st map[keyed]item, table string) []keyed {
 	return ks
 }
 
+// sampleExportFormat is the export format of each table in the sample
+// set: chat-rooms is exported in ION, so that the set holds both formats.
+func sampleExportFormat(table string) string {
+	if table == TableRooms {
+		return ExportION
+	}
+	return ExportJSON
+}
+
+// writeExports writes the full export of both tables at t1 and their
+// incremental exports of [t1, t2) (changes the records of period), in the
+// format that format gives each table.
+func (g *Generator) writeExports(sink fileSink, names rnd, recs, period []record, t1, t2 int64, format func(table string) string, add func(File, error) error) error {
+	snap := stateAt(recs, t1)
+	for _, table := range []string{TableMessages, TableRooms} {
+		if err := add(writeFullExport(sink, names, table, format(table), snap, t1)); err != nil {
+			return err
+		}
+	}
+	end := stateAt(recs, t2)
+	for _, table := range []string{TableMessages, TableRooms} {
+		if err := add(writeIncremental(sink, names, table, format(table), period, snap, end, t1, t2)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteExports writes into dir (which must be empty or not exist) the
+// sample set's full and incremental exports of both tables, all in
+// format (ExportJSON or ExportION): the same items whatever the format,
+// so that two calls give one export in each format to compare.
+func (g *Generator) WriteExports(ctx context.Context, dir, format string) (Summary, error) {
+	if format != ExportJSON && format != ExportION {
+		return Summary{}, fmt.Errorf("%w: export format %q: want %s or %s", ErrBadConfig, format, ExportJSON, ExportION)
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case err == nil && len(entries) > 0:
+		return Summary{}, fmt.Errorf("%w: %s", ErrDirNotEmpty, dir)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return Summary{}, err
+	}
+	cs := g.history()
+	names := newRnd(g.cfg.Seed, streamNames)
+	recs := sequence(names, newTableStreams(names), cs)
+	start := g.cfg.Start.UnixMicro()
+	span := int64(g.cfg.Days) * day
+	t1, t2 := start+span/4, start+span/2
+	lo, _ := slices.BinarySearchFunc(recs, t1, func(r record, t int64) int { return cmpInt(r.micros, t) })
+	hi, _ := slices.BinarySearchFunc(recs, t2, func(r record, t int64) int { return cmpInt(r.micros, t) })
+	sum := Summary{Seed: g.cfg.Seed, Start: g.cfg.Start, End: time.UnixMicro(start + span).UTC()}
+	add := func(f File, err error) error {
+		if err == nil {
+			sum.Files = append(sum.Files, f)
+		}
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return Summary{}, err
+	}
+	sink := dirSink{root: dir}
+	err = g.writeExports(sink, names, recs, recs[lo:hi], t1, t2, func(string) string { return format }, add)
+	return sum, err
+}
+
 func (g *Generator) writeSample(ctx context.Context, sink fileSink) (Summary, error) {
 	cs := g.history()
 	names := newRnd(g.cfg.Seed, streamNames)
@@ -195,17 +261,8 @@ func (g *Generator) writeSample(ctx context.Context, sink fileSink) (Summary, er
 	if err := ctx.Err(); err != nil {
 		return Summary{}, err
 	}
-	snap := stateAt(recs, b[1])
-	for _, table := range []string{TableMessages, TableRooms} {
-		if err := add(writeFullExport(sink, names, table, snap, b[1])); err != nil {
-			return Summary{}, err
-		}
-	}
-	end2 := stateAt(recs, b[2])
-	for _, table := range []string{TableMessages, TableRooms} {
-		if err := add(writeIncremental(sink, names, table, period(1), snap, end2, b[1], b[2])); err != nil {
-			return Summary{}, err
-		}
+	if err := g.writeExports(sink, names, recs, period(1), b[1], b[2], sampleExportFormat, add); err != nil {
+		return Summary{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return Summary{}, err
@@ -339,7 +396,7 @@ func chunks[T any](xs []T, n int) [][]T {
 // writeFullExport writes the table's items of snap as a full export at t.
 // Messages are spread over two data files by key hash; rooms get one, and
 // an empty one (an empty partition).
-func writeFullExport(sink fileSink, names rnd, table string, snap map[keyed]item, t int64) (File, error) {
+func writeFullExport(sink fileSink, names rnd, table, format string, snap map[keyed]item, t int64) (File, error) {
 	startMicros := t + names.between(second, 5*second)
 	id := exportID(names, startMicros)
 	local := "export/" + table
@@ -347,6 +404,7 @@ func writeFullExport(sink fileSink, names rnd, table string, snap map[keyed]item
 	if err != nil {
 		return File{}, err
 	}
+	e.format = format
 	keys := sortedKeys(snap, table)
 	var billed int64
 	var line []byte
@@ -390,7 +448,7 @@ func writeFullExport(sink fileSink, names rnd, table string, snap map[keyed]item
 // writeIncremental writes the table's changes of [from, to) as an
 // incremental export (NEW_AND_OLD_IMAGES): one line per item changed,
 // with its image at from and at to, and the time of its last write.
-func writeIncremental(sink fileSink, names rnd, table string, recs []record, before, after map[keyed]item, from, to int64) (File, error) {
+func writeIncremental(sink fileSink, names rnd, table, format string, recs []record, before, after map[keyed]item, from, to int64) (File, error) {
 	last := map[keyed]record{}
 	for _, r := range recs {
 		if r.table == table {
@@ -408,6 +466,7 @@ func writeIncremental(sink fileSink, names rnd, table string, recs []record, bef
 	if err != nil {
 		return File{}, err
 	}
+	e.format = format
 	var billed int64
 	var line []byte
 	for _, k := range sortedKeys(changed, table) {

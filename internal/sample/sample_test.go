@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -22,6 +23,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ddblake/ddblake/pipeline/ionexport"
 )
 
 var (
@@ -261,7 +264,7 @@ var (
 	hex32RE     = regexp.MustCompile(`^[0-9a-f]{32}$`)
 	uuidRE      = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	exportIDRE  = regexp.MustCompile(`^[0-9]{14}-[0-9a-f]{8}$`)
-	dataKeyRE   = regexp.MustCompile(`^AWSDynamoDB/([0-9]{14}-[0-9a-f]{8})/data/[a-z0-9]+\.json\.gz$`)
+	dataKeyRE   = regexp.MustCompile(`^AWSDynamoDB/([0-9]{14}-[0-9a-f]{8})/data/[a-z0-9]+\.(json|ion)\.gz$`)
 	isoMillisRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
 )
 
@@ -393,7 +396,7 @@ func readExport(t *testing.T, files map[string][]byte, f File) exportRead {
 	root = path.Clean("./" + root)
 	require.Equal(t, tableARN(f.Table), s.TableArn)
 	require.Equal(t, s.TableArn+"/export/"+id, s.ExportArn)
-	require.Equal(t, "DYNAMODB_JSON", s.OutputFormat)
+	require.Contains(t, []string{ExportJSON, ExportION}, s.OutputFormat)
 	require.Equal(t, "AWSDynamoDB/"+id+"/manifest-files.json", s.ManifestFilesS3Key)
 	require.Regexp(t, uuidRE, s.TableID)
 	require.NotEmpty(t, s.S3Bucket)
@@ -424,6 +427,12 @@ func readExport(t *testing.T, files map[string][]byte, f File) exportRead {
 		require.Equal(t, base64.StdEncoding.EncodeToString(sum[:]), m.MD5Checksum, "md5Checksum of %s", p)
 		require.Equal(t, hex.EncodeToString(sum[:]), m.ETag, "etag of %s", p)
 		ls := lines(gunzip(t, p, data))
+		if s.OutputFormat == ExportION {
+			require.Equal(t, "ion", dataKeyRE.FindStringSubmatch(m.DataFileS3Key)[2])
+			ls = ionLines(t, p, gunzip(t, p, data))
+		} else {
+			require.Equal(t, "json", dataKeyRE.FindStringSubmatch(m.DataFileS3Key)[2])
+		}
 		require.EqualValues(t, m.ItemCount, len(ls), "itemCount of %s", p)
 		total += m.ItemCount
 		out.lines = append(out.lines, ls...)
@@ -436,6 +445,26 @@ func readExport(t *testing.T, files map[string][]byte, f File) exportRead {
 		}
 	}
 	return out
+}
+
+// ionLines returns the items of Ion export data as DynamoDB JSON lines,
+// checking that DynamoDB's text layout is kept: one item a line, each
+// starting with the version marker.
+func ionLines(t *testing.T, name string, data []byte) [][]byte {
+	t.Helper()
+	for i, l := range lines(data) {
+		require.True(t, bytes.HasPrefix(l, []byte("$ion_1_0 {")), "%s line %d: %s", name, i+1, l)
+	}
+	r := ionexport.NewReader(bytes.NewReader(data), 0)
+	var out [][]byte
+	for {
+		l, err := r.Next()
+		if err == io.EOF {
+			return out
+		}
+		require.NoError(t, err, name)
+		out = append(out, bytes.Clone(l))
+	}
 }
 
 // sampleState follows the items while the sample is read back in period
@@ -664,7 +693,7 @@ func checkSampleReadsBack(t *testing.T, g *Generator) {
 			checkImages(t, o, tags)
 			st.apply(o, FormatIncremental)
 		}
-		if len(ex.lines) >= 3 {
+		if len(ex.lines) >= 3 && ex.summary.OutputFormat == ExportJSON {
 			require.Len(t, spellings, 3, "%s: WriteTimestampMicros spelled {\"N\":...}, \"...\" and as a number", f.Path)
 		}
 	}
@@ -839,4 +868,59 @@ func readWriteTimestamp(t *testing.T, where string, raw json.RawMessage) (int64,
 	v, err := strconv.ParseInt(av.N, 10, 64)
 	require.NoError(t, err, where)
 	return v, "N"
+}
+
+// TestWriteExportsFormats checks that WriteExports writes the same items
+// in DYNAMODB_JSON and in ION.
+func TestWriteExportsFormats(t *testing.T) {
+	g, err := New(DefaultConfig())
+	require.NoError(t, err)
+	read := func(format string) (Summary, map[string][]byte) {
+		dir := t.TempDir()
+		sum, err := g.WriteExports(context.Background(), dir, format)
+		require.NoError(t, err)
+		files := map[string][]byte{}
+		require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(dir, p)
+			files[filepath.ToSlash(rel)], err = os.ReadFile(p)
+			return err
+		}))
+		return sum, files
+	}
+	js, jf := read(ExportJSON)
+	is, ifl := read(ExportION)
+	require.Len(t, js.Files, 4)
+	require.Len(t, is.Files, 4)
+	for i := range js.Files {
+		jx, ix := readExport(t, jf, js.Files[i]), readExport(t, ifl, is.Files[i])
+		require.Equal(t, ExportJSON, jx.summary.OutputFormat)
+		require.Equal(t, ExportION, ix.summary.OutputFormat)
+		require.NotEmpty(t, jx.lines)
+		require.Len(t, ix.lines, len(jx.lines))
+		for k := range jx.lines {
+			var jv, iv map[string]any
+			for _, x := range []struct {
+				b []byte
+				v *map[string]any
+			}{{jx.lines[k], &jv}, {ix.lines[k], &iv}} {
+				d := json.NewDecoder(bytes.NewReader(x.b))
+				d.UseNumber()
+				require.NoError(t, d.Decode(x.v))
+			}
+			if m, ok := jv["Metadata"].(map[string]any); ok {
+				// JSON spells the write time three ways; Ion as an integer.
+				ts := fmt.Sprint(m["WriteTimestampMicros"])
+				if n, ok := m["WriteTimestampMicros"].(map[string]any); ok {
+					ts = fmt.Sprint(n["N"])
+				}
+				m["WriteTimestampMicros"] = map[string]any{"N": ts}
+			}
+			require.Equal(t, jv, iv, "%s line %d", js.Files[i].Path, k+1)
+		}
+	}
+	_, err = g.WriteExports(context.Background(), t.TempDir(), "CSV")
+	require.ErrorIs(t, err, ErrBadConfig)
 }

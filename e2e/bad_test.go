@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ddblake/ddblake/pipeline/ionexport"
 )
 
 // quarantined is one line of a file under <lake>/_errors/.
@@ -211,11 +213,33 @@ func badCases() []badCase {
 			},
 		},
 		{
-			name:     "ion-export",
-			sources:  []string{in("export", "ion")},
-			exit:     []int{1, 3},
-			messages: []string{`manifest-summary.json: unsupported export format: outputFormat "ION"`},
-			broken:   []string{"ion/AWSDynamoDB/01775001600000-a1b2c3d4/manifest-summary.json"},
+			name:     "ion-export-bad-items",
+			sources:  []string{in("export", "ion_bad")},
+			exit:     []int{3},
+			messages: []string{"t3ks8wq2vf6bn4mzo7lhx5yrje.ion.gz: record 2: offset 437: unreadable Ion data"},
+			aside: []asideWant{
+				{Source: "ion_bad/" + exportDir + "b6dn2lq7xk4hy5vezr3ctmwa9f.ion.gz", From: 2, To: 2, Reason: "Item.price: unreadable Ion data: Ion value DynamoDB cannot hold: an Ion float"},
+				{Source: "ion_bad/" + exportDir + "b6dn2lq7xk4hy5vezr3ctmwa9f.ion.gz", From: 3, To: 3, Reason: "an Ion timestamp"},
+				{Source: "ion_bad/" + exportDir + "b6dn2lq7xk4hy5vezr3ctmwa9f.ion.gz", From: 4, To: 4, Reason: "an Ion symbol"},
+				{Source: "ion_bad/" + exportDir + "b6dn2lq7xk4hy5vezr3ctmwa9f.ion.gz", From: 5, To: 5, Reason: "unknown Ion annotation: $dynamodb_XS"},
+			},
+			broken: []string{"ion_bad/" + exportDir + "t3ks8wq2vf6bn4mzo7lhx5yrje.ion.gz"},
+		},
+		{
+			name:     "ion-manifest-md5-mismatch",
+			sources:  []string{in("export", "ion_bad_md5")},
+			exit:     []int{3},
+			messages: []string{"q4n6zb2kwe5dtlsyc7xh3ujvpa.ion.gz: MD5 checksum mismatch"},
+			aside:    []asideWant{{Source: "ion_bad_md5/" + exportDir + "q4n6zb2kwe5dtlsyc7xh3ujvpa.ion.gz", From: 1, To: 4, Reason: "MD5"}},
+			broken:   []string{"ion_bad_md5/" + exportDir + "q4n6zb2kwe5dtlsyc7xh3ujvpa.ion.gz"},
+		},
+		{
+			name:     "ion-manifest-item-count-mismatch",
+			sources:  []string{in("export", "ion_bad_count")},
+			exit:     []int{3},
+			messages: []string{"xyz3fxa5rm3hplhyqvxlrmfxtm.ion.gz: item count mismatch"},
+			aside:    []asideWant{{Source: "ion_bad_count/" + exportDir + "xyz3fxa5rm3hplhyqvxlrmfxtm.ion.gz", From: 1, To: 5, Reason: "item count"}},
+			broken:   []string{"ion_bad_count/" + exportDir + "xyz3fxa5rm3hplhyqvxlrmfxtm.ion.gz"},
 		},
 	}
 }
@@ -348,6 +372,9 @@ func assertRawIsRecord(t *testing.T, ref recordRef, raw []byte, sources []string
 		return
 	}
 	lines := bytes.Split(data, []byte("\n"))
+	if ionexport.IsIon(data) {
+		lines = ionLines(data) // the raw bytes of an Ion item are its JSON line
+	}
 	require.Greater(t, len(lines), ref.Index-1)
 	require.Equal(t, string(bytes.TrimRight(lines[ref.Index-1], "\r")), string(raw), "%s line %d: raw bytes", ref.Source, ref.Index)
 }

@@ -11,6 +11,7 @@ require (
 )
 
 require (
+	github.com/amazon-ion/ion-go v1.5.0 // indirect
 	github.com/andybalholm/brotli v1.2.0 // indirect
 	github.com/apache/arrow-go/v18 v18.5.1 // indirect
 	github.com/aws/aws-sdk-go-v2 v1.48.0 // indirect

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ddblake/ddblake/pipeline/ionexport"
 )
 
 // The oracle reads the fixtures with encoding/json only, following
@@ -302,7 +304,12 @@ func readExport(t *testing.T, dir string) []expRecord {
 		// data/<name> beside the manifest.
 		path := filepath.Join(dir, "data", filepath.Base(entry.DataFileS3Key))
 		n := 0
-		for _, l := range bytes.Split(readAll(t, path), []byte("\n")) {
+		data := readAll(t, path)
+		lines := bytes.Split(data, []byte("\n"))
+		if ionexport.IsIon(data) {
+			lines = ionLines(data)
+		}
+		for _, l := range lines {
 			if len(bytes.TrimSpace(l)) == 0 {
 				continue
 			}

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"io"
+	"math/rand"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -193,4 +195,94 @@ func TestIonDetect(t *testing.T) {
 	}
 	_, err := Detect([]byte(`$ion_1_0 {Other:1}`))
 	require.ErrorIs(t, err, ErrUnknownFormat)
+}
+
+// benchExportLines returns full-export lines of chat messages, about size
+// bytes of DynamoDB JSON.
+func benchExportLines(size int) []byte {
+	rng := rand.New(rand.NewSource(42))
+	var out bytes.Buffer
+	for i := 0; out.Len() < size; i++ {
+		var b strings.Builder
+		b.WriteString(`{"Item":`)
+		benchMessage(&b, rng, rng.Intn(64), i, i%3 == 0)
+		b.WriteString("}\n")
+		out.WriteString(b.String())
+	}
+	return out.Bytes()
+}
+
+// BenchmarkDecodeExportIon decodes the same export items written as
+// DYNAMODB_JSON lines, as DynamoDB's text Ion and as binary Ion. MB/s is
+// of the items' DynamoDB JSON in every case, so the figures compare item
+// throughput; input-MB/s is of the bytes read.
+func BenchmarkDecodeExportIon(b *testing.B) {
+	lines := benchExportLines(8 << 20)
+	encode := func(binary bool) []byte {
+		var buf bytes.Buffer
+		w := ionexport.NewTextWriter(&buf)
+		if binary {
+			w = ionexport.NewBinaryWriter(&buf)
+		}
+		for _, l := range bytes.Split(bytes.TrimSuffix(lines, []byte("\n")), []byte("\n")) {
+			if err := w.WriteLine(l); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	for _, c := range []struct {
+		name        string
+		data        []byte
+		convertOnly bool
+	}{
+		{"json", lines, false},
+		{"ion_text", encode(false), false},
+		{"ion_binary", encode(true), false},
+		{"ion_text_convert_only", encode(false), true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			d, err := NewDecoder(DecodeOptions{Table: "chat-messages", ExportTime: time.UnixMicro(micros("2026-04-01T00:00:00Z"))})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			fn := func(rec *ChangeRecord, rerr *RecordError) error {
+				if rerr != nil {
+					return rerr
+				}
+				n++
+				return nil
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(lines)))
+			b.ResetTimer()
+			cpu := cpuSeconds()
+			for i := 0; i < b.N; i++ {
+				if c.convertOnly {
+					r := ionexport.NewReader(bytes.NewReader(c.data), 0)
+					for {
+						_, err := r.Next()
+						if err == io.EOF {
+							break
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
+						n++
+					}
+					continue
+				}
+				if err := d.Decode(context.Background(), bytes.NewReader(c.data), "bench", FormatExport, fn); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, cpu, int64(len(lines)))
+			b.ReportMetric(float64(len(c.data))*float64(b.N)/1e6/b.Elapsed().Seconds(), "input-MB/s")
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
+		})
+	}
 }

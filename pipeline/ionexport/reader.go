@@ -1,6 +1,7 @@
 package ionexport
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"errors"
@@ -57,7 +58,12 @@ type Reader struct {
 // memory.
 func NewReader(r io.Reader, maxItemBytes int) *Reader {
 	x := &Reader{max: maxItemBytes}
-	x.src = boundedReader{r: r, limit: -1}
+	br := bufio.NewReaderSize(r, 64<<10)
+	var in io.Reader = br
+	if head, _ := br.Peek(len(binaryMarker)); bytes.Equal(head, binaryMarker) {
+		in = newBinaryCheck(br, maxItemBytes)
+	}
+	x.src = boundedReader{r: in, limit: -1}
 	x.ir = ion.NewReader(&x.src)
 	return x
 }
@@ -156,6 +162,9 @@ func (r *Reader) fail(err error) {
 	}
 	var ioe *ion.IOError
 	switch {
+	case errors.As(err, &ioe) && errors.Is(ioe.Err, errBinaryFrame):
+		se.Offset = r.src.n
+		se.Err = fmt.Errorf("%w: %v", ErrMalformed, ioe.Err)
 	case errors.As(err, &ioe) && errors.Is(ioe.Err, errTooLarge):
 		se.Offset = r.src.n
 		se.Err = fmt.Errorf("%w: more than %d bytes", ErrTooLarge, r.max)

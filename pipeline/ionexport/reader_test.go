@@ -256,3 +256,31 @@ func TestWriterRoundTrip(t *testing.T) {
 		require.EqualValues(t, len(lines), n)
 	}
 }
+
+// FuzzReader checks that no input makes the Reader panic or loop, and
+// that every line it returns is valid JSON.
+func FuzzReader(f *testing.F) {
+	for _, s := range []string{
+		`$ion_1_0 {Item:{a:1.5,b:"x",c:$dynamodb_SS::["a"],d:{{AA==}},e:[1,{f:null}]}}`,
+		`{Metadata:{WriteTimestampMicros:1},Keys:{k:"v"},NewImage:null}`,
+		`{Item:{a:1e0,b:2026T,c:sym,d:(x y),e:null.int,f:x::[1]}}`,
+		`{Item:{a:"cut`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Add(binaryOf(f, `{"Item":{"a":{"N":"1"},"b":{"BS":["AA=="]}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := NewReader(bytes.NewReader(data), 1<<20)
+		for i := 0; ; i++ {
+			require.Less(t, i, len(data)+2, "more items than bytes")
+			line, err := r.Next()
+			var se *StreamError
+			if err == io.EOF || errors.As(err, &se) {
+				return
+			}
+			if line != nil {
+				require.NoError(t, fastjson.ValidateBytes(line), "%q", line)
+			}
+		}
+	})
+}

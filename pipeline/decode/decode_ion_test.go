@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"bytes"
@@ -130,7 +130,7 @@ func TestIonBadItems(t *testing.T) {
 		`$ion_1_0 {Item:{pk:"ok-2",n:1d125}}`,
 		`$ion_1_0 {Item:{pk:"truncated",body:"cut`,
 	}, "\n")
-	d, err := NewDecoder(DecodeOptions{Table: "chat-messages", ExportTime: time.UnixMicro(micros("2026-04-01T00:00:00Z"))})
+	d, err := NewDecoder(Options{Table: "chat-messages", ExportTime: time.UnixMicro(micros("2026-04-01T00:00:00Z"))})
 	require.NoError(t, err)
 	var c collected
 	err = d.Decode(context.Background(), strings.NewReader(data), "items.ion", FormatAuto, c.fn)
@@ -189,11 +189,11 @@ func TestIonDetect(t *testing.T) {
 		{bin.Bytes(), FormatIncremental},
 		{[]byte(`{"Item":{"pk":{"S":"a"}}}`), FormatExport},
 	} {
-		got, err := Detect(c.head)
+		got, err := detect(c.head)
 		require.NoError(t, err)
 		require.Equal(t, c.want, got)
 	}
-	_, err := Detect([]byte(`$ion_1_0 {Other:1}`))
+	_, err := detect([]byte(`$ion_1_0 {Other:1}`))
 	require.ErrorIs(t, err, ErrUnknownFormat)
 }
 
@@ -245,7 +245,7 @@ func BenchmarkDecodeExportIon(b *testing.B) {
 		{"ion_text_convert_only", encode(false), true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			d, err := NewDecoder(DecodeOptions{Table: "chat-messages", ExportTime: time.UnixMicro(micros("2026-04-01T00:00:00Z"))})
+			d, err := NewDecoder(Options{Table: "chat-messages", ExportTime: time.UnixMicro(micros("2026-04-01T00:00:00Z"))})
 			if err != nil {
 				b.Fatal(err)
 			}

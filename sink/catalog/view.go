@@ -1,0 +1,143 @@
+package catalog
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
+
+	"github.com/ddblake/ddblake/schemas"
+)
+
+// Markers of a view stored in the Glue catalog the way Athena stores the
+// views it creates: a VIRTUAL_VIEW whose ViewOriginalText holds the
+// base64 of a JSON document with the SQL and the view's columns in Trino
+// types.
+const (
+	viewType         = "VIRTUAL_VIEW"
+	viewTextPrefix   = "/* Presto View: "
+	viewTextSuffix   = " */"
+	viewExpandedText = "/* Presto View */"
+)
+
+// prestoView is the document Athena keeps in a view's ViewOriginalText.
+type prestoView struct {
+	OriginalSQL string             `json:"originalSql"`
+	Catalog     string             `json:"catalog"`
+	Schema      string             `json:"schema"`
+	Columns     []prestoViewColumn `json:"columns"`
+}
+
+type prestoViewColumn struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// ViewInput returns the Glue definition of s's <table>_latest view, as
+// Athena stores a view created by CREATE VIEW: the SELECT of
+// schemas.LatestViewDDL (or schemas.LatestStateViewDDL over state, when
+// it is not nil) with the table's columns then its partition columns.
+func ViewInput(s *schemas.Schema, o schemas.Options, state *schemas.LatestState) (*gluetypes.TableInput, error) {
+	var ddl string
+	var err error
+	if state != nil {
+		ddl, err = schemas.LatestStateViewDDL(s, o, *state)
+	} else {
+		ddl, err = schemas.LatestViewDDL(s, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	_, sel, ok := strings.Cut(ddl, " AS\n")
+	if !ok {
+		return nil, fmt.Errorf("view of %s: no SELECT in %.60q", s.Table, ddl)
+	}
+	cols := append(schemas.TableColumns(s), schemas.PartitionColumns(s)...)
+	doc := prestoView{OriginalSQL: sel, Catalog: "awsdatacatalog", Schema: o.DatabaseName()}
+	glueCols := make([]gluetypes.Column, len(cols))
+	for i, c := range cols {
+		doc.Columns = append(doc.Columns, prestoViewColumn{Name: c.Name, Type: trinoType(c.Type)})
+		glueCols[i] = gluetypes.Column{Name: aws.String(c.Name), Type: aws.String(c.Type.AthenaName())}
+	}
+	js, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	return &gluetypes.TableInput{
+		Name:             aws.String(schemas.LatestViewName(s.Table)),
+		Description:      aws.String("current state of each item of " + s.Table + " (ddblake)"),
+		TableType:        aws.String(viewType),
+		Parameters:       map[string]string{"presto_view": "true", "comment": "Presto View"},
+		ViewOriginalText: aws.String(viewTextPrefix + base64.StdEncoding.EncodeToString(js) + viewTextSuffix),
+		ViewExpandedText: aws.String(viewExpandedText),
+		StorageDescriptor: &gluetypes.StorageDescriptor{
+			Columns:   glueCols,
+			SerdeInfo: &gluetypes.SerDeInfo{},
+		},
+	}, nil
+}
+
+// ViewSQL returns the SELECT a view's ViewOriginalText holds, as ViewInput
+// writes it.
+func ViewSQL(viewOriginalText string) (string, error) {
+	body, ok := strings.CutPrefix(viewOriginalText, viewTextPrefix)
+	if body, ok2 := strings.CutSuffix(body, viewTextSuffix); ok && ok2 {
+		js, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			return "", err
+		}
+		var doc prestoView
+		if err := json.Unmarshal(js, &doc); err != nil {
+			return "", err
+		}
+		return doc.OriginalSQL, nil
+	}
+	return "", fmt.Errorf("not a view text of the form %q", viewTextPrefix+"..."+viewTextSuffix)
+}
+
+// trinoType spells an Athena column type as Trino (Athena's view engine)
+// does in a view's column list.
+func trinoType(t schemas.Type) string {
+	switch t.Kind {
+	case schemas.KindString, schemas.KindJSON:
+		return "varchar"
+	case schemas.KindBinary:
+		return "varbinary"
+	case schemas.KindTimestamp:
+		return "timestamp(3)"
+	case schemas.KindArray:
+		return "array(" + trinoType(t.Leaf()) + ")"
+	case schemas.KindMap:
+		return "map(varchar, " + trinoType(t.Leaf()) + ")"
+	}
+	return t.String() // bigint, double, boolean, decimal(p,s)
+}
+
+// mergeView replaces a stored view whose text or columns differ from
+// want's; a stored table of the name is foreign.
+func mergeView(existing *gluetypes.Table, want *gluetypes.TableInput, _ time.Time, ch *Change) (*gluetypes.TableInput, bool, error) {
+	if aws.ToString(existing.TableType) != viewType {
+		return nil, false, fmt.Errorf("%w: stored as %s, where ddblake defines a view: drop it (ddblake catalog sync then creates the view)",
+			ErrForeignTable, aws.ToString(existing.TableType))
+	}
+	var have []string
+	if existing.StorageDescriptor != nil {
+		for _, c := range existing.StorageDescriptor.Columns {
+			have = append(have, aws.ToString(c.Name)+" "+aws.ToString(c.Type))
+		}
+	}
+	var wantCols []string
+	for _, c := range want.StorageDescriptor.Columns {
+		wantCols = append(wantCols, aws.ToString(c.Name)+" "+aws.ToString(c.Type))
+	}
+	if aws.ToString(existing.ViewOriginalText) == aws.ToString(want.ViewOriginalText) && slices.Equal(have, wantCols) {
+		return nil, false, nil
+	}
+	ch.Added = columnNames(want)
+	return want, true, nil
+}

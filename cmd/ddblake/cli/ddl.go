@@ -45,10 +45,13 @@ the definition of every table in one of these formats:
                   lands its rows in the lake as Parquet
   alter           the Athena statements that bring the tables defined from an
                   earlier copy of the registry (--previous, a directory or
-                  s3:// location holding _ddblake/schemas/) up to date: ALTER
+                  s3:// location holding _ddblake/schemas/, or schemas/ as
+                  cp -r lake/_ddblake DIR leaves it) up to date: ALTER
                   TABLE ... ADD COLUMNS and the re-created <table>_latest view
                   for tables that gained columns, the whole definition for new
                   tables. Types never change, so nothing else is ever needed.
+                  A --previous holding no registry is refused. 'ddblake
+                  catalog sync' does the same through the Glue API.
 
 --location is the S3 location Athena and Glue read the lake from: required
 when --lake is a local directory (the place it is uploaded to), and the --lake
@@ -136,7 +139,7 @@ func (s *session) ddl(ctx context.Context, o ddlOptions) error {
 		return exit(ExitFailed, fmt.Errorf("ddl: lake %s: %w", o.lake, err))
 	}
 	if o.format == ddlAlter {
-		prev, err := s.openLake(ctx, o.previous, false)
+		prev, err := s.openPrevious(ctx, o.previous)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	awsglue "github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 
@@ -57,8 +58,9 @@ type session struct {
 	getenv         func(string) string
 
 	pathStyle bool
-	s3        *s3.Client // made on first use
-	started   bool       // the command line parsed, a command runs
+	s3        *s3.Client      // made on first use
+	glue      *awsglue.Client // made on first use
+	started   bool            // the command line parsed, a command runs
 }
 
 func (s *session) rootCommand() *cobra.Command {
@@ -85,7 +87,7 @@ not finish.`,
 	})
 	root.PersistentFlags().BoolVar(&s.pathStyle, "s3-path-style", false,
 		"address S3 buckets in the URL path (for S3-compatible servers; also DDBLAKE_S3_PATH_STYLE=true)")
-	root.AddCommand(s.replayCommand(), s.compactCommand(), s.latestCommand(), s.ddlCommand(), s.inferCommand(), s.flattenCommand(), s.versionCommand())
+	root.AddCommand(s.replayCommand(), s.compactCommand(), s.latestCommand(), s.ddlCommand(), s.catalogCommand(), s.inferCommand(), s.flattenCommand(), s.versionCommand())
 	return root
 }
 

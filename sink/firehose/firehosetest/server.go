@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -95,6 +96,35 @@ type Record struct {
 	Data []byte
 	// Call is the 1-based number of the call that delivered it.
 	Call int
+	// With a Conversion set (see Convert): Fields holds the record's
+	// fields that the table's columns, as Firehose last read them, keep;
+	// Dropped names the fields with a value that they lack (lost);
+	// ConversionFailed is set when Firehose had no table to convert with
+	// (the record goes to the error output, not the table).
+	Fields           map[string]json.RawMessage
+	Dropped          []string
+	ConversionFailed bool
+}
+
+// Conversion makes the server convert records as Firehose's record format
+// conversion does: with the columns of the stream's Glue table as read
+// at most Refresh ago. Firehose keeps a copy of the table's schema and
+// reads it again from time to time; a field the copy lacks is dropped.
+type Conversion struct {
+	// Columns returns the columns and partition keys of the table that
+	// stream converts with, as the catalog holds them now; ok is false
+	// when there is no such table.
+	Columns func(stream string) (cols []string, ok bool)
+	// Refresh is how long a copy is used before it is read again.
+	Refresh time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+type schemaCopy struct {
+	cols map[string]bool
+	ok   bool
+	at   time.Time
 }
 
 // Call describes one PutRecordBatch request the server received.
@@ -133,6 +163,54 @@ type Server struct {
 	calls      []Call
 	records    []Record
 	violations []string
+	conv       *Conversion
+	copies     map[string]schemaCopy // by stream
+}
+
+// Convert sets the conversion of delivered records (see Record.Fields).
+func (s *Server) Convert(c Conversion) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	s.conv = &c
+	s.copies = map[string]schemaCopy{}
+}
+
+// convert fills rec's converted fields; the caller holds mu.
+func (s *Server) convert(rec *Record) {
+	if s.conv == nil {
+		return
+	}
+	now := s.conv.Now()
+	cp, ok := s.copies[rec.Stream]
+	if !ok || now.Sub(cp.at) >= s.conv.Refresh {
+		cols, found := s.conv.Columns(rec.Stream)
+		cp = schemaCopy{cols: map[string]bool{}, ok: found, at: now}
+		for _, c := range cols {
+			cp.cols[c] = true
+		}
+		s.copies[rec.Stream] = cp
+	}
+	if !cp.ok {
+		rec.ConversionFailed = true
+		return
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(rec.Data, &fields) != nil {
+		rec.ConversionFailed = true
+		return
+	}
+	defer slices.Sort(rec.Dropped)
+	rec.Fields = map[string]json.RawMessage{}
+	for k, v := range fields {
+		if cp.cols[k] {
+			rec.Fields[k] = v
+		} else if string(v) != "null" {
+			rec.Dropped = append(rec.Dropped, k)
+		}
+	}
 }
 
 // NewServer starts a Server that tb closes at its end, failing tb if any
@@ -316,6 +394,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		delivered = append(delivered, Record{Stream: req.DeliveryStreamName, Data: rec.Data, Call: call.N})
 	}
 	s.mu.Lock()
+	for i := range delivered {
+		s.convert(&delivered[i])
+	}
 	s.records = append(s.records, delivered...)
 	s.calls[call.N-1].Delivered = len(delivered)
 	s.mu.Unlock()

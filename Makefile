@@ -49,9 +49,8 @@ sample:
 # ---------------------------------------------------------------- lambda
 # The Lambda package: dist/lambda/bootstrap (provided.al2023, arm64, CGO
 # off, no RPC mode, stripped) and dist/ddblake-lambda.zip holding it (plus
-# dist/lambda/ddblake.yaml when present, for DDBLAKE_CONFIG=ddblake.yaml). The
-# zip sits outside dist/lambda/, the template's CodeUri, so that `sam deploy`
-# does not upload it inside the package.
+# dist/lambda/ddblake.yaml when present, for DDBLAKE_CONFIG=ddblake.yaml): the
+# zip deploy/template.yaml's CodeUri names, which `sam deploy` uploads as is.
 # LAMBDA_GOARCH=amd64 builds for x86_64 functions.
 LAMBDA_DIR    ?= dist/lambda
 LAMBDA_GOARCH ?= arm64

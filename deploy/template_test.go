@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -321,7 +322,7 @@ const (
 	failureQueue  = "getatt(OnFailureQueue.Arn)"
 	tableStreams  = "arn:aws:dynamodb:eu-west-1:123456789012:table/chat-messages/stream/*"
 	streamsPrefix = "arn:aws:firehose:eu-west-1:123456789012:deliverystream/ddblake-*"
-	listRegistry  = s3Bucket + ` if {"StringLike":{"s3:prefix":"lake/_ddblake/*"}}`
+	listLake      = s3Bucket + ` if {"StringLike":{"s3:prefix":"lake/*"}}`
 )
 
 func withGrants(base map[string][]string, add map[string][]string, drop ...string) map[string][]string {
@@ -341,6 +342,11 @@ func withGrants(base map[string][]string, add map[string][]string, drop ...strin
 // TestIAMMinimum lists the permissions of every role for each sink and
 // source and checks that they are exactly the minimum each needs.
 func TestIAMMinimum(t *testing.T) {
+	glueRes := []string{
+		"arn:aws:glue:eu-west-1:123456789012:catalog",
+		"arn:aws:glue:eu-west-1:123456789012:database/ddblake",
+		"arn:aws:glue:eu-west-1:123456789012:table/ddblake/*",
+	}
 	common := map[string][]string{
 		// Logging, to this function's log group only.
 		"logs:CreateLogStream": {logGroup},
@@ -352,15 +358,19 @@ func TestIAMMinimum(t *testing.T) {
 		"dynamodb:ListStreams":      {tableStreams},
 		// Failed batches go to the on-failure queue.
 		"sqs:SendMessage": {failureQueue},
-		// The schema registry (conditional writes) and the quarantine.
-		"s3:GetObject":  {registry},
-		"s3:PutObject":  {quarantine, registry},
-		"s3:ListBucket": {listRegistry},
-	}
-	s3Sink := withGrants(common, map[string][]string{
-		"s3:PutObject":            {quarantine, registry, lakeObjects},
+		// The lake: the schema registry and the manifests (conditional
+		// writes), the quarantine, the Parquet files (with the firehose
+		// sink, those of rows Firehose may not convert whole yet).
+		"s3:GetObject":            {lakeObjects},
+		"s3:PutObject":            {lakeObjects},
 		"s3:AbortMultipartUpload": {lakeObjects},
-	})
+		"s3:ListBucket":           {listLake},
+		// The catalog sync: the database's tables and views.
+		"glue:GetTable":    glueRes,
+		"glue:CreateTable": glueRes,
+		"glue:UpdateTable": glueRes,
+	}
+	s3Sink := common
 	firehoseSink := withGrants(common, map[string][]string{
 		"firehose:PutRecordBatch": {streamsPrefix},
 	})
@@ -380,17 +390,12 @@ func TestIAMMinimum(t *testing.T) {
 		"s3:GetObject":                  {lakeObjects},
 		"s3:PutObject":                  {lakeObjects},
 	}
-	glueRes := []string{
-		"arn:aws:glue:eu-west-1:123456789012:catalog",
-		"arn:aws:glue:eu-west-1:123456789012:database/ddblake",
-		"arn:aws:glue:eu-west-1:123456789012:table/ddblake/*",
-	}
 	for _, a := range []string{"glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"} {
 		delivery[a] = glueRes
 	}
 
 	maskKey := withGrants(s3Sink, map[string][]string{
-		"s3:GetObject": {registry, "arn:aws:s3:::key-bucket/ddblake/mask.key"},
+		"s3:GetObject": {lakeObjects, "arn:aws:s3:::key-bucket/ddblake/mask.key"},
 	})
 	for _, tc := range []struct {
 		name, sink, stream string
@@ -403,6 +408,8 @@ func TestIAMMinimum(t *testing.T) {
 		{"s3 sink, Kinesis stream", "s3", kinStream, withGrants(s3Sink, kinesis, noDynamo...), nil, nil},
 		{"firehose sink, Kinesis stream", "firehose", kinStream, withGrants(firehoseSink, kinesis, noDynamo...), delivery, nil},
 		{"mask key in S3", "s3", ddbStream, maskKey, nil, map[string]any{"MaskKeyObject": "key-bucket/ddblake/mask.key"}},
+		{"no catalog sync", "s3", ddbStream, withGrants(s3Sink, nil, "glue:GetTable", "glue:CreateTable", "glue:UpdateTable"), nil,
+			map[string]any{"CatalogSync": "false"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := loadWith(t, tc.sink, tc.stream, tc.params)
@@ -479,7 +486,7 @@ func TestFunction(t *testing.T) {
 			require.Equal(t, "provided.al2023", *fn.Runtime)
 			require.Equal(t, []string{"arm64"}, fn.Architectures)
 			require.Equal(t, "bootstrap", *fn.Handler)
-			require.Equal(t, "../dist/lambda/", *fn.CodeUri.String, "the built artifact, relative to the template")
+			require.Equal(t, "../dist/ddblake-lambda.zip", *fn.CodeUri.String, "the built package, relative to the template")
 			require.Equal(t, 1024, *fn.MemorySize)
 			require.Equal(t, 120, *fn.Timeout)
 			require.Equal(t, "getatt(FunctionRole.Arn)", *fn.Role, "its own role: SAM adds no managed policies")
@@ -495,6 +502,8 @@ func TestFunction(t *testing.T) {
 			require.Contains(t, env, "DDBLAKE_CONFIG")
 			require.Contains(t, env, "DDBLAKE_MASK_KEY", "the mask key, from the NoEcho parameter MaskKey")
 			require.True(t, *d.tmpl.Parameters["MaskKey"].NoEcho, "the key is never shown by CloudFormation")
+			require.Equal(t, "ref(GlueDatabase)", env["DDBLAKE_GLUE_DATABASE"], "the function keeps the catalog")
+			require.Equal(t, "true", env["DDBLAKE_CATALOG_SYNC"])
 			if sink == "s3" {
 				require.Empty(t, env["DDBLAKE_FIREHOSE_STREAM"])
 				return
@@ -597,59 +606,44 @@ func TestGlue(t *testing.T) {
 	require.Equal(t, account, db.CatalogId)
 	require.Equal(t, "ddblake", *db.DatabaseInput.Name)
 
-	tbl, err := d.tmpl.GetGlueTableWithName("SampleGlueTable")
-	require.NoError(t, err)
-	require.Equal(t, "ref(GlueDatabase)", tbl.DatabaseName)
-	in := tbl.TableInput
-	require.Equal(t, "chat_messages", *in.Name)
-	require.Equal(t, "EXTERNAL_TABLE", *in.TableType)
-	sd := in.StorageDescriptor
-	require.Equal(t, "s3://"+bucket+"/lake/chat_messages/", *sd.Location)
-	require.Equal(t, "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat", *sd.InputFormat)
-	require.Equal(t, "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat", *sd.OutputFormat)
-	require.Equal(t, "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe", *sd.SerdeInfo.SerializationLibrary)
-
-	require.Len(t, in.PartitionKeys, 1)
-	require.Equal(t, schemas.PartitionDay, in.PartitionKeys[0].Name)
-	require.Equal(t, "string", *in.PartitionKeys[0].Type)
-
-	// The metadata columns come first, with their types.
-	meta := schemas.MetadataColumns()
-	require.Greater(t, len(sd.Columns), len(meta))
-	for i, c := range meta {
-		require.Equal(t, c.Name, sd.Columns[i].Name)
-		require.Equal(t, c.Type.AthenaName(), *sd.Columns[i].Type, c.Name)
-	}
-	for _, c := range sd.Columns[len(meta):] {
-		require.False(t, schemas.Reserved(c.Name), c.Name)
-		_, err := schemas.ParseType(*c.Type)
-		require.NoError(t, err, c.Name)
+	// No table is defined here: one defined by hand (CREATE ... IF NOT
+	// EXISTS, a template) would shadow the one the catalog sync keeps.
+	for name, r := range d.tmpl.Resources {
+		require.NotEqual(t, "AWS::Glue::Table", r.AWSCloudFormationType(), name)
 	}
 
-	params := map[string]string{}
-	for k, v := range in.Parameters.(map[string]any) {
-		params[k] = fmt.Sprint(v)
-	}
-	for k, v := range map[string]string{
-		"EXTERNAL":                    "TRUE",
-		"classification":              "parquet",
-		"projection.enabled":          "true",
-		"projection.dt.type":          "date",
-		"projection.dt.format":        "yyyy-MM-dd",
-		"projection.dt.range":         "2026-01-01,NOW",
-		"projection.dt.interval":      "1",
-		"projection.dt.interval.unit": "DAYS",
-		"storage.location.template":   *sd.Location + "dt=${dt}/",
-	} {
-		require.Equal(t, v, params[k], k)
-	}
-
-	// Firehose writes where the table reads.
+	// Firehose writes where the table the catalog sync creates reads,
+	// converting with that table.
 	d = load(t, "firehose", ddbStream)
 	ds, err := d.tmpl.GetKinesisFirehoseDeliveryStreamWithName("DeliveryStream")
 	require.NoError(t, err)
+	s := schemas.NewSchema("chat_messages")
+	in, err := schemas.GlueTableInput(s, schemas.Options{Database: "ddblake", Location: "s3://" + bucket + "/lake"})
+	require.NoError(t, err)
+	conv := ds.ExtendedS3DestinationConfiguration.DataFormatConversionConfiguration.SchemaConfiguration
+	require.Equal(t, *in.Name, *conv.TableName)
 	written := "s3://" + bucket + "/" + strings.ReplaceAll(*ds.ExtendedS3DestinationConfiguration.Prefix, "!{partitionKeyFromQuery:dt}", "${dt}")
-	require.Equal(t, params["storage.location.template"], written)
+	require.Equal(t, strings.Replace(in.Parameters["storage.location.template"], "/"+schemas.ManifestDir+"/", "/", 1), written,
+		"the files land in the folders the manifests list them from")
+}
+
+// TestLambdaPackage: the zip make lambda builds is the file the template
+// deploys.
+func TestLambdaPackage(t *testing.T) {
+	mk, err := os.ReadFile("../Makefile")
+	require.NoError(t, err)
+	vars := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^(\w+)\s*\?=\s*(\S+)$`).FindAllStringSubmatch(string(mk), -1) {
+		vars[m[1]] = m[2]
+	}
+	zipRule := regexp.MustCompile(`lambdazip -o \$\(dir \$\(LAMBDA_DIR\)\)(\S+)`).FindStringSubmatch(string(mk))
+	require.NotNil(t, zipRule, "make lambda runs scripts/lambdazip -o $(dir $(LAMBDA_DIR))NAME")
+	zip := path.Join(path.Dir(vars["LAMBDA_DIR"]), zipRule[1])
+
+	d := load(t, "s3", ddbStream)
+	fn, err := d.tmpl.GetServerlessFunctionWithName("Function")
+	require.NoError(t, err)
+	require.Equal(t, zip, path.Join("deploy", *fn.CodeUri.String), "CodeUri, from the repository root")
 }
 
 func TestParametersHaveDescriptionsOrDefaults(t *testing.T) {

@@ -38,6 +38,18 @@ const (
 	// it stops delivering (a Go duration such as "3s"); by default a tenth
 	// of the time left, between 1s and 5s.
 	EnvDeadlineMargin = "DDBLAKE_DEADLINE_MARGIN"
+	// EnvGlueDatabase is the Glue database of the lake's tables: when
+	// set, the function keeps them (and the <table>_latest views) in step
+	// with the registry as it commits new columns, and the Firehose sink
+	// writes itself the rows Firehose might not convert whole.
+	EnvGlueDatabase = "DDBLAKE_GLUE_DATABASE"
+	// EnvCatalogSync, "false", turns the catalog sync off where a
+	// database is set (default true).
+	EnvCatalogSync = "DDBLAKE_CATALOG_SYNC"
+	// EnvFirehoseSchemaDelay is how long after a column reaches the Glue
+	// table the Firehose sink trusts Firehose to convert it (a Go
+	// duration; default 30m).
+	EnvFirehoseSchemaDelay = "DDBLAKE_FIREHOSE_SCHEMA_DELAY"
 	// EnvFunctionName is set by Lambda; it is the metrics' dimension.
 	EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
 	// EnvTaskRoot is set by Lambda: where the package is unpacked.
@@ -66,6 +78,12 @@ type Env struct {
 	// DeadlineMargin is 0 for the default rule.
 	DeadlineMargin time.Duration
 	FunctionName   string
+	// GlueDatabase is DDBLAKE_GLUE_DATABASE; CatalogSync is on where it
+	// is set unless DDBLAKE_CATALOG_SYNC=false.
+	GlueDatabase string
+	CatalogSync  bool
+	// FirehoseSchemaDelay is 0 for the default.
+	FirehoseSchemaDelay time.Duration
 }
 
 // EnvFrom reads the configuration through getenv (os.Getenv in main) and
@@ -79,6 +97,22 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 		MaskKey:        getenv(EnvMaskKey),
 		TaskRoot:       getenv(EnvTaskRoot),
 		FunctionName:   getenv(EnvFunctionName),
+		GlueDatabase:   strings.TrimSpace(getenv(EnvGlueDatabase)),
+	}
+	e.CatalogSync = e.GlueDatabase != ""
+	if v := strings.TrimSpace(getenv(EnvCatalogSync)); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return e, fmt.Errorf("%w: %s=%q: want true or false", ErrBadEnv, EnvCatalogSync, v)
+		}
+		e.CatalogSync = b && e.GlueDatabase != ""
+	}
+	if v := strings.TrimSpace(getenv(EnvFirehoseSchemaDelay)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return e, fmt.Errorf("%w: %s=%q: want a duration such as 30m", ErrBadEnv, EnvFirehoseSchemaDelay, v)
+		}
+		e.FirehoseSchemaDelay = d
 	}
 	if e.Sink == "" {
 		e.Sink = SinkS3
@@ -108,6 +142,9 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 func (e Env) Validate() error {
 	if e.Lake == "" {
 		return fmt.Errorf("%w: %s is required (s3://bucket/prefix)", ErrBadEnv, EnvLake)
+	}
+	if e.GlueDatabase != "" && !strings.HasPrefix(e.Lake, "s3://") {
+		return fmt.Errorf("%w: %s needs an s3:// %s: the Glue tables read the lake from S3", ErrBadEnv, EnvGlueDatabase, EnvLake)
 	}
 	switch e.Sink {
 	case SinkS3:

@@ -2,21 +2,27 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	awsfirehose "github.com/aws/aws-sdk-go-v2/service/firehose"
+	awsglue "github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
+	"github.com/ddblake/ddblake/sink/catalog"
 	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/firehose"
+	"github.com/ddblake/ddblake/sink/latest"
 	"github.com/ddblake/ddblake/sink/localstore"
 	"github.com/ddblake/ddblake/sink/s3store"
 )
@@ -33,7 +39,7 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 		awsCfg aws.Config
 		s3c    *s3.Client
 	)
-	needAWS := strings.HasPrefix(env.Lake, "s3://") || strings.HasPrefix(env.Config, "s3://") || env.Sink == SinkFirehose
+	needAWS := env.GlueDatabase != "" || strings.HasPrefix(env.Lake, "s3://") || strings.HasPrefix(env.Config, "s3://") || env.Sink == SinkFirehose
 	if needAWS {
 		var err error
 		if awsCfg, err = awsconfig.LoadDefaultConfig(ctx); err != nil {
@@ -67,6 +73,36 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 		return nil, err
 	}
 
+	var cat *catalog.Catalog
+	if env.GlueDatabase != "" {
+		glueClient := awsglue.NewFromConfig(awsCfg, catalog.WithoutSDKRetries)
+		if cat, err = catalog.New(glueClient, catalog.Config{Database: env.GlueDatabase, Location: strings.TrimSuffix(env.Lake, "/"),
+			Compression: tableCompression(cfg)}); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrBadEnv, EnvGlueDatabase, err)
+		}
+	}
+	var schemaStore pipeline.Schemas = pipeline.NewRegistrySchemas(store)
+	var logMu sync.Mutex
+	if cat != nil && env.CatalogSync {
+		schemaStore = &pipeline.CatalogSchemas{Schemas: schemaStore,
+			Sync: func(ctx context.Context, t *schemas.Schema) error {
+				var st *schemas.LatestState
+				if p, _, err := latest.Load(ctx, store, t.Table); err != nil {
+					return err
+				} else if p != nil {
+					st = &schemas.LatestState{Generation: p.Generation, Through: p.Through}
+				}
+				_, err := cat.Sync(ctx, t, st)
+				return err
+			},
+			OnError: func(table string, err error) {
+				logMu.Lock()
+				defer logMu.Unlock()
+				logCatalogError(out, table, err)
+			},
+		}
+	}
+
 	var sk sink.Destination
 	switch env.Sink {
 	case SinkFirehose:
@@ -75,14 +111,21 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadEnv, err)
 		}
-		sk = firehose.NewDestination(sender)
+		fs := firehose.NewDestination(sender)
+		if cat != nil {
+			// Rows holding a column Firehose might not know yet are
+			// written as Parquet by the function itself.
+			fs.Columns = &catalog.SettledColumns{Catalog: cat, Delay: env.FirehoseSchemaDelay}
+			fs.Direct = direct.New(store)
+		}
+		sk = fs
 	default:
 		sk = direct.New(store)
 	}
 	return &Handler{
 		Processor: &pipeline.Processor{
 			Config:      cfg,
-			Schemas:     pipeline.NewRegistrySchemas(store),
+			Schemas:     schemaStore,
 			Destination: sk,
 			Quarantine:  pipeline.NewLakeErrors(store),
 		},
@@ -206,4 +249,21 @@ func loadConfig(ctx context.Context, env Env, s3c *s3.Client) (*pipeline.Config,
 		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, env.Config, err)
 	}
 	return cfg, nil
+}
+
+// tableCompression is the parquet.compression table property of the
+// configuration's default compression.
+func tableCompression(cfg *pipeline.Config) string {
+	c := cfg.Table("").Compression
+	if c == "none" {
+		return "UNCOMPRESSED"
+	}
+	return strings.ToUpper(c)
+}
+
+// logCatalogError writes one log line for a catalog sync that failed (the
+// rows landed; the next batch of the table tries again).
+func logCatalogError(out io.Writer, table string, err error) {
+	line, _ := json.Marshal(map[string]string{"level": "WARN", "msg": "catalog sync failed", "table": table, "error": err.Error()})
+	_, _ = out.Write(append(line, '\n'))
 }

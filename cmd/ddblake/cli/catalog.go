@@ -11,6 +11,7 @@ import (
 	awsglue "github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/spf13/cobra"
 
+	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/catalog"
@@ -203,4 +204,30 @@ func (s *session) glueClientFor(ctx context.Context) (*awsglue.Client, error) {
 		}
 	})
 	return s.glue, nil
+}
+
+// catalogSyncer returns the function that brings a table's Glue
+// definitions up to its schema (the view over its materialized state
+// when it has one), for replay's commits.
+func (s *session) catalogSyncer(ctx context.Context, database, location string, cfg *pipeline.Config, store sink.Store) (func(context.Context, *schemas.Schema) error, error) {
+	client, err := s.glueClientFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := catalog.New(client, catalog.Config{Database: database, Location: strings.TrimSuffix(location, "/"), Compression: compression(cfg)})
+	if err != nil {
+		return nil, usage("--database %s: %v", database, err)
+	}
+	return func(ctx context.Context, t *schemas.Schema) error {
+		states, err := latestStates(ctx, store, []*schemas.Schema{t})
+		if err != nil {
+			return err
+		}
+		var st *schemas.LatestState
+		if v, ok := states[t.Table]; ok {
+			st = &v
+		}
+		_, err = c.Sync(ctx, t, st)
+		return err
+	}, nil
 }

@@ -103,3 +103,34 @@ func TestCatalogSync(t *testing.T) {
 	require.Equal(t, cli.ExitUsage, res.code)
 	require.True(t, strings.Contains(res.stderr, "--database"), res.stderr)
 }
+
+// TestReplaySyncsCatalog: replay --database creates and updates the Glue
+// tables as it commits columns, without a separate step.
+func TestReplaySyncsCatalog(t *testing.T) {
+	g := gluetest.NewServer(t)
+	t.Setenv("AWS_ENDPOINT_URL_GLUE", g.URL())
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_REGION", "us-east-1")
+	lake := t.TempDir()
+	res := ddblake(t, "", "replay", "--to", lake, "--database", "chat", "--location", "s3://my-lake/ddb", fixture("sample"))
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+	require.NotContains(t, res.stderr, "warning: catalog")
+
+	// What the replay left in Glue is what catalog sync would write.
+	calls := len(g.Calls())
+	res = ddblake(t, "", "catalog", "sync", "--lake", lake, "--location", "s3://my-lake/ddb", "--database", "chat")
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+	require.Contains(t, res.stderr, "nothing changed")
+	for _, c := range g.Calls()[calls:] {
+		require.Equal(t, "GetTable", c.Op)
+	}
+	for _, name := range []string{"chat_messages", "chat_rooms", "chat_messages_latest"} {
+		_, ok := g.Table("chat", name)
+		require.True(t, ok, name)
+	}
+
+	res = ddblake(t, "", "replay", "--to", t.TempDir(), "--database", "chat", fixture("sample"))
+	require.Equal(t, cli.ExitUsage, res.code)
+	require.Contains(t, res.stderr, "--location")
+}

@@ -62,12 +62,15 @@ configuration; 1 could not finish (write errors, or nothing could be read).`,
 	f.StringVar(&o.to, "to", DefaultLake, "the lake: a local directory or s3://bucket/prefix")
 	f.StringVar(&o.chunk, "chunk-size", "", "bound on the records' bytes of one batch (default 4MiB)")
 	_ = f.MarkHidden("chunk-size") // for tests and tuning: many small batches
+	f.StringVar(&o.database, "database", "", "Glue database whose tables to keep in step with the registry as columns are added (see catalog sync)")
+	f.StringVar(&o.location, "location", "", "with --database: S3 location of the lake for Glue (default: --to when it is s3://)")
 	return cmd
 }
 
 type replayOptions struct {
 	readOptions
-	to, chunk string
+	to, chunk          string
+	database, location string
 }
 
 // exportTimeUsage describes --export-time.
@@ -171,6 +174,28 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	if err != nil {
 		return err
 	}
+	var schemaStore pipeline.Schemas = pipeline.NewRegistrySchemas(store)
+	var catalogErrs []string
+	if o.database != "" {
+		loc := o.location
+		if loc == "" && isS3(o.to) {
+			loc = o.to
+		}
+		if loc == "" {
+			return usage("replay: --database needs --location s3://bucket/prefix when --to is a local directory: it is where Athena reads the lake")
+		}
+		syncTable, err := s.catalogSyncer(ctx, o.database, loc, in.config, store)
+		if err != nil {
+			return err
+		}
+		var mu sync.Mutex
+		schemaStore = &pipeline.CatalogSchemas{Schemas: schemaStore, Sync: syncTable,
+			OnError: func(table string, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				catalogErrs = append(catalogErrs, fmt.Sprintf("catalog: %s: %v (run ddblake catalog sync)", table, err))
+			}}
+	}
 	quarantine := pipeline.NewLakeErrors(store)
 	aside := &asideLog{next: quarantine}
 	bar := newProgress(s.stderr, "replaying")
@@ -178,7 +203,7 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	r := &pipeline.Replay{
 		Processor: &pipeline.Processor{
 			Config:      in.config,
-			Schemas:     pipeline.NewRegistrySchemas(store),
+			Schemas:     schemaStore,
 			Destination: dest,
 			Quarantine:  aside,
 		},
@@ -198,6 +223,9 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	// per partition (files of a run cut short are listed by its rerun).
 	if err := dest.Flush(ctx); err != nil {
 		sum.WriteErrors = append(sum.WriteErrors, fmt.Errorf("list the written files in their manifests: %w", err))
+	}
+	for _, e := range catalogErrs {
+		fmt.Fprintln(s.stderr, "warning: "+e)
 	}
 	inputErrs := append(append([]error(nil), in.unresolved...), sum.InputErrors...)
 

@@ -31,6 +31,11 @@ var (
 	ErrNotSent = errors.New("not sent: an earlier record was not delivered")
 	// ErrBadResponse means Firehose's answer did not match the request.
 	ErrBadResponse = errors.New("malformed PutRecordBatch response")
+	// ErrUnknownOutcome means a call's outcome is unknown: its answer was
+	// lost or unreadable, or the call was cut short, so Firehose may have
+	// stored the records. The Sender sends them again; when it gives up,
+	// the records are reported undelivered and may be stored already.
+	ErrUnknownOutcome = errors.New("outcome unknown: the records may have been stored")
 	// ErrUndelivered is the error Send returns when some records were not
 	// delivered; Result.Undelivered lists them.
 	ErrUndelivered = errors.New("records not delivered")

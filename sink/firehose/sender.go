@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +39,9 @@ const (
 	DefaultBaseDelay      = 100 * time.Millisecond
 	DefaultMaxDelay       = 5 * time.Second
 	DefaultDeadlineMargin = time.Second
+	// DefaultAttemptTimeout bounds one PutRecordBatch call: a 4 MiB call
+	// takes well under a second within a region.
+	DefaultAttemptTimeout = 10 * time.Second
 )
 
 // Request framing counted against MaxBatchBytes: the body's fixed part
@@ -82,6 +86,9 @@ type Config struct {
 	// DeadlineMargin is how long before the context's deadline the
 	// Sender stops calling and sleeping (default 1s).
 	DeadlineMargin time.Duration
+	// AttemptTimeout bounds one call (default 10s). A call cut short by
+	// it has an unknown outcome: its records are sent again.
+	AttemptTimeout time.Duration
 	// Jitter returns a random duration in [0, d]; nil uses math/rand/v2.
 	Jitter func(d time.Duration) time.Duration
 	// Sleep waits for d or until ctx is done, returning ctx's error in
@@ -113,7 +120,7 @@ func (c Config) Validate() error {
 	if c.MaxRequestBytes > 0 && c.MaxRequestBytes < requestOverhead+len(c.Stream)+recordOverhead+4 {
 		return fmt.Errorf("%w: max request bytes %d is too small for one record", ErrBadConfig, c.MaxRequestBytes)
 	}
-	if c.BaseDelay < 0 || c.MaxDelay < 0 || c.DeadlineMargin < 0 {
+	if c.BaseDelay < 0 || c.MaxDelay < 0 || c.DeadlineMargin < 0 || c.AttemptTimeout < 0 {
 		return fmt.Errorf("%w: delays and margin must not be negative", ErrBadConfig)
 	}
 	if c.BaseDelay > 0 && c.MaxDelay > 0 && c.BaseDelay > c.MaxDelay {
@@ -140,6 +147,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DeadlineMargin == 0 {
 		c.DeadlineMargin = DefaultDeadlineMargin
+	}
+	if c.AttemptTimeout == 0 {
+		c.AttemptTimeout = DefaultAttemptTimeout
 	}
 	if c.Jitter == nil {
 		c.Jitter = func(d time.Duration) time.Duration { return rand.N(d + 1) }
@@ -186,6 +196,12 @@ type Result struct {
 	Calls int
 	// Resent is the number of entries sent again after a failure.
 	Resent int
+	// Unknown is the number of calls whose outcome was unknown: the
+	// answer was lost or unreadable, or the call was cut short, so
+	// Firehose may have stored its records. They were sent again (or
+	// reported undelivered), and may be stored twice; their rows carry
+	// _event_id, by which the lake's readers drop the copies.
+	Unknown int
 	// Refused lists the entries that were never sent and never will be:
 	// over the record size limit, or whose table makes no valid stream
 	// name. They belong in the quarantine, not in batchItemFailures.
@@ -273,7 +289,10 @@ type chunk struct {
 //
 // Of a partial failure only the failed entries are sent again, after a
 // backoff; throttling, 5xx answers and network errors are retried the
-// same way.
+// same way. A call whose outcome is unknown (a 2xx answer that cannot be
+// read, a connection lost after the request was written, a call cut short
+// by AttemptTimeout) is sent again whole: delivery is at least once, and
+// such records may be stored twice (Result.Unknown counts those calls).
 //
 // Send stops before ctx's deadline less DeadlineMargin, after
 // MaxAttempts calls for one batch, or at an error that retrying does not
@@ -386,10 +405,19 @@ func (s *Sender) deliver(ctx context.Context, st *sendState, stream string, batc
 			st.fail(p, stream, cause)
 		}
 	}
+	// unknown is set while the last call's outcome is unknown: the
+	// records may be stored, and are reported so when given up.
+	unknown := false
+	stop := func(err error) {
+		if unknown {
+			err = fmt.Errorf("%w (%w)", err, ErrUnknownOutcome)
+		}
+		st.stop(err)
+		giveUp(st.stopped)
+	}
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			st.stop(fmt.Errorf("%w: %w", ErrDeadline, err))
-			giveUp(st.stopped)
+			stop(fmt.Errorf("%w: %w", ErrDeadline, err))
 			return
 		}
 		input.Records = input.Records[:0]
@@ -399,25 +427,50 @@ func (s *Sender) deliver(ctx context.Context, st *sendState, stream string, batc
 		if attempt > 1 {
 			st.res.Resent += len(batch)
 		}
-		out, err := s.api.PutRecordBatch(ctx, input)
+		callCtx, cancel := context.WithTimeout(ctx, s.cfg.AttemptTimeout)
+		out, err := s.api.PutRecordBatch(callCtx, input)
+		cut := err != nil && callCtx.Err() != nil
+		cancel()
 		st.res.Calls++
 		var cause error
+		unknown = false
 		switch {
 		case err != nil && ctx.Err() != nil:
-			st.stop(fmt.Errorf("%w: %w", ErrDeadline, err))
-			giveUp(st.stopped)
+			// The Send's own deadline: no time to send again.
+			unknown = true
+			st.res.Unknown++
+			stop(fmt.Errorf("%w: %w", ErrDeadline, err))
 			return
-		case err != nil && !retryable(err):
-			giveUp(err)
-			return
+		case err != nil && cut:
+			unknown = true
+			st.res.Unknown++
+			cause = fmt.Errorf("%w: no answer within %v: %w", ErrUnknownOutcome, s.cfg.AttemptTimeout, err)
 		case err != nil:
-			cause = err
-			for i := range batch {
-				batch[i].code, batch[i].message, batch[i].err = "", "", err
+			switch classify(err) {
+			case outcomeRejected:
+				giveUp(err)
+				return
+			case outcomeUnknown:
+				unknown = true
+				st.res.Unknown++
+				cause = fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
+			default:
+				cause = err
 			}
 		default:
 			if batch = s.settle(st, stream, batch, out); len(batch) == 0 {
 				return
+			}
+			if len(batch) > 0 && batch[0].err != nil {
+				// An answer that does not say which records failed.
+				unknown = true
+				st.res.Unknown++
+				cause = batch[0].err
+			}
+		}
+		if cause != nil {
+			for i := range batch {
+				batch[i].code, batch[i].message, batch[i].err = "", "", cause
 			}
 		}
 		// Entries at or past an undelivered index are resent by the
@@ -444,15 +497,14 @@ func (s *Sender) deliver(ctx context.Context, st *sendState, stream string, batc
 		d := s.backoff(attempt)
 		s.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "firehose retry",
 			slog.String("stream", stream), slog.Int("records", len(batch)), slog.Int("attempt", attempt),
-			slog.Duration("backoff", d), slog.String("code", batch[0].code), slog.Any("error", cause))
+			slog.Duration("backoff", d), slog.String("code", batch[0].code), slog.Bool("unknown", unknown),
+			slog.Any("error", cause))
 		if !st.stopAt.IsZero() && time.Now().Add(d).After(st.stopAt) {
-			st.stop(fmt.Errorf("%w: no time left to retry", ErrDeadline))
-			giveUp(st.stopped)
+			stop(fmt.Errorf("%w: no time left to retry", ErrDeadline))
 			return
 		}
 		if err := s.cfg.Sleep(ctx, d); err != nil {
-			st.stop(fmt.Errorf("%w: %w", ErrDeadline, err))
-			giveUp(st.stopped)
+			stop(fmt.Errorf("%w: %w", ErrDeadline, err))
 			return
 		}
 	}
@@ -468,12 +520,14 @@ func (s *Sender) settle(st *sendState, stream string, batch []pending, out *awsf
 			}
 			return nil
 		}
-		err := fmt.Errorf("%w: %d answers for %d records, %d failed", ErrBadResponse,
+		// Some records may be stored, others not, and the answer does
+		// not say which: send them all again.
+		err := fmt.Errorf("%w: %w: %d answers for %d records, %d failed", ErrUnknownOutcome, ErrBadResponse,
 			len(out.RequestResponses), len(batch), aws.ToInt32(out.FailedPutCount))
-		for _, p := range batch {
-			st.fail(p, stream, err)
+		for i := range batch {
+			batch[i].code, batch[i].message, batch[i].err = "", "", err
 		}
-		return nil
+		return batch
 	}
 	retry := batch[:0]
 	for i, r := range out.RequestResponses {
@@ -505,21 +559,54 @@ func (s *Sender) backoff(attempt int) time.Duration {
 	return min(max(s.cfg.Jitter(d), 0), d)
 }
 
-// retryable reports whether a failed call may succeed when made again:
-// throttling, server errors and network errors.
-func retryable(err error) bool {
+// outcome is what a failed call says of its records.
+type outcome int
+
+const (
+	// outcomeRejected: the service refused the call for a reason that
+	// sending again does not clear (a missing stream, a bad request).
+	outcomeRejected outcome = iota
+	// outcomeRetry: the service refused the call for a passing reason
+	// (throttling, a server error), or the request never left (no
+	// connection): nothing was stored; send again.
+	outcomeRetry
+	// outcomeUnknown: the request may have been applied, but no readable
+	// answer says so (a 2xx answer that cannot be read, a connection
+	// lost after the request was written): send again.
+	outcomeUnknown
+)
+
+// classify tells the outcome of a call that failed with err.
+func classify(err error) outcome {
 	var re *awshttp.ResponseError
+	status := 0
 	if errors.As(err, &re) {
-		if sc := re.HTTPStatusCode(); sc >= 500 || sc == 429 {
-			return true
-		}
+		status = re.HTTPStatusCode()
+	}
+	switch {
+	case status >= 200 && status < 300:
+		return outcomeUnknown
+	case status >= 500 || status == 429:
+		return outcomeRetry
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		return transientCode(ae.ErrorCode())
+		if transientCode(ae.ErrorCode()) {
+			return outcomeRetry
+		}
+		return outcomeRejected
 	}
-	// No answer from the service: a network error.
-	return re == nil
+	if status != 0 {
+		return outcomeRejected // another 4xx, without a code
+	}
+	// No answer at all: a network error. Before the connection was made
+	// nothing was sent; after, the request may have arrived.
+	var op *net.OpError
+	var dns *net.DNSError
+	if errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial" {
+		return outcomeRetry
+	}
+	return outcomeUnknown
 }
 
 // transientCode reports whether an API error code names a passing

@@ -6,17 +6,24 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsfirehose "github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/sink/firehose"
@@ -421,9 +428,12 @@ func TestSendSharedIndex(t *testing.T) {
 }
 
 func TestSendDeadline(t *testing.T) {
+	// The server holds slow calls until the client gives up: only the
+	// Sender's deadline ends them.
+	hold := func(int, int) firehosetest.Step { return firehosetest.Slow(time.Hour) }
 	t.Run("every call slow", func(t *testing.T) {
 		srv := firehosetest.NewServer(t)
-		srv.ScriptFunc(func(int, int) firehosetest.Step { return firehosetest.Slow(5 * time.Second) })
+		srv.ScriptFunc(hold)
 		cfg := testConfig(&sleeps{})
 		// The margin leaves 1.5 s between giving up and the deadline:
 		// slack for a loaded machine.
@@ -438,19 +448,24 @@ func TestSendDeadline(t *testing.T) {
 		require.LessOrEqual(t, time.Until(deadline), cfg.DeadlineMargin, "waits for the answer until the margin")
 		require.ErrorIs(t, err, firehose.ErrUndelivered)
 		require.ErrorIs(t, err, firehose.ErrDeadline)
+		require.ErrorIs(t, err, firehose.ErrUnknownOutcome, "the call was in flight")
 		require.Len(t, res.Undelivered, 600)
 		require.Equal(t, 1, res.Calls)
+		require.Equal(t, 1, res.Unknown)
 		require.Empty(t, srv.Records())
 	})
 	t.Run("second call slow", func(t *testing.T) {
 		srv := firehosetest.NewServer(t)
 		srv.Script(firehosetest.OK())
-		srv.ScriptFunc(func(int, int) firehosetest.Step { return firehosetest.Slow(5 * time.Second) })
-		s := newSender(t, srv.Client(), testConfig(&sleeps{}))
+		srv.ScriptFunc(hold)
+		cfg := testConfig(&sleeps{})
+		cfg.DeadlineMargin = time.Second
+		s := newSender(t, srv.Client(), cfg)
 		entries := makeEntries("t", 0, 1100, 30)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		res, err := s.Send(ctx, entries)
+		require.NoError(t, ctx.Err(), "returns before the deadline")
 		require.ErrorIs(t, err, firehose.ErrDeadline)
 		first, ok := res.FirstUndelivered()
 		require.True(t, ok)
@@ -462,20 +477,21 @@ func TestSendDeadline(t *testing.T) {
 		for i := range 500 {
 			require.Equal(t, 1, counts["t|"+strconv.Itoa(i)])
 		}
-		require.Eventually(t, func() bool { return srv.Calls()[1].Abandoned }, 5*time.Second, 10*time.Millisecond)
+		require.Eventually(t, func() bool { return srv.Calls()[1].Abandoned }, 10*time.Second, 10*time.Millisecond)
 	})
 	t.Run("no time to back off", func(t *testing.T) {
 		srv := firehosetest.NewServer(t)
 		srv.ScriptFunc(func(int, int) firehosetest.Step { return firehosetest.Throttle() })
 		sl := &sleeps{}
 		cfg := testConfig(sl)
-		cfg.BaseDelay, cfg.MaxDelay = 10*time.Second, 10*time.Second
+		cfg.BaseDelay, cfg.MaxDelay = time.Hour, time.Hour
 		s := newSender(t, srv.Client(), cfg)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		res, err := s.Send(ctx, makeEntries("t", 0, 3, 30))
 		require.Empty(t, sl.all(), "does not start a backoff that outlives the deadline")
 		require.ErrorIs(t, err, firehose.ErrDeadline)
+		require.NotErrorIs(t, err, firehose.ErrUnknownOutcome, "a throttled call stored nothing")
 		require.Len(t, res.Undelivered, 3)
 		require.Equal(t, 1, res.Calls)
 	})
@@ -491,9 +507,126 @@ func TestSendDeadline(t *testing.T) {
 	})
 }
 
-// TestSendEveryRecordOnceOrReported runs random failure scripts and
-// checks the sender's promise: every record is delivered exactly once,
-// or reported (undelivered or refused), never both and never twice.
+// TestSendUnknownOutcome covers the calls whose records Firehose stored
+// while the Sender could not learn it: they are sent again, within the
+// attempts, and only their records may be stored twice.
+func TestSendUnknownOutcome(t *testing.T) {
+	for name, step := range map[string]firehosetest.Step{
+		"stored, then the connection dropped": firehosetest.Dropped(),
+		"stored, then 200 with half a body":   firehosetest.Truncated(),
+		"some stored, then dropped":           {Drop: true, Fail: map[int]string{1: firehosetest.CodeServiceUnavailable}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := firehosetest.NewServer(t)
+			srv.Script(firehosetest.OK(), step)
+			var sl sleeps
+			cfg := testConfig(&sl)
+			cfg.MaxRecords = 4
+			s := newSender(t, srv.Client(), cfg)
+			entries := makeEntries("t", 0, 10, 40)
+			res, err := s.Send(context.Background(), entries)
+			require.NoError(t, err, "an unknown outcome is retried, not reported")
+			require.Equal(t, 10, res.Delivered)
+			require.Equal(t, 1, res.Unknown)
+			require.Equal(t, 4, res.Resent, "the whole call is sent again")
+			require.Equal(t, 4, res.Calls)
+			require.Len(t, sl.all(), 1)
+			// Records 4-7 (call 2) may be stored twice; no other record is.
+			calls := srv.Calls()
+			require.True(t, calls[1].Unanswered)
+			counts := deliveredCounts(t, srv, entries)
+			for i := range 10 {
+				k := "t|" + strconv.Itoa(i)
+				if i >= 4 && i < 8 && (i != 5 || step.Fail == nil) {
+					require.Equal(t, 2, counts[k], k)
+				} else {
+					require.Equal(t, 1, counts[k], k)
+				}
+			}
+		})
+	}
+	t.Run("attempt cut short", func(t *testing.T) {
+		srv := firehosetest.NewServer(t)
+		srv.Script(firehosetest.Slow(time.Hour))
+		cfg := testConfig(&sleeps{})
+		cfg.AttemptTimeout = 50 * time.Millisecond
+		s := newSender(t, srv.Client(), cfg)
+		entries := makeEntries("t", 0, 3, 40)
+		res, err := s.Send(context.Background(), entries)
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Unknown)
+		require.Equal(t, 2, res.Calls)
+		requireAllOnce(t, srv, entries)
+		require.Eventually(t, func() bool { return srv.Calls()[0].Abandoned }, 10*time.Second, 10*time.Millisecond)
+	})
+	t.Run("given up: reported as maybe stored", func(t *testing.T) {
+		srv := firehosetest.NewServer(t)
+		srv.ScriptFunc(func(int, int) firehosetest.Step { return firehosetest.Dropped() })
+		cfg := testConfig(&sleeps{})
+		cfg.MaxAttempts = 2
+		s := newSender(t, srv.Client(), cfg)
+		entries := makeEntries("t", 0, 3, 40)
+		res, err := s.Send(context.Background(), entries)
+		require.ErrorIs(t, err, firehose.ErrUndelivered)
+		require.ErrorIs(t, err, firehose.ErrRetriesExhausted)
+		require.ErrorIs(t, err, firehose.ErrUnknownOutcome)
+		require.Equal(t, []int{0, 1, 2}, undeliveredIndexes(res))
+		require.Equal(t, 2, res.Unknown)
+		require.Len(t, srv.Records(), 6, "stored by both calls, though reported undelivered")
+	})
+}
+
+// errAPI fails every call with err.
+type errAPI struct{ err error }
+
+func (a errAPI) PutRecordBatch(context.Context, *awsfirehose.PutRecordBatchInput, ...func(*awsfirehose.Options)) (*awsfirehose.PutRecordBatchOutput, error) {
+	return nil, a.err
+}
+
+// TestSendClassifiesErrors checks which call errors are retried and which
+// of those leave the outcome unknown, on errors shaped as the SDK returns
+// them.
+func TestSendClassifiesErrors(t *testing.T) {
+	opErr := func(status int, err error) error {
+		return &smithy.OperationError{ServiceID: "Firehose", OperationName: "PutRecordBatch",
+			Err: &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+				Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: err}}}
+	}
+	for _, tc := range []struct {
+		name    string
+		err     error
+		calls   int // with MaxAttempts 2
+		unknown int
+	}{
+		{"200, unreadable body", opErr(200, &smithy.DeserializationError{Err: errors.New("use of closed network connection")}), 2, 2},
+		{"connection reset after sending", opErr(0, &smithyhttp.RequestSendError{Err: &net.OpError{Op: "read", Err: syscall.ECONNRESET}}), 2, 2},
+		{"EOF before the answer", opErr(0, &smithyhttp.RequestSendError{Err: io.EOF}), 2, 2},
+		{"read timeout", opErr(0, &smithyhttp.RequestSendError{Err: &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}}), 2, 2},
+		{"connection refused", opErr(0, &smithyhttp.RequestSendError{Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}}), 2, 0},
+		{"no such host", opErr(0, &smithyhttp.RequestSendError{Err: &net.DNSError{Err: "no such host", Name: "x"}}), 2, 0},
+		{"503", opErr(503, errors.New("unavailable")), 2, 0},
+		{"throttled", opErr(400, &smithy.GenericAPIError{Code: "ThrottlingException"}), 2, 0},
+		{"no such stream", opErr(400, &smithy.GenericAPIError{Code: firehosetest.CodeResourceNotFound}), 1, 0},
+		{"403 without a code", opErr(403, errors.New("forbidden")), 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(&sleeps{})
+			cfg.MaxAttempts = 2
+			s := newSender(t, errAPI{tc.err}, cfg)
+			res, err := s.Send(context.Background(), makeEntries("t", 0, 2, 30))
+			require.ErrorIs(t, err, firehose.ErrUndelivered)
+			require.Equal(t, tc.calls, res.Calls)
+			require.Equal(t, tc.unknown, res.Unknown)
+			require.Equal(t, tc.unknown > 0, errors.Is(err, firehose.ErrUnknownOutcome))
+		})
+	}
+}
+
+// TestSendEveryRecordOnceOrReported runs random failure scripts, unknown
+// outcomes included, and checks the sender's promise: every record is
+// acknowledged and stored, or reported (undelivered or refused); a record
+// is stored twice, or stored although reported, only when a call that
+// stored it went unanswered (its outcome was unknown to the sender).
 func TestSendEveryRecordOnceOrReported(t *testing.T) {
 	rounds := 60
 	if testing.Short() {
@@ -510,7 +643,7 @@ func TestSendEveryRecordOnceOrReported(t *testing.T) {
 			if rng.Float64() >= failRate {
 				return firehosetest.OK()
 			}
-			switch rng.IntN(6) {
+			switch rng.IntN(8) {
 			case 0:
 				return firehosetest.Throttle()
 			case 1:
@@ -520,7 +653,7 @@ func TestSendEveryRecordOnceOrReported(t *testing.T) {
 					return firehosetest.Partial("KMS.InvalidStateException", rng.IntN(records))
 				}
 				fallthrough
-			default:
+			case 3, 4, 5:
 				fail := map[int]string{}
 				for i := range records {
 					if rng.IntN(3) == 0 {
@@ -528,7 +661,10 @@ func TestSendEveryRecordOnceOrReported(t *testing.T) {
 					}
 				}
 				return firehosetest.Step{Fail: fail}
+			case 6:
+				return firehosetest.Dropped()
 			}
+			return firehosetest.Truncated()
 		})
 		cfg := testConfig(&sleeps{})
 		cfg.MaxAttempts = 1 + rng.IntN(6)
@@ -549,38 +685,57 @@ func TestSendEveryRecordOnceOrReported(t *testing.T) {
 			}
 		}
 		res, err := s.Send(context.Background(), entries)
+		requireStoredOrReported(t, srv, entries, res, fmt.Sprintf("round %d", round))
+		require.Equal(t, len(res.Undelivered) > 0, err != nil)
+		require.Len(t, srv.Calls(), res.Calls)
+	}
+}
 
-		counts := deliveredCounts(t, srv, entries)
-		reported := map[string]int{}
-		for _, list := range [][]*firehose.EntryError{res.Undelivered, res.Refused} {
-			for _, e := range list {
-				reported[fmt.Sprintf("%s|%d", e.Table, e.Index)]++
-			}
+// requireStoredOrReported checks the Sender's promise on the fake's log:
+// each entry is stored by an acknowledged call (exactly once), or is
+// reported; more copies, and copies of reported entries, come only from
+// unanswered calls; records before the first undelivered index are all
+// stored or refused.
+func requireStoredOrReported(t *testing.T, srv *firehosetest.Server, entries []firehose.Entry, res firehose.Result, what string) {
+	t.Helper()
+	deliveredCounts(t, srv, entries) // each stored record is one of entries, intact
+	unanswered := map[int]bool{}
+	for _, c := range srv.Calls() {
+		unanswered[c.N] = c.Unanswered
+	}
+	acked, blind := map[string]int{}, map[string]int{}
+	for _, r := range srv.Records() {
+		if unanswered[r.Call] {
+			blind[id(r.Data)]++
+		} else {
+			acked[id(r.Data)]++
+		}
+	}
+	reported := map[string]bool{}
+	for _, list := range [][]*firehose.EntryError{res.Undelivered, res.Refused} {
+		for _, e := range list {
+			reported[fmt.Sprintf("%s|%d", e.Table, e.Index)] = true
+		}
+	}
+	total := 0
+	for _, e := range entries {
+		k := id(e.Data)
+		rep := reported[fmt.Sprintf("%s|%d", e.Table, e.Index)]
+		total += acked[k]
+		require.LessOrEqual(t, acked[k], 1, "%s: %s acknowledged %d times", what, k, acked[k])
+		require.True(t, acked[k] == 1 || rep, "%s: %s neither acknowledged nor reported (stored %d times unanswered)", what, k, blind[k])
+	}
+	require.Equal(t, total, res.Delivered, "%s: acknowledged copies", what)
+	require.Equal(t, len(entries), res.Delivered+len(res.Undelivered)+len(res.Refused), "%s: each entry counted once", what)
+	if first, ok := res.FirstUndelivered(); ok {
+		for _, e := range res.Undelivered {
+			require.GreaterOrEqual(t, e.Index, first)
 		}
 		for _, e := range entries {
-			k := id(e.Data)
-			n := counts[k]
-			require.LessOrEqual(t, n, 1, "round %d: %s delivered %d times", round, k, n)
-			if n == 0 {
-				require.Positive(t, reported[fmt.Sprintf("%s|%d", e.Table, e.Index)], "round %d: %s neither delivered nor reported", round, k)
+			if e.Index < first {
+				require.True(t, acked[id(e.Data)] == 1 || reported[fmt.Sprintf("%s|%d", e.Table, e.Index)], "%s: %s", what, id(e.Data))
 			}
 		}
-		require.Equal(t, len(srv.Records()), res.Delivered, "round %d", round)
-		require.Equal(t, len(entries), res.Delivered+len(res.Undelivered)+len(res.Refused), "round %d: each entry counted once", round)
-		require.Equal(t, len(res.Undelivered) > 0, err != nil)
-		if first, ok := res.FirstUndelivered(); ok {
-			for _, e := range res.Undelivered {
-				require.GreaterOrEqual(t, e.Index, first)
-			}
-			// Records before the first undelivered one are all delivered
-			// or refused: the caller reports from there on.
-			for _, e := range entries {
-				if e.Index < first {
-					require.True(t, counts[id(e.Data)] == 1 || reported[fmt.Sprintf("%s|%d", e.Table, e.Index)] > 0)
-				}
-			}
-		}
-		require.Len(t, srv.Calls(), res.Calls)
 	}
 }
 
@@ -596,12 +751,16 @@ func (a answerAPI) PutRecordBatch(context.Context, *awsfirehose.PutRecordBatchIn
 func TestSendMalformedResponse(t *testing.T) {
 	entries := makeEntries("t", 0, 3, 30)
 	t.Run("failures it cannot place", func(t *testing.T) {
+		cfg := testConfig(&sleeps{})
+		cfg.MaxAttempts = 3
 		s := newSender(t, answerAPI{&awsfirehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(1),
-			RequestResponses: []types.PutRecordBatchResponseEntry{{RecordId: aws.String("x")}}}}, testConfig(&sleeps{}))
+			RequestResponses: []types.PutRecordBatchResponseEntry{{RecordId: aws.String("x")}}}}, cfg)
 		res, err := s.Send(context.Background(), entries)
 		require.ErrorIs(t, err, firehose.ErrBadResponse)
+		require.ErrorIs(t, err, firehose.ErrUnknownOutcome)
 		require.Len(t, res.Undelivered, 3)
-		require.Equal(t, 1, res.Calls, "not resent: some may have been accepted")
+		require.Equal(t, 3, res.Calls, "resent whole: some may have been stored, some not")
+		require.Equal(t, 3, res.Unknown)
 	})
 	t.Run("no failures", func(t *testing.T) {
 		s := newSender(t, answerAPI{&awsfirehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0)}}, testConfig(&sleeps{}))

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsfirehose "github.com/aws/aws-sdk-go-v2/service/firehose"
+
+	"github.com/ddblake/ddblake/internal/awsclient"
 )
 
 // Protocol constants of Firehose's JSON 1.1 API.
@@ -62,6 +64,14 @@ type Step struct {
 	Fail map[int]string
 	// FailAll, when set, fails every record of the call with this code.
 	FailAll string
+	// Drop stores the call's records as scripted by Fail and FailAll,
+	// then closes the connection without answering: the client cannot
+	// know that they were stored.
+	Drop bool
+	// Truncate stores the records as scripted, then answers 200 with
+	// only the first half of the answer's body and closes the
+	// connection: the client sees a success it cannot read.
+	Truncate bool
 }
 
 // OK accepts every record.
@@ -77,6 +87,12 @@ func ServerError() Step { return Step{Status: http.StatusInternalServerError} }
 
 // Slow accepts every record after d, unless the client gives up first.
 func Slow(d time.Duration) Step { return Step{Delay: d} }
+
+// Dropped stores every record, then closes the connection unanswered.
+func Dropped() Step { return Step{Drop: true} }
+
+// Truncated stores every record, then answers 200 with half a body.
+func Truncated() Step { return Step{Truncate: true} }
 
 // Partial fails the records at the given positions of the call with code
 // and accepts the others.
@@ -143,6 +159,10 @@ type Call struct {
 	Delivered int
 	// Abandoned is true when the client gave up before the answer.
 	Abandoned bool
+	// Unanswered is true when the call's records were stored but the
+	// client got no readable answer (a Drop or Truncate step): its
+	// outcome is unknown to the client.
+	Unanswered bool
 	// Step is the script step that answered it.
 	Step Step
 }
@@ -232,12 +252,23 @@ func NewServer(tb testing.TB) *Server {
 func (s *Server) URL() string { return s.srv.URL }
 
 // Client returns a real SDK client that calls the server, with static
-// credentials, region us-east-1 and the SDK's retries turned off.
+// credentials, region us-east-1 and the SDK's retries turned off. Like
+// the one awsclient.Firehose makes, its HTTP client reads each answer
+// whole inside Do (see awsclient.ReadWhole), so that an answer is lost
+// only when the server's script says so.
 func (s *Server) Client() *awsfirehose.Client {
+	return s.client(awsclient.ReadWhole(s.srv.Client(), 1<<20))
+}
+
+// RawClient is Client with the SDK's usual HTTP client, which returns an
+// answer as soon as its headers arrive.
+func (s *Server) RawClient() *awsfirehose.Client { return s.client(s.srv.Client()) }
+
+func (s *Server) client(hc awsclient.HTTPDoer) *awsfirehose.Client {
 	return awsfirehose.NewFromConfig(aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "secret", ""),
-		HTTPClient:  s.srv.Client(),
+		HTTPClient:  hc,
 		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
 	}, func(o *awsfirehose.Options) {
 		o.BaseEndpoint = aws.String(s.srv.URL)
@@ -399,9 +430,36 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.records = append(s.records, delivered...)
 	s.calls[call.N-1].Delivered = len(delivered)
+	s.calls[call.N-1].Unanswered = step.Drop || step.Truncate
 	s.mu.Unlock()
-	w.Header().Set("Content-Type", ContentType)
-	_ = json.NewEncoder(w).Encode(resp)
+	switch {
+	case step.Drop:
+		hangUp(w)
+	case step.Truncate:
+		body, _ := json.Marshal(resp)
+		w.Header().Set("Content-Type", ContentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body[:len(body)/2])
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		hangUp(w)
+	default:
+		w.Header().Set("Content-Type", ContentType)
+		_ = json.NewEncoder(w).Encode(resp)
+	}
+}
+
+// hangUp closes the request's connection at once.
+func hangUp(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
 }
 
 func (s *Server) update(n int, f func(*Call)) {

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/ddblake/ddblake/schemas"
@@ -71,7 +70,7 @@ func (r *RegistrySchemas) Commit(ctx context.Context, proposal *schemas.Schema) 
 	defer r.mu.Unlock()
 	s, err := r.reg.Commit(ctx, proposal)
 	if err != nil {
-		return nil, fmt.Errorf("registry: %w", err)
+		return nil, err // names the registry already
 	}
 	r.cache[proposal.Table] = s
 	return s, nil
@@ -84,7 +83,7 @@ func (r *RegistrySchemas) Update(ctx context.Context, table string, change func(
 	defer r.mu.Unlock()
 	s, err := r.reg.Update(ctx, table, change)
 	if err != nil {
-		return nil, fmt.Errorf("registry: %w", err)
+		return nil, err // names the registry already
 	}
 	if s != nil {
 		r.cache[table] = s

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ddblake/ddblake/internal/awsclient"
 	"github.com/ddblake/ddblake/sink/firehose"
 )
 
@@ -50,6 +51,13 @@ const (
 	// table the Firehose sink trusts Firehose to convert it (a Go
 	// duration; default 30m).
 	EnvFirehoseSchemaDelay = "DDBLAKE_FIREHOSE_SCHEMA_DELAY"
+	// EnvAWSTimeout bounds one attempt of an S3 or Firehose call (a Go
+	// duration; default 20s for S3, 10s for Firehose): no answer, or no
+	// byte moving, for this long fails the attempt.
+	EnvAWSTimeout = "DDBLAKE_AWS_TIMEOUT"
+	// EnvAWSAttempts is the most attempts of one S3 call (default 3);
+	// Firehose calls are retried by the sender, within the deadline.
+	EnvAWSAttempts = "DDBLAKE_AWS_ATTEMPTS"
 	// EnvFunctionName is set by Lambda; it is the metrics' dimension.
 	EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
 	// EnvTaskRoot is set by Lambda: where the package is unpacked.
@@ -84,6 +92,9 @@ type Env struct {
 	CatalogSync  bool
 	// FirehoseSchemaDelay is 0 for the default.
 	FirehoseSchemaDelay time.Duration
+	// AWSTimeout and AWSAttempts bound AWS calls; 0 for the defaults.
+	AWSTimeout  time.Duration
+	AWSAttempts int
 }
 
 // EnvFrom reads the configuration through getenv (os.Getenv in main) and
@@ -134,7 +145,26 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 		}
 		e.DeadlineMargin = d
 	}
+	if v := strings.TrimSpace(getenv(EnvAWSTimeout)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return e, fmt.Errorf("%w: %s=%q: want a duration such as 20s", ErrBadEnv, EnvAWSTimeout, v)
+		}
+		e.AWSTimeout = d
+	}
+	if v := strings.TrimSpace(getenv(EnvAWSAttempts)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return e, fmt.Errorf("%w: %s=%q: want a number of attempts such as 3", ErrBadEnv, EnvAWSAttempts, v)
+		}
+		e.AWSAttempts = n
+	}
 	return e, e.Validate()
+}
+
+// awsOptions returns the bounds of the function's AWS calls.
+func (e Env) awsOptions() awsclient.Options {
+	return awsclient.Options{AttemptTimeout: e.AWSTimeout, MaxAttempts: e.AWSAttempts}
 }
 
 // Validate checks that the lake is set and the sink is known, with a
@@ -145,6 +175,9 @@ func (e Env) Validate() error {
 	}
 	if e.GlueDatabase != "" && !strings.HasPrefix(e.Lake, "s3://") {
 		return fmt.Errorf("%w: %s needs an s3:// %s: the Glue tables read the lake from S3", ErrBadEnv, EnvGlueDatabase, EnvLake)
+	}
+	if err := e.awsOptions().Validate(); err != nil {
+		return fmt.Errorf("%w: %s, %s: %w", ErrBadEnv, EnvAWSTimeout, EnvAWSAttempts, err)
 	}
 	switch e.Sink {
 	case SinkS3:

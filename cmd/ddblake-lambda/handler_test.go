@@ -591,6 +591,11 @@ func TestEnvFrom(t *testing.T) {
 		{name: "bad stream template", env: map[string]string{EnvLake: "s3://lake", EnvSink: "firehose", EnvFirehoseStream: "a b"}, err: true},
 		{name: "bad path style", env: map[string]string{EnvLake: "s3://lake", EnvS3PathStyle: "maybe"}, err: true},
 		{name: "bad margin", env: map[string]string{EnvLake: "s3://lake", EnvDeadlineMargin: "-1s"}, err: true},
+		{name: "aws bounds", env: map[string]string{EnvLake: "s3://lake", EnvAWSTimeout: "5s", EnvAWSAttempts: "2"},
+			want: Env{Lake: "s3://lake", Sink: SinkS3, FunctionName: defaultFunctionName, AWSTimeout: 5 * time.Second, AWSAttempts: 2}},
+		{name: "bad aws timeout", env: map[string]string{EnvLake: "s3://lake", EnvAWSTimeout: "0s"}, err: true},
+		{name: "bad aws attempts", env: map[string]string{EnvLake: "s3://lake", EnvAWSAttempts: "none"}, err: true},
+		{name: "too many aws attempts", env: map[string]string{EnvLake: "s3://lake", EnvAWSAttempts: "1000"}, err: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := EnvFrom(func(k string) string { return tc.env[k] })

@@ -11,11 +11,10 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	awsfirehose "github.com/aws/aws-sdk-go-v2/service/firehose"
 	awsglue "github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/ddblake/ddblake/internal/awsclient"
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
@@ -42,7 +41,7 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 	needAWS := env.GlueDatabase != "" || strings.HasPrefix(env.Lake, "s3://") || strings.HasPrefix(env.Config, "s3://") || env.Sink == SinkFirehose
 	if needAWS {
 		var err error
-		if awsCfg, err = awsconfig.LoadDefaultConfig(ctx); err != nil {
+		if awsCfg, err = awsclient.Load(ctx, env.awsOptions()); err != nil {
 			return nil, fmt.Errorf("aws configuration: %w", err)
 		}
 		s3c = newS3Client(awsCfg, env)
@@ -64,7 +63,7 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 		return nil, err
 	}
 	if cfg != nil && s3c == nil && strings.HasPrefix(cfg.MaskKeySource, "s3://") {
-		if awsCfg, err = awsconfig.LoadDefaultConfig(ctx); err != nil {
+		if awsCfg, err = awsclient.Load(ctx, env.awsOptions()); err != nil {
 			return nil, fmt.Errorf("aws configuration: %w", err)
 		}
 		s3c = newS3Client(awsCfg, env)
@@ -106,8 +105,8 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 	var sk sink.Destination
 	switch env.Sink {
 	case SinkFirehose:
-		client := awsfirehose.NewFromConfig(awsCfg, firehose.WithoutSDKRetries)
-		sender, err := firehose.New(client, firehose.Config{Stream: env.FirehoseStream})
+		client := awsclient.Firehose(awsCfg)
+		sender, err := firehose.New(client, firehose.Config{Stream: env.FirehoseStream, AttemptTimeout: env.AWSTimeout})
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadEnv, err)
 		}
@@ -137,7 +136,7 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 
 // newS3Client returns the function's S3 client.
 func newS3Client(awsCfg aws.Config, env Env) *s3.Client {
-	return s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+	return awsclient.S3(awsCfg, func(o *s3.Options) {
 		o.UsePathStyle = env.S3PathStyle
 		// Objects written without a checksum (the registry, a config)
 		// would log a line per read; the summary line is the function's

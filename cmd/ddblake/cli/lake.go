@@ -12,13 +12,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/ddblake/ddblake/internal/awsclient"
 	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/localstore"
@@ -31,7 +32,11 @@ func (s *session) s3ClientFor(ctx context.Context) (*s3.Client, error) {
 	if s.s3 != nil {
 		return s.s3, nil
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	opts, err := s.awsOptions()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := awsclient.Load(ctx, opts)
 	if err != nil {
 		return nil, exit(ExitUsage, fmt.Errorf("aws configuration: %w", err))
 	}
@@ -50,7 +55,7 @@ func (s *session) s3ClientFor(ctx context.Context) (*s3.Client, error) {
 		}
 		pathStyle = pathStyle || b
 	}
-	s.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
+	s.s3 = awsclient.S3(cfg, func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
@@ -60,6 +65,43 @@ func (s *session) s3ClientFor(ctx context.Context) (*s3.Client, error) {
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	return s.s3, nil
+}
+
+// Environment variables of the AWS call bounds, for when the flags are
+// not given.
+const (
+	EnvAWSTimeout  = "DDBLAKE_AWS_TIMEOUT"
+	EnvAWSAttempts = "DDBLAKE_AWS_ATTEMPTS"
+)
+
+// awsOptions returns the bounds of AWS calls: the flags, else the
+// environment, else the defaults.
+func (s *session) awsOptions() (awsclient.Options, error) {
+	o := awsclient.Options{AttemptTimeout: s.awsTimeout, MaxAttempts: s.awsAttempts}
+	if v := s.getenv(EnvAWSTimeout); v != "" && o.AttemptTimeout == 0 {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return o, usage("%s=%q: want a duration such as 20s", EnvAWSTimeout, v)
+		}
+		o.AttemptTimeout = d
+	}
+	if v := s.getenv(EnvAWSAttempts); v != "" && o.MaxAttempts == 0 {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return o, usage("%s=%q: want a number of attempts such as 3", EnvAWSAttempts, v)
+		}
+		o.MaxAttempts = n
+	}
+	if s.awsTimeout < 0 {
+		return o, usage("--aws-timeout %v: want a positive duration", s.awsTimeout)
+	}
+	if s.awsAttempts < 0 {
+		return o, usage("--aws-attempts %d: want 1 or more", s.awsAttempts)
+	}
+	if err := o.Validate(); err != nil {
+		return o, usage("%v", err)
+	}
+	return o, nil
 }
 
 // localEndpoint reports whether an endpoint URL names an IP address or

@@ -111,6 +111,16 @@ type input struct {
 // the configuration and resolves the sources. It fails with a usage error,
 // or with pipeline.ErrNothingRead when no source could be resolved at all.
 func (s *session) readInputs(ctx context.Context, command string, o readOptions, sources []string) (*input, error) {
+	in, err := s.checkInputs(ctx, command, o, sources)
+	if err != nil {
+		return nil, err
+	}
+	return in, s.resolveInputs(ctx, command, in, sources)
+}
+
+// checkInputs checks the options of a command that reads SOURCEs and
+// loads the configuration, without touching the sources.
+func (s *session) checkInputs(ctx context.Context, command string, o readOptions, sources []string) (*input, error) {
 	table := o.table
 	f, err := parseFormat(command, o.format)
 	if err != nil {
@@ -137,12 +147,17 @@ func (s *session) readInputs(ctx context.Context, command string, o readOptions,
 	if table != "" && !decode.ValidTableName(table) {
 		return nil, usage("%s: --table %q: want a DynamoDB table name (3-255 of a-z, A-Z, 0-9, _, - and .)", command, table)
 	}
-	in := &input{format: f, config: cfg, decode: decode.Options{Table: table, ExportTime: exportTime}}
+	return &input{format: f, config: cfg, decode: decode.Options{Table: table, ExportTime: exportTime}}, nil
+}
+
+// resolveInputs resolves the sources into in. It fails with
+// pipeline.ErrNothingRead when no source could be resolved at all.
+func (s *session) resolveInputs(ctx context.Context, command string, in *input, sources []string) error {
 	in.inputs, in.unresolved = s.resolveAll(ctx, sources)
 	for _, err := range in.unresolved {
 		var ee *ExitError
 		if errors.As(err, &ee) {
-			return nil, err
+			return err
 		}
 	}
 	if len(in.inputs) == 0 {
@@ -151,16 +166,16 @@ func (s *session) readInputs(ctx context.Context, command string, o readOptions,
 			lines = append(lines, "input error: "+err.Error())
 		}
 		if len(lines) == 0 {
-			return nil, exit(ExitFailed, fmt.Errorf("%s: %w: no input files in %s", command, pipeline.ErrNothingRead, strings.Join(sources, " ")))
+			return exit(ExitFailed, fmt.Errorf("%s: %w: no input files in %s", command, pipeline.ErrNothingRead, strings.Join(sources, " ")))
 		}
 		listErrors(s.stderr, lines, 0)
-		return nil, exit(ExitFailed, fmt.Errorf("%s: %w", command, pipeline.ErrNothingRead))
+		return exit(ExitFailed, fmt.Errorf("%s: %w", command, pipeline.ErrNothingRead))
 	}
-	return in, nil
+	return nil
 }
 
 func (s *session) replay(ctx context.Context, o replayOptions, sources []string) error {
-	in, err := s.readInputs(ctx, "replay", o.readOptions, sources)
+	in, err := s.checkInputs(ctx, "replay", o.readOptions, sources)
 	if err != nil {
 		return err
 	}
@@ -172,6 +187,15 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	}
 	store, err := s.openLake(ctx, o.to, true)
 	if err != nil {
+		return err
+	}
+	// Before any input is read: a lake that cannot be written (a
+	// read-only directory, no credentials, no such bucket, an endpoint
+	// that does not answer) stops the run with one line.
+	if err := probeLake(ctx, store); err != nil {
+		return exit(ExitFailed, fmt.Errorf("replay: cannot write the lake %s: %s", store.URI(), s.describeStoreError(err)))
+	}
+	if err := s.resolveInputs(ctx, "replay", in, sources); err != nil {
 		return err
 	}
 	var schemaStore pipeline.Schemas = pipeline.NewRegistrySchemas(store)
@@ -232,11 +256,9 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	fmt.Fprintln(s.stderr, summaryLine(sum, inputErrs, strings.TrimSuffix(o.to, "/")+"/_errors"))
 	var lines []string
 	for _, e := range inputErrs {
-		lines = append(lines, "input error: "+e.Error())
+		lines = append(lines, "input error: "+oneLine(e.Error()))
 	}
-	for _, e := range sum.WriteErrors {
-		lines = append(lines, "write error: "+e.Error())
-	}
+	lines = append(lines, groupAlike("write error: ", sum.WriteErrors)...)
 	lines = append(lines, overCapLines(sum.OverCap)...)
 	shown, more := aside.list()
 	listErrors(s.stderr, append(lines, shown...), more)
@@ -284,6 +306,32 @@ func summaryLine(sum pipeline.Summary, inputErrs []error, errorsAt string) strin
 	fmt.Fprintf(&b, "; %s, %s records/s, %.1f MB/s", seconds(sum.Elapsed),
 		group(int(rate(float64(sum.Records), sum.Elapsed))), rate(float64(sum.RawBytes)/1e6, sum.Elapsed))
 	return b.String()
+}
+
+// groupAlike writes one line per error, each on one line, but errors with
+// the same root cause as an earlier one (the last error of the chain: the
+// same "permission denied", the same endpoint not answering) are counted
+// on that one's line as "... and N more like it".
+func groupAlike(prefix string, errs []error) []string {
+	var lines []string
+	var more []int
+	index := map[string]int{}
+	for _, e := range errs {
+		key := innermost(e).Error()
+		if i, ok := index[key]; ok {
+			more[i]++
+			continue
+		}
+		index[key] = len(lines)
+		lines = append(lines, prefix+oneLine(e.Error()))
+		more = append(more, 0)
+	}
+	for i, n := range more {
+		if n > 0 {
+			lines[i] += fmt.Sprintf(" ... and %s more like it", group(n))
+		}
+	}
+	return lines
 }
 
 // overCapLines lists the paths that got no column because their table

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	awsglue "github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -58,9 +59,13 @@ type session struct {
 	getenv         func(string) string
 
 	pathStyle bool
-	s3        *s3.Client      // made on first use
-	glue      *awsglue.Client // made on first use
-	started   bool            // the command line parsed, a command runs
+	// awsTimeout and awsAttempts are --aws-timeout and --aws-attempts;
+	// zero when not given (then the environment, then the defaults).
+	awsTimeout  time.Duration
+	awsAttempts int
+	s3          *s3.Client      // made on first use
+	glue        *awsglue.Client // made on first use
+	started     bool            // the command line parsed, a command runs
 }
 
 func (s *session) rootCommand() *cobra.Command {
@@ -87,6 +92,10 @@ not finish.`,
 	})
 	root.PersistentFlags().BoolVar(&s.pathStyle, "s3-path-style", false,
 		"address S3 buckets in the URL path (for S3-compatible servers; also DDBLAKE_S3_PATH_STYLE=true)")
+	root.PersistentFlags().DurationVar(&s.awsTimeout, "aws-timeout", 0,
+		"bound on one attempt of an S3 call: no answer, or no byte moving, for this long fails the attempt (default 20s; also DDBLAKE_AWS_TIMEOUT)")
+	root.PersistentFlags().IntVar(&s.awsAttempts, "aws-attempts", 0,
+		"attempts of one S3 call before it fails, the first included (default 3; also DDBLAKE_AWS_ATTEMPTS)")
 	root.AddCommand(s.replayCommand(), s.compactCommand(), s.latestCommand(), s.ddlCommand(), s.catalogCommand(), s.inferCommand(), s.flattenCommand(), s.versionCommand())
 	return root
 }

@@ -549,7 +549,9 @@ func TestSendUnknownOutcome(t *testing.T) {
 		srv := firehosetest.NewServer(t)
 		srv.Script(firehosetest.Slow(time.Hour))
 		cfg := testConfig(&sleeps{})
-		cfg.AttemptTimeout = 50 * time.Millisecond
+		// Long enough for the second call to be answered on a loaded
+		// machine: only the held first call is cut.
+		cfg.AttemptTimeout = time.Second
 		s := newSender(t, srv.Client(), cfg)
 		entries := makeEntries("t", 0, 3, 40)
 		res, err := s.Send(context.Background(), entries)

@@ -664,3 +664,88 @@ func TestParametersHaveDescriptionsOrDefaults(t *testing.T) {
 	require.True(t, re.MatchString(kinStream))
 	require.False(t, re.MatchString("arn:aws:sqs:eu-west-1:123456789012:queue"))
 }
+
+// TestDeliveredFilesRule: with the firehose sink, S3's events for the
+// files Firehose delivers reach the function, which alone may be invoked
+// by the rule; the rule's key pattern takes Firehose's files and leaves
+// the function's own files and the manifests out (their writers list
+// them), and every key it takes is one the function lists.
+func TestDeliveredFilesRule(t *testing.T) {
+	d := load(t, "s3", ddbStream)
+	for _, name := range []string{"DeliveredFilesRule", "DeliveredFilesPermission"} {
+		require.False(t, d.present(t, name), "%s only with the firehose sink", name)
+	}
+
+	d = load(t, "firehose", ddbStream)
+	rule, err := d.tmpl.GetEventsRuleWithName("DeliveredFilesRule")
+	require.NoError(t, err)
+	require.Len(t, rule.Targets, 1)
+	require.Equal(t, "getatt(Function.Arn)", rule.Targets[0].Arn)
+	pattern, err := json.Marshal(rule.EventPattern)
+	require.NoError(t, err)
+	var p struct {
+		Source     []string `json:"source"`
+		DetailType []string `json:"detail-type"`
+		Detail     struct {
+			Bucket struct{ Name []string }                   `json:"bucket"`
+			Object struct{ Key []struct{ Wildcard string } } `json:"object"`
+		} `json:"detail"`
+	}
+	require.NoError(t, json.Unmarshal(pattern, &p))
+	require.Equal(t, []string{"aws.s3"}, p.Source)
+	require.Equal(t, []string{"Object Created"}, p.DetailType)
+	require.Equal(t, []string{bucket}, p.Detail.Bucket.Name)
+	require.Len(t, p.Detail.Object.Key, 1)
+	wildcard := p.Detail.Object.Key[0].Wildcard
+	require.NotEmpty(t, wildcard)
+
+	perm, err := d.tmpl.GetLambdaPermissionWithName("DeliveredFilesPermission")
+	require.NoError(t, err)
+	require.Equal(t, "lambda:InvokeFunction", perm.Action)
+	require.Equal(t, "events.amazonaws.com", perm.Principal)
+	require.Equal(t, "getatt(DeliveredFilesRule.Arn)", *perm.SourceArn, "only this rule may invoke the function")
+	require.Equal(t, "getatt(Function.Arn)", perm.FunctionName)
+
+	fn, err := d.tmpl.GetServerlessFunctionWithName("Function")
+	require.NoError(t, err)
+	stream := fn.Environment.Variables["DDBLAKE_FIREHOSE_STREAM"]
+	ds, err := d.tmpl.GetKinesisFirehoseDeliveryStreamWithName("DeliveryStream")
+	require.NoError(t, err)
+	// What Firehose writes: its prefix, then <stream>-<version>-<time>-<id> and the extension.
+	folder := strings.ReplaceAll(*ds.ExtendedS3DestinationConfiguration.Prefix, "!{partitionKeyFromQuery:dt}", "2026-04-01")
+	delivered := folder + *ds.DeliveryStreamName + "-1-2026-04-01-12-05-33-8b1d3f5e-2c4a-4f0e-9a57-1b9c3d5e7f90" +
+		*ds.ExtendedS3DestinationConfiguration.FileExtension
+	require.True(t, wildcardMatch(wildcard, delivered), "%s matches %s", wildcard, delivered)
+	rel := strings.TrimPrefix(delivered, "lake/")
+	_, _, ok := firehose.DeliveredFile(stream, rel)
+	require.True(t, ok, "the function lists %s (stream %s)", rel, stream)
+	for _, other := range []string{
+		"lake/chat_messages/dt=2026-04-01/0123456789ab-shard-0000000001-0000000009-0000.parquet",
+		"lake/chat_messages/" + schemas.ManifestDir + "/dt=2026-04-01/manifest",
+		"lake/_ddblake/schemas/chat_messages.json",
+		"other/chat_messages/dt=2026-04-01/ddblake-chat_messages-1-2026-04-01-12-05-33-8b1d3f5e.parquet",
+	} {
+		require.False(t, wildcardMatch(wildcard, other), "%s does not invoke the function", other)
+	}
+}
+
+// wildcardMatch is EventBridge's wildcard matching: '*' stands for any
+// run of characters, '/' included.
+func wildcardMatch(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for i, part := range parts[1:] {
+		if i == len(parts)-2 {
+			return strings.HasSuffix(s, part)
+		}
+		j := strings.Index(s, part)
+		if j < 0 {
+			return false
+		}
+		s = s[j+len(part):]
+	}
+	return s == ""
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -28,7 +29,9 @@ const (
 // Handler runs one invocation: it decodes the raw payload (a DynamoDB
 // stream or Kinesis event), runs the records through the Processor under
 // the batch's deterministic ID, and answers with the records to deliver
-// again ({"batchItemFailures":[...]}, for ReportBatchItemFailures). It
+// again ({"batchItemFailures":[...]}, for ReportBatchItemFailures). An S3
+// Object Created event (through EventBridge) lists a file Firehose
+// delivered instead (see FirehoseFiles). It
 // writes one summary line (slog JSON) and one metrics line (CloudWatch
 // Embedded Metric Format) per invocation to Out. It implements the
 // aws-lambda-go lambda.Handler interface, so no reflection decodes the
@@ -47,6 +50,10 @@ type Handler struct {
 	// DeadlineMargin is how long before the invocation's deadline the
 	// delivery stops; 0 takes a tenth of the time left, within 1s-5s.
 	DeadlineMargin time.Duration
+	// Firehose, with the firehose sink, lists the files Firehose
+	// delivers when S3 tells of them (see FirehoseFiles); nil refuses S3
+	// events.
+	Firehose *FirehoseFiles
 
 	decoders sync.Pool // *decodeState
 	outMu    sync.Mutex
@@ -94,6 +101,14 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	inv := &invocation{}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		inv.requestID = lc.AwsRequestID
+	}
+	if ev, isS3, err := readObjectEvent(payload); isS3 {
+		if err != nil {
+			h.logLine(h.now(), slog.LevelError, ObjectMessage, []slog.Attr{
+				slog.String("request_id", inv.requestID), slog.String("error", err.Error())})
+			return nil, err
+		}
+		return h.objectCreated(ctx, ev, inv.requestID)
 	}
 	out, err := h.invoke(ctx, payload, inv)
 	inv.err = err

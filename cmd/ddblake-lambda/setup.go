@@ -103,6 +103,7 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 	}
 
 	var sk sink.Destination
+	var delivered *FirehoseFiles
 	switch env.Sink {
 	case SinkFirehose:
 		client := awsclient.Firehose(awsCfg)
@@ -118,6 +119,10 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 			fs.Direct = direct.New(store)
 		}
 		sk = fs
+		if loc, ok := strings.CutPrefix(env.Lake, "s3://"); ok {
+			bucket, prefix, _ := strings.Cut(loc, "/")
+			delivered = &FirehoseFiles{Store: store, Bucket: bucket, Prefix: prefix, Stream: env.FirehoseStream}
+		}
 	default:
 		sk = direct.New(store)
 	}
@@ -131,6 +136,7 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 		Out:            out,
 		FunctionName:   env.FunctionName,
 		DeadlineMargin: env.DeadlineMargin,
+		Firehose:       delivered,
 	}, nil
 }
 

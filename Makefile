@@ -25,9 +25,13 @@ demo:
 test: tools vet test-unit test-e2e
 
 ## tools: the test server the tests start as a process (the Lambda Runtime
-## Interface Emulator); S3 and Firehose servers run inside the tests.
+## Interface Emulator); S3 and Firehose servers run inside the tests. With
+## npm, the Amazon States Language validator the backfill template's test
+## runs (.ci/tools, from its package-lock.json).
 tools:
 	@command -v aws-lambda-rie >/dev/null 2>&1 || $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+	@if command -v npm >/dev/null 2>&1 && [ ! -x .ci/tools/node_modules/.bin/asl-validator ]; then \
+		npm ci --prefix .ci/tools --no-audit --no-fund; fi
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

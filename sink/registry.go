@@ -12,9 +12,12 @@ import (
 	"github.com/ddblake/ddblake/schemas"
 )
 
-// DefaultCommitAttempts is how many times Registry.Commit tries before it
-// gives up with ErrContention.
-const DefaultCommitAttempts = 25
+// DefaultCommitWait is how long Registry.Update keeps retrying lost races
+// before it gives up with ErrContention. Every round of a race has a
+// winner, so N writers that each need a write all commit within about N
+// rounds of a read and a conditional write: 1,000 Lambdas adding distinct
+// columns at once on S3 (about 30 ms a round) take some 30 seconds.
+const DefaultCommitWait = 2 * time.Minute
 
 // Registry persists table schemas in a Store, one JSON object per table at
 // SchemaKey(table), and commits new columns with optimistic concurrency:
@@ -24,8 +27,10 @@ const DefaultCommitAttempts = 25
 // It is safe for concurrent use when its Store is.
 type Registry struct {
 	store Store
-	// MaxAttempts bounds the read-merge-write rounds of Commit (default
-	// DefaultCommitAttempts).
+	// MaxWait bounds the time Update spends retrying lost races (default
+	// DefaultCommitWait); the context's deadline bounds it too.
+	MaxWait time.Duration
+	// MaxAttempts, when positive, also bounds the read-merge-write rounds.
 	MaxAttempts int
 }
 
@@ -80,8 +85,8 @@ func (r *Registry) load(ctx context.Context, table string) (*schemas.Schema, str
 // see schemas.Schema.Merge). It returns the merged schema, which the
 // caller must use from then on: its column indexes are the ones rows are
 // built with. proposed is not modified. When the merge adds nothing,
-// nothing is written. Commit fails with ErrContention when it loses the
-// race MaxAttempts times.
+// nothing is written. Commit fails with ErrContention when it keeps
+// losing the race (see Update).
 func (r *Registry) Commit(ctx context.Context, proposed *schemas.Schema) (*schemas.Schema, error) {
 	return r.Update(ctx, proposed.Table, func(stored *schemas.Schema) (*schemas.Schema, error) {
 		merged := proposed.Clone()
@@ -100,18 +105,22 @@ func (r *Registry) Commit(ctx context.Context, proposed *schemas.Schema) (*schem
 // several times. change returns nil, or a schema equal to the stored
 // one, to write nothing; an error from change stops Update and is
 // returned as it is. Update returns the schema stored in the end (nil
-// when there is none and change wrote nothing). It fails with
-// ErrContention after MaxAttempts lost races.
+// when there is none and change wrote nothing). Lost races are retried
+// after a random wait that grows with the attempts (up to about 2 s, so
+// that many writers spread out); it fails with ErrContention once MaxWait
+// has passed (or after MaxAttempts rounds, when set).
 func (r *Registry) Update(ctx context.Context, table string, change func(stored *schemas.Schema) (*schemas.Schema, error)) (*schemas.Schema, error) {
 	key, err := SchemaKey(table)
 	if err != nil {
 		return nil, err
 	}
-	attempts := r.MaxAttempts
-	if attempts <= 0 {
-		attempts = DefaultCommitAttempts
+	wait := r.MaxWait
+	if wait <= 0 {
+		wait = DefaultCommitWait
 	}
-	for attempt := 0; attempt < attempts; attempt++ {
+	giveUp := time.Now().Add(wait)
+	attempt := 0
+	for ; r.MaxAttempts <= 0 || attempt < r.MaxAttempts; attempt++ {
 		stored, version, err := r.load(ctx, table)
 		if err != nil {
 			return nil, err
@@ -145,11 +154,16 @@ func (r *Registry) Update(ctx context.Context, table string, change func(stored 
 		if !errors.Is(err, ErrPrecondition) {
 			return nil, fmt.Errorf("registry: update %s: %w", table, err)
 		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
+		pause := backoff(attempt)
+		if time.Now().Add(pause).After(giveUp) {
+			attempt++
+			break
+		}
+		if err := sleep(ctx, pause); err != nil {
 			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("%w: table %s after %d attempts", ErrContention, table, attempts)
+	return nil, fmt.Errorf("%w: table %s after %d attempts", ErrContention, table, attempt)
 }
 
 // Tables lists the tables that have a stored schema, sorted.
@@ -186,9 +200,11 @@ func (r *Registry) LoadAll(ctx context.Context) (*schemas.Registry, error) {
 }
 
 // backoff is the wait before retry attempt+1: exponential from 2ms to
-// 250ms, with full jitter so racing writers spread out.
+// about 2s, with full jitter so racing writers spread out: with many
+// writers, the later rounds' waits keep the store's load (and the wasted
+// rounds) down while one writer after the other wins.
 func backoff(attempt int) time.Duration {
-	ceiling := 2 * time.Millisecond << min(attempt, 7)
+	ceiling := 2 * time.Millisecond << min(attempt, 10)
 	return time.Duration(rand.Int64N(int64(ceiling))) + time.Millisecond
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,7 +34,11 @@ const (
 // each batch through a Processor. Inputs are decoded in parallel and
 // batches are written in parallel; one input's batches get names from the
 // input's identity and the batch's position in it, so a rerun overwrites
-// the same objects.
+// the same objects. An export's batches never span two data files, and
+// are named by the export's identity, the data file and the batch's
+// position in the file: reading some of its data files (Input.Files, a
+// backfill's map batch) writes the objects that reading the whole export
+// writes for them.
 type Replay struct {
 	// Processor writes each batch.
 	Processor *Processor
@@ -65,7 +70,12 @@ type Progress struct {
 // Summary is what a replay did, for its summary line and exit code.
 type Summary struct {
 	Counts
-	Inputs int
+	// Sources are the counts of each input, and of each data file of an
+	// export, by the name its records carry (Input.Name; for a data file,
+	// ExportDataFile.Name). Their TableRows, Renamed and OverCap are left
+	// empty.
+	Sources map[string]Counts
+	Inputs  int
 	// RawBytes is the size of the records read (decompressed).
 	RawBytes int64
 	// InputErrors are the inputs, or parts of inputs, that could not be
@@ -93,7 +103,7 @@ func (r *Replay) Run(ctx context.Context, inputs []decode.Input) (Summary, error
 		}
 		decoders[i] = d
 	}
-	sum := Summary{Inputs: len(inputs), Counts: Counts{TableRows: map[string]int{}}}
+	sum := Summary{Inputs: len(inputs), Counts: Counts{TableRows: map[string]int{}}, Sources: map[string]Counts{}}
 	var mu sync.Mutex // guards sum
 
 	// Batches go to the writers in input order, then chunk order, and
@@ -115,6 +125,14 @@ func (r *Replay) Run(ctx context.Context, inputs []decode.Input) (Summary, error
 				res, err := r.Processor.Process(ctx, &b.Batch)
 				mu.Lock()
 				sum.Add(res.Counts)
+				src := sum.Sources[b.source]
+				src.Records += res.Records
+				src.Rows += res.Rows
+				src.SetAside += res.SetAside
+				src.Misfits += res.Misfits
+				src.Files += res.Files
+				src.Bytes += res.Bytes
+				sum.Sources[b.source] = src
 				sum.RawBytes += b.raw
 				if err != nil {
 					sum.WriteErrors = append(sum.WriteErrors, fmt.Errorf("%s (batch %s): %w", b.input, b.ID, err))
@@ -204,15 +222,23 @@ func (r *Replay) setAsideInput(ctx context.Context, in decode.Input, errs []erro
 	if len(ies) == 0 {
 		return
 	}
-	if err := iq.SetAsideInput(ctx, sink.ReplayBatchID(in.Identity(), 0, "", 0), ies); err != nil {
+	id := in.Identity()
+	if in.Files != nil {
+		// Some of an export's data files: their own list of errors, beside
+		// those of the other batches of the export.
+		h := sha256.Sum256(in.Files)
+		id += "#files=" + hex.EncodeToString(h[:12])
+	}
+	if err := iq.SetAsideInput(ctx, sink.ReplayBatchID(id, 0, "", 0), ies); err != nil {
 		ies[0].Err = errors.Join(ies[0].Err, fmt.Errorf("listing it in the quarantine: %w", err))
 	}
 }
 
 type replayBatch struct {
 	Batch
-	input string
-	raw   int64
+	input  string
+	source string // the records' Source: the input, or an export's data file
+	raw    int64
 }
 
 // readInput decodes one input into batches and hands them to send, the
@@ -234,7 +260,14 @@ func (r *Replay) readInput(ctx context.Context, dec *decode.Decoder, in decode.I
 		content = sha256.New()
 	}
 	chunk := 0
-	cur := &replayBatch{input: in.Name, Batch: Batch{DropImages: true}}
+	cur := &replayBatch{input: in.Name, source: in.Name, Batch: Batch{DropImages: true}}
+	// An export's batches are cut at its data files' ends, and numbered
+	// within each file.
+	export := in.Kind == decode.InputExport
+	exportPrefix := strings.TrimSuffix(in.Name, "/") + "/"
+	if in.Name == "" || in.Name == "." {
+		exportPrefix = ""
+	}
 	flush := func() error {
 		if len(cur.Records) == 0 && len(cur.Errors) == 0 {
 			return nil
@@ -243,6 +276,9 @@ func (r *Replay) readInput(ctx context.Context, dec *decode.Decoder, in decode.I
 		if content != nil {
 			id += "#sha256=" + hex.EncodeToString(content.Sum(nil)[:12])
 			content.Reset()
+		}
+		if export {
+			id += "#file=" + strings.TrimPrefix(cur.source, exportPrefix)
 		}
 		cur.ID = sink.ReplayBatchID(id, 0, "", chunk)
 		chunk++
@@ -254,10 +290,24 @@ func (r *Replay) readInput(ctx context.Context, dec *decode.Decoder, in decode.I
 		if err := send(cur); err != nil {
 			return err
 		}
-		cur = &replayBatch{input: in.Name, Batch: Batch{DropImages: true}}
+		cur = &replayBatch{input: in.Name, source: cur.source, Batch: Batch{DropImages: true}}
 		return nil
 	}
 	err := dec.DecodeInput(ctx, in, r.Format, func(rec *decode.ChangeRecord, rerr *decode.RecordError) error {
+		if export {
+			source := ""
+			if rerr != nil {
+				source = rerr.Source
+			} else {
+				source = rec.Source
+			}
+			if source != cur.source {
+				if err := flush(); err != nil {
+					return err
+				}
+				cur.source, chunk = source, 0
+			}
+		}
 		var raw []byte
 		if rerr != nil {
 			raw = rerr.Raw // a copy the record owns, as Decode makes them

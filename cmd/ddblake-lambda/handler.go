@@ -54,6 +54,13 @@ type Handler struct {
 	// delivers when S3 tells of them (see FirehoseFiles); nil refuses S3
 	// events.
 	Firehose *FirehoseFiles
+	// Lake, Store, Exports and Inputs serve the backfill requests (see
+	// backfill.go): the lake's URI and store, the resolver of exports, and
+	// where data files that cannot be read whole are listed.
+	Lake    string
+	Store   sink.Store
+	Exports *decode.Resolver
+	Inputs  pipeline.InputSetAsider
 
 	decoders sync.Pool // *decodeState
 	outMu    sync.Mutex
@@ -95,8 +102,13 @@ func (h *Handler) now() time.Time {
 // quarantine and are not failures. It returns an error, so that Lambda
 // retries the whole batch, only when the payload is not an event, the
 // batch could not be processed at all, or no record up to the first
-// failed one has a sequence number to resume from.
+// failed one has a sequence number to resume from. The backfill's
+// requests (a Distributed Map batch, its plan and finish) are answered by
+// invokeBackfill.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	if kind := requestKind(payload); kind != requestStream {
+		return h.invokeBackfill(ctx, kind, payload)
+	}
 	start := h.now()
 	inv := &invocation{}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {

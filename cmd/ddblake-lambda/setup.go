@@ -16,6 +16,8 @@ import (
 
 	"github.com/ddblake/ddblake/internal/awsclient"
 	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/pipeline/decode"
+	"github.com/ddblake/ddblake/pipeline/decode/s3objects"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/catalog"
@@ -126,18 +128,50 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 	default:
 		sk = direct.New(store)
 	}
+	quarantine := pipeline.NewLakeErrors(store)
 	return &Handler{
 		Processor: &pipeline.Processor{
 			Config:      cfg,
 			Schemas:     schemaStore,
 			Destination: sk,
-			Quarantine:  pipeline.NewLakeErrors(store),
+			Quarantine:  quarantine,
 		},
 		Out:            out,
 		FunctionName:   env.FunctionName,
 		DeadlineMargin: env.DeadlineMargin,
 		Firehose:       delivered,
+		Lake:           env.Lake,
+		Store:          store,
+		Exports:        exportResolver(ctx, env),
+		Inputs:         quarantine,
 	}, nil
+}
+
+// exportResolver resolves the backfill's exports: s3:// URIs through an
+// S3 client made on first use (a function that serves a stream only
+// never makes it), local paths as they are (for trying the function
+// outside AWS).
+func exportResolver(ctx context.Context, env Env) *decode.Resolver {
+	var (
+		once   sync.Once
+		client *s3.Client
+		err    error
+	)
+	return &decode.Resolver{
+		Local: decode.LocalFS{},
+		S3: func(ctx context.Context, bucket string) (decode.ObjectReader, error) {
+			once.Do(func() {
+				var awsCfg aws.Config
+				if awsCfg, err = awsclient.Load(ctx, env.awsOptions()); err == nil {
+					client = newS3Client(awsCfg, env)
+				}
+			})
+			if err != nil {
+				return nil, fmt.Errorf("aws configuration: %w", err)
+			}
+			return s3objects.New(client, bucket), nil
+		},
+	}
 }
 
 // newS3Client returns the function's S3 client.

@@ -51,42 +51,145 @@ type exportFile struct {
 	itemCount int64  // -1 unchecked
 }
 
+// ExportSummaryName and ExportFilesName are an export's manifests: its
+// summary, and its list of data files (one JSON line each).
+const (
+	ExportSummaryName = exportSummaryName
+	ExportFilesName   = exportFilesName
+)
+
+// ExportSummary is what an export's manifest-summary.json says.
+type ExportSummary struct {
+	// Table is the DynamoDB table exported (from tableArn).
+	Table string
+	// ItemCount is the number of items exported; -1 when not given.
+	ItemCount int64
+	// Incremental is true for an incremental export.
+	Incremental bool
+	// ExportID is the export's id, from exportArn ("" when not given).
+	ExportID string
+}
+
+// ExportDataFile is one data file an export lists.
+type ExportDataFile struct {
+	// Line is its line in manifest-files.json (or in Input.Files).
+	Line int
+	// Key is its dataFileS3Key, as listed.
+	Key string
+	// Name is the name its records carry as their Source: the export's
+	// name followed by the file's path inside the export.
+	Name string
+	// ItemCount is the items it holds; -1 when not listed.
+	ItemCount int64
+}
+
+// ExportSummary reads the manifest-summary.json of an export input. The
+// error is an *InputError (ErrBadManifest, ErrUnsupported...), or the
+// store's when the summary cannot be read.
+func (d *Decoder) ExportSummary(ctx context.Context, in Input) (ExportSummary, error) {
+	p, err := d.readExport(ctx, in, false)
+	if err != nil {
+		return ExportSummary{}, err
+	}
+	return ExportSummary{Table: p.sum.table, ItemCount: p.sum.itemCount, Incremental: p.sum.incremental, ExportID: p.sum.exportID}, nil
+}
+
+// ExportDataFiles lists the data files an export input reads: those of
+// its manifest-files.json, or of in.Files when set, each once, in order.
+// Lines that cannot be read, and keys that would leave the export's
+// folder, are *InputErrors; the other files are returned.
+func (d *Decoder) ExportDataFiles(ctx context.Context, in Input) ([]ExportDataFile, []error) {
+	p, err := d.readExport(ctx, in, true)
+	if err != nil {
+		return nil, []error{err}
+	}
+	var out []ExportDataFile
+	errs := p.errs
+	for _, f := range p.files {
+		rel, err := dataFileRel(f.key, p.sum)
+		if err != nil {
+			errs = append(errs, inputErr(p.filesName, f.line, -1, -1, err))
+			continue
+		}
+		out = append(out, ExportDataFile{Line: f.line, Key: f.key, Name: p.name(rel), ItemCount: f.itemCount})
+	}
+	return out, errs
+}
+
+// exportPlan is an export's summary and list of data files.
+type exportPlan struct {
+	sum       exportSummary
+	sumName   string
+	files     []exportFile
+	filesName string
+	errs      []error // lines of the list that cannot be read
+	join      func(rel string) string
+	name      func(rel string) string
+}
+
+// readExport reads an export's summary and, with files, its list of data
+// files: manifest-files.json, or in.Files when set. A data file listed
+// twice is listed once. The error is the summary's or the list's, as an
+// *InputError.
+func (d *Decoder) readExport(ctx context.Context, in Input, files bool) (*exportPlan, error) {
+	p := &exportPlan{
+		join: func(rel string) string {
+			if in.Key == "" {
+				return rel
+			}
+			return in.Key + "/" + rel
+		},
+		name: func(rel string) string {
+			if in.Name == "" || in.Name == "." {
+				return rel
+			}
+			return strings.TrimSuffix(in.Name, "/") + "/" + rel
+		},
+	}
+	p.sumName = p.name(ExportSummaryName)
+	b, err := d.readObject(ctx, in.Store, p.join(ExportSummaryName), maxSummaryBytes)
+	if err != nil {
+		return nil, inputErr(p.sumName, 0, -1, -1, err)
+	}
+	if p.sum, err = d.parseSummary(b); err != nil {
+		return nil, inputErr(p.sumName, 0, -1, -1, err)
+	}
+	if !files {
+		return p, nil
+	}
+	p.filesName = p.name(exportFilesName)
+	if in.Files != nil {
+		p.filesName += " (the lines given)"
+		b = in.Files
+	} else if b, err = d.readObject(ctx, in.Store, p.join(exportFilesName), maxManifestFilesBytes); err != nil {
+		return nil, inputErr(p.filesName, 0, -1, -1, err)
+	}
+	listed, errs := parseManifestFiles(b, p.filesName)
+	seen := make(map[string]bool, len(listed))
+	for _, f := range listed {
+		if !seen[f.key] {
+			seen[f.key] = true
+			p.files = append(p.files, f)
+		}
+	}
+	p.errs = errs
+	if len(p.files) == 0 && len(errs) == 0 {
+		p.errs = append(p.errs, inputErr(p.filesName, 0, -1, -1, fmt.Errorf("%w: no data files listed", ErrBadManifest)))
+	}
+	return p, nil
+}
+
 // decodeExport reads an export directory: its summary, its files
-// manifest, then each data file in manifest order, checked against its
-// MD5 and item count. A file that fails a check has its records passed
-// to fn as RecordErrors (ErrChecksum, ErrItemCount) and is an
-// InputError; a missing file is an InputError; the other files go on.
+// manifest (or in.Files), then each data file in manifest order, checked
+// against its MD5 and item count. A file that fails a check has its
+// records passed to fn as RecordErrors (ErrChecksum, ErrItemCount) and is
+// an InputError; a missing file is an InputError; the other files go on.
 func (d *Decoder) decodeExport(ctx context.Context, in Input, fn RecordFunc) error {
-	join := func(rel string) string {
-		if in.Key == "" {
-			return rel
-		}
-		return in.Key + "/" + rel
-	}
-	name := func(rel string) string {
-		if in.Name == "" || in.Name == "." {
-			return rel
-		}
-		return strings.TrimSuffix(in.Name, "/") + "/" + rel
-	}
-	sumName := name(exportSummaryName)
-	b, err := d.readObject(ctx, in.Store, join(exportSummaryName), maxSummaryBytes)
+	p, err := d.readExport(ctx, in, true)
 	if err != nil {
-		return inputErr(sumName, 0, -1, -1, err)
+		return err
 	}
-	sum, err := d.parseSummary(b)
-	if err != nil {
-		return inputErr(sumName, 0, -1, -1, err)
-	}
-	filesName := name(exportFilesName)
-	b, err = d.readObject(ctx, in.Store, join(exportFilesName), maxManifestFilesBytes)
-	if err != nil {
-		return inputErr(filesName, 0, -1, -1, err)
-	}
-	files, errs := parseManifestFiles(b, filesName)
-	if len(files) == 0 && len(errs) == 0 {
-		errs = append(errs, inputErr(filesName, 0, -1, -1, fmt.Errorf("%w: no data files listed", ErrBadManifest)))
-	}
+	sum, errs := p.sum, p.errs
 	mode := lineMode{format: FormatExport, table: sum.table, account: sum.account, region: sum.region, time: sum.time, dated: true}
 	if sum.incremental {
 		mode.format = FormatIncremental
@@ -96,21 +199,21 @@ func (d *Decoder) decodeExport(ctx context.Context, in Input, fn RecordFunc) err
 		mode.setAside = sum.tableErr
 	}
 	var listed int64
-	for _, f := range files {
+	for _, f := range p.files {
 		listed += max(f.itemCount, 0)
 		rel, err := dataFileRel(f.key, sum)
 		if err != nil {
-			errs = append(errs, inputErr(filesName, f.line, -1, -1, err))
+			errs = append(errs, inputErr(p.filesName, f.line, -1, -1, err))
 			continue
 		}
-		ferrs, fatal := d.decodeExportFile(ctx, in.Store, join(rel), name(rel), f, mode, fn)
+		ferrs, fatal := d.decodeExportFile(ctx, in.Store, p.join(rel), p.name(rel), f, mode, fn)
 		errs = append(errs, ferrs...)
 		if fatal != nil {
 			return errors.Join(append(errs, fatal)...)
 		}
 	}
-	if sum.itemCount >= 0 && len(errs) == 0 && listed != sum.itemCount {
-		errs = append(errs, inputErr(sumName, 0, -1, -1, fmt.Errorf("%w: the summary counts %d items, %s lists %d", ErrItemCount, sum.itemCount, exportFilesName, listed)))
+	if in.Files == nil && sum.itemCount >= 0 && len(errs) == 0 && listed != sum.itemCount {
+		errs = append(errs, inputErr(p.sumName, 0, -1, -1, fmt.Errorf("%w: the summary counts %d items, %s lists %d", ErrItemCount, sum.itemCount, exportFilesName, listed)))
 	}
 	return errors.Join(errs...)
 }

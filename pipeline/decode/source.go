@@ -165,6 +165,11 @@ type Input struct {
 	// ETag is the object's entity tag (for an export, its
 	// manifest-summary's), when the store has them.
 	ETag string
+	// Files, for an export, when set, holds lines of manifest-files.json
+	// that replace the export's own list: the data files to read (a
+	// Distributed Map batch of the backfill). Their batches are named as
+	// when the whole export is read, by data file.
+	Files []byte
 }
 
 // Identity identifies the input's content for deterministic object

@@ -12,6 +12,8 @@ import (
 
 	"github.com/ddblake/ddblake/internal/laketest"
 	"github.com/ddblake/ddblake/internal/sample"
+	"github.com/ddblake/ddblake/pipeline/decode"
+	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/localstore"
 )
 
@@ -29,15 +31,15 @@ func writeLargeExport(t *testing.T, dir string, size, fileSize int64) sample.Exp
 // replayExportInputs replays inputs into the lake at dir as one run (a
 // `ddblake replay`, or one map batch of a backfill): its own Processor
 // and registry cache, the files listed in their manifests at the end.
-func replayExportInputs(t *testing.T, dir string, chunkBytes int64, inputs ...Input) Summary {
+func replayExportInputs(t *testing.T, dir string, chunkBytes int64, inputs ...decode.Input) Summary {
 	t.Helper()
 	ctx := context.Background()
 	store, err := localstore.New(dir)
 	require.NoError(t, err)
-	lake := NewDeferredLakeSink(store)
+	lake := direct.NewDeferred(store)
 	r := &Replay{
-		Processor:  &Processor{Schemas: NewRegistrySchemas(store), Sink: lake, Quarantine: NewStoreQuarantine(store)},
-		Inputs:     NewStoreQuarantine(store),
+		Processor:  &Processor{Schemas: NewRegistrySchemas(store), Destination: lake, Quarantine: NewLakeErrors(store)},
+		Inputs:     NewLakeErrors(store),
 		Workers:    2,
 		ChunkBytes: chunkBytes,
 	}
@@ -63,14 +65,14 @@ func TestReplayExportFilesWriteWhatTheExportWrites(t *testing.T) {
 	const chunk = 24 << 10 // several batches per data file
 
 	whole := filepath.Join(t.TempDir(), "whole")
-	inputs, err := (&Resolver{}).Resolve(ctx, exp.Dir)
+	inputs, err := (&decode.Resolver{}).Resolve(ctx, exp.Dir)
 	require.NoError(t, err)
 	require.Len(t, inputs, 1)
 	sum := replayExportInputs(t, whole, chunk, inputs...)
 	require.EqualValues(t, exp.Items, sum.Records)
 	require.Greater(t, sum.Files, exp.Files, "files of several batches per data file")
 
-	lines := strings.SplitAfter(strings.TrimSpace(readString(t, filepath.Join(exp.Dir, ExportFilesName))), "\n")
+	lines := strings.SplitAfter(strings.TrimSpace(readString(t, filepath.Join(exp.Dir, decode.ExportFilesName))), "\n")
 	require.Len(t, lines, exp.Files)
 	batches := [][]string{
 		lines[3:],
@@ -79,7 +81,7 @@ func TestReplayExportFilesWriteWhatTheExportWrites(t *testing.T) {
 		lines[1:3], // a retried batch
 	}
 	byFiles := filepath.Join(t.TempDir(), "batches")
-	dec, err := NewDecoder(DecodeOptions{})
+	dec, err := decode.NewDecoder(decode.Options{})
 	require.NoError(t, err)
 	for _, b := range batches {
 		in := inputs[0]

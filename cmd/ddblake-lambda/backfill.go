@@ -503,8 +503,13 @@ func (h *Handler) finish(ctx context.Context, payload []byte, log *backfillLog) 
 }
 
 // writeDDL writes the Athena statements of every table of the lake (what
-// `ddblake ddl` prints) beside the export's records, and returns where.
+// `ddblake ddl` prints) beside the export's records, and returns where. A
+// local lake (a function tried outside AWS) has no location for Athena:
+// nothing is written.
 func (h *Handler) writeDDL(ctx context.Context, in decode.Input) (string, error) {
+	if !strings.HasPrefix(h.Lake, "s3://") {
+		return "", nil
+	}
 	script, err := athenaScript(ctx, h.Store, h.Lake, h.Processor.Config)
 	if err != nil {
 		return "", fmt.Errorf("tables' DDL: %w", err)

@@ -222,7 +222,7 @@ func TestBackfillMap(t *testing.T) {
 		retries := st["Retry"].([]any)
 		require.GreaterOrEqual(t, len(retries), 3, "%v", path)
 		first := retries[0].(map[string]any)
-		require.Equal(t, []any{"BadBatch"}, first["ErrorEquals"], "%v: a batch the function refuses is not retried", path)
+		require.Equal(t, []any{"BadBatch", "CountMismatch"}, first["ErrorEquals"], "%v: a request the function refuses, counts that do not add up, are not retried", path)
 		require.EqualValues(t, 0, first["MaxAttempts"], "%v", path)
 		throttled := false
 		for _, r := range retries[1:] {

@@ -482,4 +482,3 @@ func mustTables(t *testing.T, st sink.Store) []string {
 	require.NoError(t, err)
 	return tables
 }
-

@@ -64,7 +64,8 @@ type Options struct {
 	// errors (ErrBadTable, ErrNoTable).
 	Table string
 	// ExportTime is the event time of full-export items read without
-	// their manifest (their manifest's exportTime dates them otherwise).
+	// their manifest (their manifest's exportTime dates them otherwise),
+	// floored to the second as an export's time is (ExportEventTime).
 	// Zero means unknown: such a data file is then an input error
 	// (ErrNoTime), rather than rows dated 1970-01-01.
 	ExportTime time.Time

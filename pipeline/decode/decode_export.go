@@ -51,6 +51,17 @@ type exportFile struct {
 	itemCount int64  // -1 unchecked
 }
 
+// ExportEventTime is the event time of a full export's items, in Unix
+// microseconds, from its export time: the export time floored to the
+// second. DynamoDB stream records carry their time rounded down to the
+// second, so a change made in the export's second, after the export,
+// carries the export's second too; its row ranks above the export's rows
+// (same time, and a sequence number where the export has none), and the
+// latest view shows it, not the export's older state. A change made in
+// that second before the export ranks above too: it is the state the
+// export holds, or older than a later change of the same second.
+func ExportEventTime(micros int64) int64 { return micros - micros%1_000_000 }
+
 // ExportSummaryName and ExportFilesName are an export's manifests: its
 // summary, and its list of data files (one JSON line each).
 const (
@@ -429,6 +440,7 @@ func (d *Decoder) parseSummary(b []byte) (exportSummary, error) {
 		if sum.time, err = d.timeMicros(t, unitSeconds); err != nil {
 			return sum, fmt.Errorf("%w: exportTime: %v", ErrBadManifest, err)
 		}
+		sum.time = ExportEventTime(sum.time)
 	}
 	return sum, nil
 }

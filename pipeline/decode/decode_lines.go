@@ -55,7 +55,7 @@ type lineMode struct {
 func (d *Decoder) Decode(ctx context.Context, r io.Reader, name string, format Format, fn RecordFunc) error {
 	mode := lineMode{table: d.opts.Table}
 	if !d.opts.ExportTime.IsZero() {
-		mode.time, mode.dated = d.opts.ExportTime.UnixMicro(), true
+		mode.time, mode.dated = ExportEventTime(d.opts.ExportTime.UnixMicro()), true
 	}
 	return d.decodeStream(ctx, r, name, format, mode, fn)
 }

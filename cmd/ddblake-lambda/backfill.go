@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -353,16 +354,24 @@ func (h *Handler) writeBatch(ctx context.Context, payload []byte, log *backfillL
 		}
 		lines = append(append(lines, compact...), '\n')
 	}
-	in.Files = lines
+	all := in
+	all.Files = lines
 	dec, err := decode.NewDecoder(decode.Options{})
 	if err != nil {
 		return nil, err
 	}
-	files, errs := dec.ExportDataFiles(ctx, in)
+	files, errs := dec.ExportDataFiles(ctx, all)
 	if len(errs) > 0 {
 		return nil, exportErr(in, errors.Join(errs...))
 	}
 	log.dataFiles = len(files)
+	// One input a data file, so that the files are decoded in parallel;
+	// their objects are named alike (by the export and the data file).
+	inputs := make([]decode.Input, len(files))
+	for i, f := range files {
+		inputs[i] = in
+		inputs[i].Files = fileLine(lines, f.Line)
+	}
 
 	if dl, ok := ctx.Deadline(); ok {
 		margin := h.DeadlineMargin
@@ -384,7 +393,7 @@ func (h *Handler) writeBatch(ctx context.Context, payload []byte, log *backfillL
 		Inputs:  h.Inputs,
 		Workers: max(2, runtime.NumCPU()),
 	}
-	sum, err := r.Run(ctx, []decode.Input{in})
+	sum, err := r.Run(ctx, inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -519,6 +528,15 @@ func (h *Handler) writeDDL(ctx context.Context, in decode.Input) (string, error)
 		return "", fmt.Errorf("tables' DDL: %w", err)
 	}
 	return strings.TrimSuffix(h.Lake, "/") + "/" + key, nil
+}
+
+// fileLine is the line'th line (1-based) of lines.
+func fileLine(lines []byte, line int) []byte {
+	for i := 1; i < line; i++ {
+		_, lines, _ = bytes.Cut(lines, []byte{'\n'})
+	}
+	l, _, _ := bytes.Cut(lines, []byte{'\n'})
+	return append(l[:len(l):len(l)], '\n')
 }
 
 // compactJSON is raw without insignificant white space.

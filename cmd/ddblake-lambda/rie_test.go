@@ -47,7 +47,7 @@ const rieInstall = "go install github.com/aws/aws-lambda-runtime-interface-emula
 const lakeBucket = "lake"
 
 // findRIE returns the emulator's path, or skips the test.
-func findRIE(t *testing.T) string {
+func findRIE(t testing.TB) string {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("the Lambda Runtime Interface Emulator runs on Linux only")
@@ -80,7 +80,7 @@ func goTool() string {
 
 // buildBootstrap builds the function for this machine as Lambda runs it:
 // linux, CGO off, -tags lambda.norpc.
-func buildBootstrap(t *testing.T, dir string) string {
+func buildBootstrap(t testing.TB, dir string) string {
 	t.Helper()
 	out := filepath.Join(dir, "bootstrap")
 	cmd := exec.Command(goTool(), "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, ".")
@@ -151,7 +151,7 @@ type fakeS3 struct {
 	faults *s3Faults
 }
 
-func newFakeS3(t *testing.T) *fakeS3 {
+func newFakeS3(t testing.TB) *fakeS3 {
 	t.Helper()
 	backend := s3mem.New()
 	require.NoError(t, backend.CreateBucket(lakeBucket))
@@ -184,12 +184,13 @@ type emulator struct {
 	out     *proctest.Output
 	started time.Time
 	invoked int // invocations answered
+	pid     int // the emulator's process
 }
 
 // startEmulator runs the bootstrap under the emulator with the function
 // writing to prefix of the fake S3; timeout is the function's timeout in
 // seconds; env adds variables. The process is killed when the test ends.
-func startEmulator(t *testing.T, rie, bootstrap string, s3srv *fakeS3, prefix string, timeout int, env ...string) *emulator {
+func startEmulator(t testing.TB, rie, bootstrap string, s3srv *fakeS3, prefix string, timeout int, env ...string) *emulator {
 	t.Helper()
 	// Free ports for the invoke API and the Runtime API (whose default,
 	// 9001, would keep two emulators from running at once).
@@ -221,6 +222,7 @@ func startEmulator(t *testing.T, rie, bootstrap string, s3srv *fakeS3, prefix st
 	exited, err := proctest.Start(cmd)
 	require.NoError(t, err)
 	pid := cmd.Process.Pid
+	e.pid = pid
 	t.Cleanup(func() {
 		// Only the group of the emulator this test started (pid above).
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
@@ -238,7 +240,7 @@ func startEmulator(t *testing.T, rie, bootstrap string, s3srv *fakeS3, prefix st
 }
 
 // freeAddr returns a loopback address with a port free at the moment.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -247,7 +249,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // invoke posts an event and returns the function's answer.
-func (e *emulator) invoke(t *testing.T, payload []byte) []byte {
+func (e *emulator) invoke(t testing.TB, payload []byte) []byte {
 	t.Helper()
 	resp, err := http.Post(e.url, "application/json", bytes.NewReader(payload))
 	require.NoError(t, err)

@@ -4,23 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net"
 	"net/url"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/ddblake/ddblake/internal/awsclient"
 	"github.com/ddblake/ddblake/pipeline/decode"
+	"github.com/ddblake/ddblake/pipeline/decode/s3objects"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/localstore"
 	"github.com/ddblake/ddblake/sink/s3store"
@@ -166,7 +162,7 @@ func (s *session) resolver() *decode.Resolver {
 			if err != nil {
 				return nil, err
 			}
-			return &s3Objects{client: client, bucket: bucket}, nil
+			return s3objects.New(client, bucket), nil
 		},
 	}
 }
@@ -191,91 +187,4 @@ func (s *session) resolveAll(ctx context.Context, sources []string) ([]decode.In
 		inputs = append(inputs, ins...)
 	}
 	return inputs, errs
-}
-
-// s3Objects is the decode.ObjectReader of one S3 bucket.
-type s3Objects struct {
-	client *s3.Client
-	bucket string
-}
-
-// Open opens the object key.
-func (o *s3Objects) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	if key == "" {
-		return nil, o.notExist(key, nil)
-	}
-	out, err := o.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &o.bucket, Key: &key})
-	if err != nil {
-		return nil, o.mapErr(key, err)
-	}
-	return out.Body, nil
-}
-
-// Stat describes the object key.
-func (o *s3Objects) Stat(ctx context.Context, key string) (decode.ObjectInfo, error) {
-	if key == "" {
-		return decode.ObjectInfo{}, o.notExist(key, nil)
-	}
-	out, err := o.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &o.bucket, Key: &key})
-	if err != nil {
-		return decode.ObjectInfo{}, o.mapErr(key, err)
-	}
-	return decode.ObjectInfo{
-		Key:     key,
-		Size:    aws.ToInt64(out.ContentLength),
-		ETag:    strings.Trim(aws.ToString(out.ETag), `"`),
-		ModTime: aws.ToTime(out.LastModified),
-	}, nil
-}
-
-// List returns the objects under dir, sorted by key; "folder" marker
-// objects (keys ending in '/') are left out.
-func (o *s3Objects) List(ctx context.Context, dir string) ([]decode.ObjectInfo, error) {
-	prefix := strings.TrimSuffix(dir, "/")
-	if prefix != "" {
-		prefix += "/"
-	}
-	pages := s3.NewListObjectsV2Paginator(o.client, &s3.ListObjectsV2Input{Bucket: &o.bucket, Prefix: &prefix})
-	var out []decode.ObjectInfo
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, o.mapErr(prefix, err)
-		}
-		for _, obj := range page.Contents {
-			key := aws.ToString(obj.Key)
-			if key == "" || strings.HasSuffix(key, "/") {
-				continue
-			}
-			out = append(out, decode.ObjectInfo{
-				Key:     key,
-				Size:    aws.ToInt64(obj.Size),
-				ETag:    strings.Trim(aws.ToString(obj.ETag), `"`),
-				ModTime: aws.ToTime(obj.LastModified),
-			})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
-}
-
-func (o *s3Objects) notExist(key string, cause error) error {
-	if cause == nil {
-		return fmt.Errorf("s3://%s/%s: %w", o.bucket, key, fs.ErrNotExist)
-	}
-	return fmt.Errorf("s3://%s/%s: %w: %w", o.bucket, key, fs.ErrNotExist, cause)
-}
-
-// mapErr names the object and marks "no such key" and 404 answers as
-// fs.ErrNotExist.
-func (o *s3Objects) mapErr(key string, err error) error {
-	var nsk *types.NoSuchKey
-	var nf *types.NotFound
-	var nb *types.NoSuchBucket
-	var re *awshttp.ResponseError
-	if errors.As(err, &nsk) || errors.As(err, &nf) || errors.As(err, &nb) ||
-		(errors.As(err, &re) && re.HTTPStatusCode() == 404) {
-		return o.notExist(key, err)
-	}
-	return fmt.Errorf("s3://%s/%s: %w", o.bucket, key, err)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ddblake/ddblake/pipeline"
+	"github.com/ddblake/ddblake/pipeline/decode/s3objects"
 )
 
 // EnvMaskKey is the environment variable that holds the mask key itself.
@@ -85,7 +86,7 @@ func (s *session) readMaskKey(ctx context.Context, scheme, loc, configPath strin
 			return nil, err
 		}
 		bucket, key, _ := strings.Cut(loc, "/")
-		if r, err = (&s3Objects{client: client, bucket: bucket}).Open(ctx, key); err != nil {
+		if r, err = s3objects.New(client, bucket).Open(ctx, key); err != nil {
 			return nil, err
 		}
 	default:

@@ -264,10 +264,6 @@ func (r *Replay) readInput(ctx context.Context, dec *decode.Decoder, in decode.I
 	// An export's batches are cut at its data files' ends, and numbered
 	// within each file.
 	export := in.Kind == decode.InputExport
-	exportPrefix := strings.TrimSuffix(in.Name, "/") + "/"
-	if in.Name == "" || in.Name == "." {
-		exportPrefix = ""
-	}
 	flush := func() error {
 		if len(cur.Records) == 0 && len(cur.Errors) == 0 {
 			return nil
@@ -278,7 +274,7 @@ func (r *Replay) readInput(ctx context.Context, dec *decode.Decoder, in decode.I
 			content.Reset()
 		}
 		if export {
-			id += "#file=" + strings.TrimPrefix(cur.source, exportPrefix)
+			id = exportFileID(in, cur.source)
 		}
 		cur.ID = sink.ReplayBatchID(id, 0, "", chunk)
 		chunk++
@@ -329,6 +325,26 @@ func (r *Replay) readInput(ctx context.Context, dec *decode.Decoder, in decode.I
 		err = ferr
 	}
 	return err
+}
+
+// exportFileID is the identity the batches of one data file of an export
+// are named from: the export's identity and the file's path inside it
+// (source is the name its records carry, ExportDataFile.Name).
+func exportFileID(in decode.Input, source string) string {
+	prefix := strings.TrimSuffix(in.Name, "/") + "/"
+	if in.Name == "" || in.Name == "." {
+		prefix = ""
+	}
+	return in.Identity() + "#file=" + strings.TrimPrefix(source, prefix)
+}
+
+// ExportFileObjects returns how the names of the objects a replay writes
+// for one data file of an export begin (its batches' IDs without their
+// number): a lake file whose name starts with it holds rows of that data
+// file, whether the whole export or some of its files were read.
+func ExportFileObjects(in decode.Input, f decode.ExportDataFile) string {
+	id := sink.ReplayBatchID(exportFileID(in, f.Name), 0, "", 0)
+	return strings.TrimSuffix(id, "000000")
 }
 
 // flattenJoined splits an errors.Join tree into its leaves.

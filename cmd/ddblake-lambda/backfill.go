@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"path"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/pipeline/decode"
+	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/direct"
+	"github.com/ddblake/ddblake/sink/manifest"
 )
 
 // The backfill requests, sent by the backfill state machine
@@ -365,6 +368,10 @@ func (h *Handler) writeBatch(ctx context.Context, payload []byte, log *backfillL
 		return nil, exportErr(in, errors.Join(errs...))
 	}
 	log.dataFiles = len(files)
+	sum, err := dec.ExportSummary(ctx, in)
+	if err != nil {
+		return nil, exportErr(in, err)
+	}
 	// One input a data file, so that the files are decoded in parallel;
 	// their objects are named alike (by the export and the data file).
 	inputs := make([]decode.Input, len(files))
@@ -393,29 +400,36 @@ func (h *Handler) writeBatch(ctx context.Context, payload []byte, log *backfillL
 		Inputs:  h.Inputs,
 		Workers: max(2, runtime.NumCPU()),
 	}
-	sum, err := r.Run(ctx, inputs)
+	run, err := r.Run(ctx, inputs)
 	if err != nil {
 		return nil, err
 	}
-	log.counts = sum.Counts
+	log.counts = run.Counts
 	var failed []error
-	res := BatchResult{DataFiles: len(files), Records: sum.Records, Rows: sum.Rows, SetAside: sum.SetAside, Files: sum.Files, Bytes: sum.Bytes}
-	for _, e := range sum.InputErrors {
+	res := BatchResult{DataFiles: len(files), Records: run.Records, Rows: run.Rows, SetAside: run.SetAside, Files: run.Files, Bytes: run.Bytes}
+	for _, e := range run.InputErrors {
 		if contentError(e) {
 			res.InputErrors = append(res.InputErrors, e.Error())
 		} else {
 			failed = append(failed, e)
 		}
 	}
-	failed = append(failed, sum.WriteErrors...)
+	failed = append(failed, run.WriteErrors...)
 	if len(failed) > 0 {
 		return nil, incomplete(fmt.Errorf("%d data files: %w", len(files), errors.Join(failed...)))
 	}
-	if err := lake.Flush(ctx); err != nil {
-		return nil, incomplete(fmt.Errorf("list the written files in their manifests: %w", err))
+	// A full export's rows all land in one partition per table (the
+	// export's second): Finish lists every batch's files there at once,
+	// rather than each batch rewriting that partition's growing manifest.
+	// An incremental export's rows spread over their days: each batch
+	// lists its own.
+	if sum.Incremental {
+		if err := lake.Flush(ctx); err != nil {
+			return nil, incomplete(fmt.Errorf("list the written files in their manifests: %w", err))
+		}
 	}
 	for _, f := range files {
-		c := sum.Sources[f.Name]
+		c := run.Sources[f.Name]
 		rec := fileRecord{Export: in.Name + "/", File: f.Key, ItemCount: f.ItemCount, Records: c.Records,
 			Rows: c.Rows, SetAside: c.SetAside, Files: c.Files, Bytes: c.Bytes}
 		body, _ := json.Marshal(rec)
@@ -497,6 +511,11 @@ func (h *Handler) finish(ctx context.Context, payload []byte, log *backfillLog) 
 	}
 	log.dataFiles, log.counts.Records, log.counts.Rows, log.counts.SetAside = len(files), int(res.Records), int(res.Rows), int(res.SetAside)
 
+	if res.Written == res.DataFiles && len(res.Short) == 0 && res.Records == res.ItemCount && !sum.Incremental {
+		if err := h.listExport(ctx, in, sum, files); err != nil {
+			return nil, incomplete(err)
+		}
+	}
 	ddl, derr := h.writeDDL(ctx, in)
 	res.DDL = ddl
 	out, _ := json.Marshal(res)
@@ -509,6 +528,50 @@ func (h *Handler) finish(ctx context.Context, payload []byte, log *backfillLog) 
 		return nil, incomplete(derr)
 	}
 	return out, nil
+}
+
+// listExport lists, in their partitions' manifests, the files the map
+// batches wrote for a full export: in each table of the lake, the files
+// of the export's partition whose names say they hold one of its data
+// files (pipeline.ExportFileObjects). Files already listed stay listed;
+// files compaction replaced are not listed again (manifest.Add).
+func (h *Handler) listExport(ctx context.Context, in decode.Input, sum decode.ExportSummary, files []decode.ExportDataFile) error {
+	prefixes := make([]string, len(files))
+	for i, f := range files {
+		prefixes[i] = pipeline.ExportFileObjects(in, f)
+	}
+	slices.Sort(prefixes)
+	ours := func(name string) bool {
+		i, _ := slices.BinarySearch(prefixes, name)
+		return i > 0 && strings.HasPrefix(name, prefixes[i-1])
+	}
+	tables, err := sink.NewRegistry(h.Store).LoadAll(ctx)
+	if err != nil {
+		return fmt.Errorf("list the written files: %w", err)
+	}
+	for _, name := range tables.Tables() {
+		s, _ := tables.Get(name)
+		p := sink.PartitionOf(sum.EventTimeMicros/1000, s.Hourly)
+		dir := manifest.PartitionDir(name, p)
+		objs, err := h.Store.List(ctx, dir)
+		if err != nil {
+			return fmt.Errorf("list the written files of %s: %w", dir, err)
+		}
+		var keys []string
+		for _, o := range objs {
+			base := strings.TrimPrefix(o.Key, dir)
+			if !strings.Contains(base, "/") && strings.HasSuffix(base, ".parquet") && ours(base) {
+				keys = append(keys, o.Key)
+			}
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		if _, err := manifest.Add(ctx, h.Store, name, p, keys); err != nil {
+			return fmt.Errorf("list the written files in %s's manifest: %w", dir, err)
+		}
+	}
+	return nil
 }
 
 // writeDDL writes the Athena statements of every table of the lake (what

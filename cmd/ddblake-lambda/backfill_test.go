@@ -159,6 +159,7 @@ func TestBackfillBatches(t *testing.T) {
 		records += res.Records
 	}
 	require.Greater(t, int64(records), exp.items, "one batch ran twice")
+	require.Empty(t, listed(t, l.store, "chat_messages"), "a full export's files are listed at once, by finish")
 	require.Contains(t, l.out.String(), `"msg":"backfill"`)
 
 	out, err := l.h.Invoke(ctx, requestPayload(t, requestFinish, exp.dir, ""))
@@ -188,6 +189,13 @@ func TestBackfillBatches(t *testing.T) {
 	require.NoError(t, lake.Flush(ctx))
 	require.EqualValues(t, exp.items, sum.Records)
 	require.Equal(t, dataFiles(t, replayed), dataFiles(t, l.dir))
+	require.Len(t, listed(t, l.store, "chat_messages"), sum.Files)
+
+	// Finish again changes nothing.
+	before := laketest.Files(t, l.dir)
+	_, err = l.h.Invoke(ctx, requestPayload(t, requestFinish, exp.dir, ""))
+	require.NoError(t, err)
+	require.Equal(t, before, laketest.Files(t, l.dir))
 }
 
 // dataFiles is the lake's files but its own records (registry, backfill

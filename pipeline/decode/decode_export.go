@@ -79,6 +79,10 @@ type ExportSummary struct {
 	Incremental bool
 	// ExportID is the export's id, from exportArn ("" when not given).
 	ExportID string
+	// EventTimeMicros is the event time of a full export's items (see
+	// ExportEventTime), Unix microseconds; 0 for an incremental export,
+	// whose items carry their own.
+	EventTimeMicros int64
 }
 
 // ExportDataFile is one data file an export lists.
@@ -102,7 +106,8 @@ func (d *Decoder) ExportSummary(ctx context.Context, in Input) (ExportSummary, e
 	if err != nil {
 		return ExportSummary{}, err
 	}
-	return ExportSummary{Table: p.sum.table, ItemCount: p.sum.itemCount, Incremental: p.sum.incremental, ExportID: p.sum.exportID}, nil
+	return ExportSummary{Table: p.sum.table, ItemCount: p.sum.itemCount, Incremental: p.sum.incremental,
+		ExportID: p.sum.exportID, EventTimeMicros: p.sum.time}, nil
 }
 
 // ExportDataFiles lists the data files an export input reads: those of

@@ -96,6 +96,25 @@ func TestReplayExportFilesWriteWhatTheExportWrites(t *testing.T) {
 		}
 		require.Equal(t, s.Records, records, "every record is counted under its data file")
 	}
+	// Every data file's objects are named as ExportFileObjects says.
+	all, errs := dec.ExportDataFiles(ctx, inputs[0])
+	require.Empty(t, errs)
+	parquet := 0
+	for key := range laketest.Files(t, byFiles) {
+		if !strings.HasSuffix(key, ".parquet") {
+			continue
+		}
+		parquet++
+		owners := 0
+		for _, f := range all {
+			if strings.HasPrefix(filepath.Base(key), ExportFileObjects(inputs[0], f)) {
+				owners++
+			}
+		}
+		require.Equal(t, 1, owners, "%s: named after one data file", key)
+	}
+	require.Equal(t, sum.Files, parquet)
+
 	// The registry is the same but for the order of its columns, which
 	// follows the order the batches committed them in.
 	a, b := laketest.Files(t, whole), laketest.Files(t, byFiles)

@@ -270,6 +270,7 @@ func TestBackfillMap(t *testing.T) {
 // they are exactly the minimum each needs.
 func TestBackfillIAM(t *testing.T) {
 	exports := "arn:aws:s3:::" + exportBucket + "/exports/*"
+	listLake := s3Bucket + ` if {"StringLike":{"s3:prefix":"lake/*"}}`
 	for _, tc := range []struct {
 		name     string
 		params   map[string]any
@@ -281,7 +282,7 @@ func TestBackfillIAM(t *testing.T) {
 			"s3:GetObject":            {exports, lakeObjects},
 			"s3:PutObject":            {lakeObjects},
 			"s3:AbortMultipartUpload": {lakeObjects},
-			"s3:ListBucket":           {listRegistry},
+			"s3:ListBucket":           {listLake},
 		}},
 		{name: "mask key object", params: map[string]any{"MaskKeyObject": "key-bucket/ddblake/mask.key"}, function: map[string][]string{
 			"logs:CreateLogStream":    {"getatt(BackfillLogGroup.Arn)"},
@@ -289,7 +290,7 @@ func TestBackfillIAM(t *testing.T) {
 			"s3:GetObject":            {exports, "arn:aws:s3:::key-bucket/ddblake/mask.key", lakeObjects},
 			"s3:PutObject":            {lakeObjects},
 			"s3:AbortMultipartUpload": {lakeObjects},
-			"s3:ListBucket":           {listRegistry},
+			"s3:ListBucket":           {listLake},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

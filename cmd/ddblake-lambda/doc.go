@@ -35,6 +35,15 @@
 // skipping is not); when there is none, the invocation fails and Lambda
 // retries the whole batch.
 //
+// The same function serves the backfill state machine (deploy/backfill.yaml,
+// see backfill.go): a Distributed Map batch {"Items":[<manifest-files.json
+// lines>],"BatchInput":{"export":"s3://.../AWSDynamoDB/<id>/"}} has its data
+// files read and written as `ddblake replay` reads and writes them, and
+// fails whole (error type BatchIncomplete, retried by the state machine)
+// when it cannot finish before its deadline; {"plan":...} and
+// {"finish":...} locate an export's file list and check that its counts
+// add up. Each answers with a small JSON result.
+//
 // Each invocation writes two lines to stdout: a slog JSON summary (msg
 // "batch": records, rows, set_aside, misfits, files, bytes, tables,
 // failed_from, iterator_age_ms, duration_ms, request_id, ...) and a

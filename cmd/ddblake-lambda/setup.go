@@ -142,7 +142,7 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 		Firehose:       delivered,
 		Lake:           env.Lake,
 		Store:          store,
-		Exports:        exportResolver(ctx, env),
+		Exports:        exportResolver(env),
 		Inputs:         quarantine,
 	}, nil
 }
@@ -151,7 +151,7 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 // S3 client made on first use (a function that serves a stream only
 // never makes it), local paths as they are (for trying the function
 // outside AWS).
-func exportResolver(ctx context.Context, env Env) *decode.Resolver {
+func exportResolver(env Env) *decode.Resolver {
 	var (
 		once   sync.Once
 		client *s3.Client

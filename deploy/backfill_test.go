@@ -269,6 +269,11 @@ func TestBackfillMap(t *testing.T) {
 // TestBackfillIAM lists the permissions of both roles and checks that
 // they are exactly the minimum each needs.
 func TestBackfillIAM(t *testing.T) {
+	chatTables := []string{
+		"arn:aws:glue:" + region + ":" + account + ":catalog",
+		"arn:aws:glue:" + region + ":" + account + ":database/chat",
+		"arn:aws:glue:" + region + ":" + account + ":table/chat/*",
+	}
 	exports := "arn:aws:s3:::" + exportBucket + "/exports/*"
 	listLake := s3Bucket + ` if {"StringLike":{"s3:prefix":"lake/*"}}`
 	for _, tc := range []struct {
@@ -291,6 +296,19 @@ func TestBackfillIAM(t *testing.T) {
 			"s3:PutObject":            {lakeObjects},
 			"s3:AbortMultipartUpload": {lakeObjects},
 			"s3:ListBucket":           {listLake},
+		}},
+		// With a Glue database, map batches keep its tables in step as
+		// they add columns: the database's tables, nothing else.
+		{name: "catalog sync", params: map[string]any{"GlueDatabaseName": "chat"}, function: map[string][]string{
+			"logs:CreateLogStream":    {"getatt(BackfillLogGroup.Arn)"},
+			"logs:PutLogEvents":       {"getatt(BackfillLogGroup.Arn)"},
+			"s3:GetObject":            {exports, lakeObjects},
+			"s3:PutObject":            {lakeObjects},
+			"s3:AbortMultipartUpload": {lakeObjects},
+			"s3:ListBucket":           {listLake},
+			"glue:GetTable":           chatTables,
+			"glue:CreateTable":        chatTables,
+			"glue:UpdateTable":        chatTables,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -337,7 +355,8 @@ func TestBackfillFunction(t *testing.T) {
 	require.Equal(t, []string{"arm64"}, fn.Architectures)
 	require.Equal(t, 900, *fn.Timeout)
 	require.Equal(t, 4096, *fn.MemorySize)
-	require.Equal(t, "../dist/lambda/", *fn.CodeUri.String)
+	// The zip make lambda builds, as the stream template deploys.
+	require.Equal(t, "../dist/ddblake-lambda.zip", *fn.CodeUri.String)
 	env := fn.Environment.Variables
 	require.Equal(t, "s3://"+bucket+"/lake", env["DDBLAKE_LAKE"])
 	require.Equal(t, "ddblake.yaml", env["DDBLAKE_CONFIG"])

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"hash"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,7 +30,17 @@ type Flattener struct {
 
 	mu      sync.Mutex                      // serializes Learn
 	learned atomic.Pointer[map[string]bool] // by path: a map column (true) or flattened for good
+
+	idleMu sync.Mutex
+	idle   []*Batch // batches released for reuse, at most maxIdleBatches
 }
+
+// Bounds of the batches a Flattener keeps for reuse: one per CPU (the
+// batches built at once), and only those whose leaves fit maxKeptLeaves
+// (about 15 MB), so that one huge batch does not pin its memory.
+const maxKeptLeaves = 1 << 17
+
+func maxIdleBatches() int { return runtime.GOMAXPROCS(0) }
 
 // New returns a Flattener for cfg, or an error wrapping ErrBadConfig, or
 // ErrNoMaskKey when cfg has mask rules and no MaskKey.
@@ -199,13 +210,42 @@ type Batch struct {
 
 type pathKey struct{ parent, name string }
 
-// NewBatch returns an empty batch.
+// NewBatch returns an empty batch: one released before (see Release),
+// with its memory, or a new one.
 func (f *Flattener) NewBatch() *Batch {
+	f.idleMu.Lock()
+	if n := len(f.idle); n > 0 {
+		b := f.idle[n-1]
+		f.idle[n-1] = nil
+		f.idle = f.idle[:n-1]
+		f.idleMu.Unlock()
+		return b
+	}
+	f.idleMu.Unlock()
 	return &Batch{f: f, paths: make(map[pathKey]string)}
+}
+
+// Release resets b and gives it back to its Flattener, whose NewBatch
+// hands it out again with its memory (leaves, spans, path names), so that
+// a stream of batches does not grow the same slices over and over. b must
+// not be used after; the rows built from it stay valid (they do not share
+// its memory). A batch over the size kept is left to the collector.
+func (b *Batch) Release() {
+	if b == nil || cap(b.leaves) > maxKeptLeaves {
+		return
+	}
+	b.Reset()
+	f := b.f
+	f.idleMu.Lock()
+	defer f.idleMu.Unlock()
+	if len(f.idle) < maxIdleBatches() {
+		f.idle = append(f.idle, b)
+	}
 }
 
 // Reset empties the batch for reuse, keeping its memory.
 func (b *Batch) Reset() {
+	clear(b.metas) // drop references to record memory
 	b.metas = b.metas[:0]
 	b.starts = b.starts[:0]
 	clear(b.leaves) // drop references to item memory

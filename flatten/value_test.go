@@ -66,10 +66,16 @@ func TestParseItemErrors(t *testing.T) {
 		{"empty name in a map", `{"a":{"M":{"":{"M":{}}}}}`, ErrBadValue, "a."},
 		{"name of 64 KB", `{"` + strings.Repeat("n", MaxNameBytes+1) + `":{"S":"x"}}`, ErrBadValue, strings.Repeat("n", 64)},
 	}
+	var ip ItemParser
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseItemBytes([]byte(tc.in))
 			require.ErrorIs(t, err, tc.want)
+			var jp fastjson.Parser
+			if v, jerr := jp.Parse(tc.in); jerr == nil {
+				// CheckItem refuses what ParseItem refuses, naming the same path.
+				require.Equal(t, err, ip.CheckItem(v))
+			}
 			var ae *AttrError
 			require.ErrorAs(t, err, &ae)
 			if tc.path != "" {
@@ -115,6 +121,32 @@ func TestAppendJSONStringInvalidUTF8(t *testing.T) {
 	out := AppendJSONString(nil, "a\xffb")
 	require.Equal(t, `"a\ufffdb"`, string(out))
 	require.True(t, strings.HasPrefix(string(AppendJSONString(nil, "<>&")), `"<>&"`))
+}
+
+// FuzzCheckItem checks that CheckItem fails exactly where ParseItem
+// fails, with the same error, and that parsing after a check is unchanged.
+func FuzzCheckItem(f *testing.F) {
+	for _, seed := range []string{
+		`{"a":{"S":"x"},"n":{"N":"1.5"},"m":{"M":{"x":{"N":"1"},"y":{"L":[{"S":"a"},{"N":"2"}]}}}}`,
+		`{"a":{"N":"1"},"b":{"NS":["1","2.5"]},"c":{"SS":["x"]},"d":{"BS":["AQ==","AQ"]},"e":{"NULL":true},"f":{"B":"AQI"}}`,
+		`{"a":{"M":{"b":{"M":{"c":{"S":"x"}}},"b2":{"M":{"c":{"S":"x"},"c":{"N":"1"}}}}}}`,
+		`{"a":{"BS":["AQ==","%%"]}}`, `{"a":{"L":[{"M":{"x":{"N":"x"}}}]}}`, `{"a":{"SS":[]}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var jp fastjson.Parser
+		v, err := jp.ParseBytes(in)
+		if err != nil {
+			return
+		}
+		var ip ItemParser
+		want, werr := ParseItem(v)
+		require.Equal(t, werr, ip.CheckItem(v))
+		got, gerr := ip.ParseItem(v)
+		require.Equal(t, werr, gerr)
+		require.Equal(t, want, got)
+	})
 }
 
 func TestItemParserMatchesParseItem(t *testing.T) {

@@ -97,7 +97,9 @@ func (r *Replay) Run(ctx context.Context, inputs []decode.Input) (Summary, error
 	}
 	decoders := make([]*decode.Decoder, min(workers, max(len(inputs), 1)))
 	for i := range decoders {
-		d, err := decode.NewDecoder(r.Decode)
+		opts := r.Decode
+		opts.UnusedOldImages = true // the Processor reads no OldImage beside a NewImage
+		d, err := decode.NewDecoder(opts)
 		if err != nil {
 			return Summary{}, err
 		}

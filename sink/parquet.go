@@ -92,6 +92,8 @@ func (o ParquetOptions) withDefaults() ParquetOptions {
 	return o
 }
 
+// codec returns the codec of one Encoder: a zstd codec of its own, which
+// keeps its encoder between files (see zstdCodec).
 func (c Compression) codec() compress.Codec {
 	switch c {
 	case CompressionSnappy:
@@ -101,7 +103,7 @@ func (c Compression) codec() compress.Codec {
 	case CompressionNone:
 		return &parquet.Uncompressed
 	}
-	return &parquet.Zstd
+	return &zstdCodec{}
 }
 
 // EncodedFile is one finished Parquet file handed to the emit function of

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -62,8 +63,10 @@ type Handler struct {
 	Exports *decode.Resolver
 	Inputs  pipeline.InputSetAsider
 
-	decoders sync.Pool // *decodeState
-	outMu    sync.Mutex
+	// idle is the decoding memory kept between invocations (one runs at
+	// a time in Lambda); a sync.Pool would lose it at every collection.
+	idle  atomic.Pointer[decodeState]
+	outMu sync.Mutex
 }
 
 // decodeState is the reusable memory of one invocation's decoding.
@@ -129,15 +132,16 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 }
 
 func (h *Handler) invoke(ctx context.Context, payload []byte, inv *invocation) ([]byte, error) {
-	st, _ := h.decoders.Get().(*decodeState)
+	st := h.idle.Swap(nil)
 	if st == nil {
-		dec, err := decode.NewDecoder(decode.Options{})
+		// The Processor reads no OldImage beside a NewImage.
+		dec, err := decode.NewDecoder(decode.Options{UnusedOldImages: true})
 		if err != nil {
 			return nil, err
 		}
 		st = &decodeState{dec: dec}
 	}
-	defer h.decoders.Put(st)
+	defer h.idle.Store(st)
 	if err := h.decode(st, payload, inv); err != nil {
 		inv.res.Records = len(inv.seqs) // read before the break
 		return nil, err

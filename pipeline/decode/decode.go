@@ -77,6 +77,12 @@ type Options struct {
 	// still called in order from the calling goroutine, once the payload
 	// is decoded.
 	Workers int
+	// UnusedOldImages, when set, leaves ChangeRecord.OldImage nil on a
+	// record that has a NewImage: no row uses that OldImage (see
+	// pipeline.Route), so it is only checked, as it would be read (a bad
+	// one still fails the record, with the same error), and not built,
+	// which saves a good part of the decoding of an update-heavy stream.
+	UnusedOldImages bool
 }
 
 // Validate checks the options.

@@ -388,7 +388,7 @@ func (d *Decoder) decodeItemLine(raw []byte, mode lineMode) (*ChangeRecord, *Rec
 		return nil, rerr
 	}
 	rec := &ChangeRecord{Table: mode.table, Account: mode.account, Region: mode.region, EventName: EventSnapshot, EventTimeMicros: mode.time}
-	if err := d.parseImage(v, "Item", &rec.NewImage, rerr, ""); err != nil {
+	if _, err := d.parseImage(v, "Item", &rec.NewImage, rerr, ""); err != nil {
 		rerr.Err = err
 		return nil, rerr
 	}
@@ -429,13 +429,21 @@ func (d *Decoder) decodeIncrementalLine(raw []byte, mode lineMode) (*ChangeRecor
 		return nil, rerr
 	}
 	rec := &ChangeRecord{Table: mode.table, Account: mode.account, Region: mode.region, EventTimeMicros: t}
+	hasOld := false
 	for _, im := range [...]struct {
 		name string
 		dst  *[]flatten.Attr
 	}{{"Keys", &rec.Keys}, {"NewImage", &rec.NewImage}, {"OldImage", &rec.OldImage}} {
-		if err := d.parseImage(v, im.name, im.dst, rerr, ""); err != nil {
+		if im.dst == &rec.OldImage && d.opts.UnusedOldImages && rec.NewImage != nil {
+			im.dst = nil // checked only
+		}
+		has, err := d.parseImage(v, im.name, im.dst, rerr, "")
+		if err != nil {
 			rerr.Err = err
 			return nil, rerr
+		}
+		if im.name == "OldImage" {
+			hasOld = has
 		}
 	}
 	if rec.Keys == nil {
@@ -443,7 +451,7 @@ func (d *Decoder) decodeIncrementalLine(raw []byte, mode lineMode) (*ChangeRecor
 		return nil, rerr
 	}
 	switch {
-	case rec.NewImage != nil && rec.OldImage == nil:
+	case rec.NewImage != nil && !hasOld:
 		rec.EventName = EventInsert
 	case rec.NewImage != nil:
 		rec.EventName = EventModify

@@ -286,16 +286,21 @@ func (d *Decoder) readStreamRecord(v *fastjson.Value, rec *ChangeRecord, rerr *R
 	}
 	rerr.EventTimeMicros = rec.EventTimeMicros
 	// Images.
-	if err := d.parseImage(ddb, "Keys", &rec.Keys, rerr, at+"dynamodb."); err != nil {
+	if _, err := d.parseImage(ddb, "Keys", &rec.Keys, rerr, at+"dynamodb."); err != nil {
 		return err
 	}
-	if err := d.parseImage(ddb, "NewImage", &rec.NewImage, rerr, at+"dynamodb."); err != nil {
+	if _, err := d.parseImage(ddb, "NewImage", &rec.NewImage, rerr, at+"dynamodb."); err != nil {
 		return err
 	}
-	if err := d.parseImage(ddb, "OldImage", &rec.OldImage, rerr, at+"dynamodb."); err != nil {
+	old := &rec.OldImage
+	if d.opts.UnusedOldImages && rec.NewImage != nil {
+		old = nil // checked only
+	}
+	hasOld, err := d.parseImage(ddb, "OldImage", old, rerr, at+"dynamodb.")
+	if err != nil {
 		return err
 	}
-	if rec.Keys == nil && rec.NewImage == nil && rec.OldImage == nil {
+	if rec.Keys == nil && rec.NewImage == nil && !hasOld {
 		rerr.Path = at + "dynamodb"
 		return fmt.Errorf("%w: no Keys, NewImage or OldImage", ErrBadRecord)
 	}
@@ -304,21 +309,28 @@ func (d *Decoder) readStreamRecord(v *fastjson.Value, rec *ChangeRecord, rerr *R
 }
 
 // parseImage reads the item obj[name] into *dst, leaving it nil when the
-// field is absent or null.
-func (d *Decoder) parseImage(obj *fastjson.Value, name string, dst *[]flatten.Attr, rerr *RecordError, at string) error {
+// field is absent or null, and reports whether it is there. With dst nil
+// the item is checked as it would be read, but not kept.
+func (d *Decoder) parseImage(obj *fastjson.Value, name string, dst *[]flatten.Attr, rerr *RecordError, at string) (bool, error) {
 	iv := obj.Get(name)
 	if iv == nil || iv.Type() == fastjson.TypeNull {
-		return nil
+		return false, nil
 	}
 	if d.big {
 		// Only a record over 400 KB of JSON can hold an item over 400 KB:
 		// JSON text is never shorter than what DynamoDB counts.
 		if n := flatten.ItemSize(iv, flatten.MaxItemBytes); n > flatten.MaxItemBytes {
 			rerr.Path = at + name
-			return fmt.Errorf("%w: more than %d bytes", ErrItemTooLarge, flatten.MaxItemBytes)
+			return true, fmt.Errorf("%w: more than %d bytes", ErrItemTooLarge, flatten.MaxItemBytes)
 		}
 	}
-	attrs, err := d.items.ParseItem(iv)
+	var attrs []flatten.Attr
+	var err error
+	if dst == nil {
+		err = d.items.CheckItem(iv)
+	} else {
+		attrs, err = d.items.ParseItem(iv)
+	}
 	if err != nil {
 		var ae *flatten.AttrError
 		if errors.As(err, &ae) && ae.Path != "" {
@@ -326,13 +338,16 @@ func (d *Decoder) parseImage(obj *fastjson.Value, name string, dst *[]flatten.At
 		} else {
 			rerr.Path = at + name
 		}
-		return err
+		return true, err
+	}
+	if dst == nil {
+		return true, nil
 	}
 	if attrs == nil {
 		attrs = []flatten.Attr{}
 	}
 	*dst = attrs
-	return nil
+	return true, nil
 }
 
 // isTTLIdentity reports whether u is DynamoDB's own service identity, the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/ddblake/ddblake/flatten"
@@ -20,14 +21,21 @@ type Destination struct {
 	store sink.Store
 	files *manifest.Lister
 	mu    sync.Mutex
-	pools map[sink.ParquetOptions]*sync.Pool
+	idle  map[sink.ParquetOptions][]*sink.TableWriter
 }
+
+// maxIdleWriters bounds the writers a Destination keeps per set of
+// Parquet options between writes: one per CPU covers the writes that run
+// at once. They are kept in a list rather than a sync.Pool, which every
+// garbage collection empties, so that their buffers and zstd encoders
+// (megabytes each) are made once, not once per batch.
+func maxIdleWriters() int { return runtime.GOMAXPROCS(0) }
 
 // New returns a Destination writing to store that lists each batch's
 // files before Write returns, so that its rows are visible to queries
 // when the batch is reported delivered (the Lambda).
 func New(store sink.Store) *Destination {
-	return &Destination{store: store, files: manifest.NewLister(store), pools: map[sink.ParquetOptions]*sync.Pool{}}
+	return &Destination{store: store, files: manifest.NewLister(store), idle: map[sink.ParquetOptions][]*sink.TableWriter{}}
 }
 
 // NewDeferred returns a Destination writing to store that lists the
@@ -37,26 +45,34 @@ func New(store sink.Store) *Destination {
 // wrote there: what the replay needs, whose large inputs write thousands
 // of batches into one partition.
 func NewDeferred(store sink.Store) *Destination {
-	return &Destination{store: store, files: manifest.NewDeferredLister(store), pools: map[sink.ParquetOptions]*sync.Pool{}}
+	return &Destination{store: store, files: manifest.NewDeferredLister(store), idle: map[sink.ParquetOptions][]*sink.TableWriter{}}
 }
 
 // Flush lists the files written since the last Flush; see NewDeferred.
 // A Destination that lists at once has nothing to flush.
 func (l *Destination) Flush(ctx context.Context) error { return l.files.Flush(ctx) }
 
-func (l *Destination) writer(opts sink.ParquetOptions) (*sink.TableWriter, *sync.Pool, error) {
+// writer returns an idle writer for opts, or a new one.
+func (l *Destination) writer(opts sink.ParquetOptions) (*sink.TableWriter, error) {
 	l.mu.Lock()
-	pool, ok := l.pools[opts]
-	if !ok {
-		pool = &sync.Pool{}
-		l.pools[opts] = pool
+	if ws := l.idle[opts]; len(ws) > 0 {
+		w := ws[len(ws)-1]
+		ws[len(ws)-1] = nil
+		l.idle[opts] = ws[:len(ws)-1]
+		l.mu.Unlock()
+		return w, nil
 	}
 	l.mu.Unlock()
-	if w, ok := pool.Get().(*sink.TableWriter); ok {
-		return w, pool, nil
+	return sink.NewTableWriter(l.store, opts)
+}
+
+// release keeps w for the next write with opts, unless enough are kept.
+func (l *Destination) release(opts sink.ParquetOptions, w *sink.TableWriter) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.idle[opts]) < maxIdleWriters() {
+		l.idle[opts] = append(l.idle[opts], w)
 	}
-	w, err := sink.NewTableWriter(l.store, opts)
-	return w, pool, err
 }
 
 // Write encodes the rows into the table's partitions and puts the files.
@@ -67,11 +83,11 @@ func (l *Destination) writer(opts sink.ParquetOptions) (*sink.TableWriter, *sync
 // reason (sink.ErrUnwritable), and the other rows are written: one
 // record never fails the rest of its batch.
 func (l *Destination) Write(ctx context.Context, batchID string, t *sink.Table, rows []flatten.Row) (sink.Delivery, error) {
-	w, pool, err := l.writer(t.Parquet)
+	w, err := l.writer(t.Parquet)
 	if err != nil {
 		return failAll(len(rows)), err
 	}
-	defer pool.Put(w)
+	defer l.release(t.Parquet, w)
 	var d sink.Delivery
 	refuse := func(i int, why error) {
 		if d.SetAside == nil {

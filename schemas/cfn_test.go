@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/schemas/cfn"
 )
 
 func TestCloudFormationParses(t *testing.T) {
@@ -18,10 +19,10 @@ func TestCloudFormationParses(t *testing.T) {
 	tables = append(tables, hourly)
 
 	for _, includeDB := range []bool{false, true} {
-		opts := schemas.CloudFormationOptions{IncludeDatabase: includeDB}
-		js, err := schemas.CloudFormationJSON(tables, sampleOptions, opts)
+		opts := cfn.Options{IncludeDatabase: includeDB}
+		js, err := cfn.JSON(tables, sampleOptions, opts)
 		require.NoError(t, err)
-		ym, err := schemas.CloudFormationYAML(tables, sampleOptions, opts)
+		ym, err := cfn.YAML(tables, sampleOptions, opts)
 		require.NoError(t, err)
 
 		// raw shape: resource types and properties, CatalogId a Ref
@@ -55,7 +56,7 @@ func TestCloudFormationParses(t *testing.T) {
 			require.NoError(t, err, name)
 			require.Len(t, tmpl.GetAllGlueTableResources(), 2, name)
 			for _, s := range tables {
-				tbl, err := tmpl.GetGlueTableWithName(schemas.TableLogicalID(s.Table))
+				tbl, err := tmpl.GetGlueTableWithName(cfn.TableLogicalID(s.Table))
 				require.NoError(t, err, name)
 				require.Equal(t, "123456789012", tbl.CatalogId, "goformation resolves AWS::AccountId")
 				require.Equal(t, "chat_lake", tbl.DatabaseName)
@@ -94,15 +95,15 @@ func TestCloudFormationParses(t *testing.T) {
 }
 
 func TestCloudFormationLogicalIDs(t *testing.T) {
-	require.Equal(t, "ChatMessagesTable", schemas.TableLogicalID("chat_messages"))
-	require.Equal(t, "DdblakeDatabase", schemas.DatabaseLogicalID("ddblake"))
+	require.Equal(t, "ChatMessagesTable", cfn.TableLogicalID("chat_messages"))
+	require.Equal(t, "DdblakeDatabase", cfn.DatabaseLogicalID("ddblake"))
 
 	a, b := schemas.NewSchema("a_1"), schemas.NewSchema("a1")
-	tmpl, err := schemas.CloudFormationTemplate([]*schemas.Schema{a, b}, sampleOptions, schemas.CloudFormationOptions{})
+	tmpl, err := cfn.Template([]*schemas.Schema{a, b}, sampleOptions, cfn.Options{})
 	require.NoError(t, err)
 	require.Contains(t, tmpl.Resources, "A1Table")
 	require.Contains(t, tmpl.Resources, "A1Table2", "colliding logical IDs are numbered")
 
-	_, err = schemas.CloudFormationTemplate([]*schemas.Schema{a, a}, sampleOptions, schemas.CloudFormationOptions{})
+	_, err = cfn.Template([]*schemas.Schema{a, a}, sampleOptions, cfn.Options{})
 	require.ErrorIs(t, err, schemas.ErrBadName)
 }

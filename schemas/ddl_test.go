@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/schemas/cfn"
 )
 
 // The -update flag rewrites the golden files. It is registered only once
@@ -94,12 +95,12 @@ func TestGolden(t *testing.T) {
 			return schemas.GlueTableInputJSON(s, sampleOptions)
 		}},
 		{"cfn.json", func(s *schemas.Schema) ([]byte, error) {
-			return schemas.CloudFormationJSON([]*schemas.Schema{s}, sampleOptions,
-				schemas.CloudFormationOptions{IncludeDatabase: true})
+			return cfn.JSON([]*schemas.Schema{s}, sampleOptions,
+				cfn.Options{IncludeDatabase: true})
 		}},
 		{"cfn.yaml", func(s *schemas.Schema) ([]byte, error) {
-			return schemas.CloudFormationYAML([]*schemas.Schema{s}, sampleOptions,
-				schemas.CloudFormationOptions{IncludeDatabase: true})
+			return cfn.YAML([]*schemas.Schema{s}, sampleOptions,
+				cfn.Options{IncludeDatabase: true})
 		}},
 		{"firehose.json", func(s *schemas.Schema) ([]byte, error) {
 			return schemas.FirehoseDestinationJSON(s, sampleOptions, sampleFirehose)
@@ -342,7 +343,7 @@ func TestValidateForAthena(t *testing.T) {
 			require.Empty(t, ddl)
 			_, err = schemas.GlueTableInputJSON(s, sampleOptions)
 			require.ErrorIs(t, err, tc.want)
-			_, err = schemas.CloudFormationJSON([]*schemas.Schema{s}, sampleOptions, schemas.CloudFormationOptions{})
+			_, err = cfn.JSON([]*schemas.Schema{s}, sampleOptions, cfn.Options{})
 			require.ErrorIs(t, err, tc.want)
 			_, err = schemas.FirehoseDestinationJSON(s, sampleOptions, schemas.FirehoseOptions{})
 			require.ErrorIs(t, err, tc.want)

@@ -43,7 +43,7 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 	needAWS := env.GlueDatabase != "" || strings.HasPrefix(env.Lake, "s3://") || strings.HasPrefix(env.Config, "s3://") || env.Sink == SinkFirehose
 	if needAWS {
 		var err error
-		if awsCfg, err = awsclient.Load(ctx, env.awsOptions()); err != nil {
+		if awsCfg, err = awsConfig(ctx, env.awsOptions(), os.Getenv); err != nil {
 			return nil, fmt.Errorf("aws configuration: %w", err)
 		}
 		s3c = newS3Client(awsCfg, env)
@@ -65,7 +65,7 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 		return nil, err
 	}
 	if cfg != nil && s3c == nil && strings.HasPrefix(cfg.MaskKeySource, "s3://") {
-		if awsCfg, err = awsclient.Load(ctx, env.awsOptions()); err != nil {
+		if awsCfg, err = awsConfig(ctx, env.awsOptions(), os.Getenv); err != nil {
 			return nil, fmt.Errorf("aws configuration: %w", err)
 		}
 		s3c = newS3Client(awsCfg, env)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/schemas/cfn"
 	"github.com/ddblake/ddblake/sink"
 )
 
@@ -188,7 +189,7 @@ func ddlOutput(o ddlOptions, opts schemas.Options, tables []*schemas.Schema) ([]
 		}
 		return jsonArray(docs)
 	case ddlCloudFormation:
-		return schemas.CloudFormationYAML(tables, opts, schemas.CloudFormationOptions{IncludeDatabase: o.includeDatabase})
+		return cfn.YAML(tables, opts, cfn.Options{IncludeDatabase: o.includeDatabase})
 	case ddlFirehose:
 		names := make([]string, len(tables))
 		docs := make([][]byte, len(tables))

@@ -1,4 +1,11 @@
-package schemas
+// Package cfn renders the lake's Glue tables as a CloudFormation template
+// (AWS::Glue::Table resources, and an AWS::Glue::Database on request).
+// It is a package of its own, used by the CLI's ddl command, so that the
+// Lambda function, which never writes templates, does not carry the
+// CloudFormation resource library (goformation) in its binary and init.
+//
+//	yaml, err := cfn.YAML(tables, schemas.Options{Database: "lake"}, cfn.Options{})
+package cfn
 
 import (
 	"bytes"
@@ -10,10 +17,12 @@ import (
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/awslabs/goformation/v7/cloudformation"
 	cfnglue "github.com/awslabs/goformation/v7/cloudformation/glue"
+
+	"github.com/ddblake/ddblake/schemas"
 )
 
-// CloudFormationOptions shape the CloudFormation template.
-type CloudFormationOptions struct {
+// Options shape the CloudFormation template.
+type Options struct {
 	// IncludeDatabase adds an AWS::Glue::Database resource for the
 	// database, which every table then depends on. Leave it false when
 	// the database exists already (or another stack owns it).
@@ -26,7 +35,7 @@ func DatabaseLogicalID(db string) string { return pascal(db) + "Database" }
 
 // TableLogicalID returns the logical ID of the AWS::Glue::Table resource
 // of table: its name in PascalCase followed by "Table". Two tables whose
-// names differ only in underscores may share one; CloudFormationTemplate
+// names differ only in underscores may share one; Template
 // then numbers the later one (Table2, Table3...).
 func TableLogicalID(table string) string { return pascal(table) + "Table" }
 
@@ -49,13 +58,13 @@ func pascal(name string) string {
 	return b.String()
 }
 
-// CloudFormationTemplate returns a CloudFormation template holding one
+// Template returns a CloudFormation template holding one
 // AWS::Glue::Table per schema (the same definition as GlueTableInput, in
 // the catalog of the stack's account), and an AWS::Glue::Database when
 // c.IncludeDatabase. Resources are named by TableLogicalID and
 // DatabaseLogicalID. It fails like CreateTableDDL for any schema, and with
 // ErrBadName when two schemas name one table.
-func CloudFormationTemplate(tables []*Schema, o Options, c CloudFormationOptions) (*cloudformation.Template, error) {
+func Template(tables []*schemas.Schema, o schemas.Options, c Options) (*cloudformation.Template, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -77,10 +86,10 @@ func CloudFormationTemplate(tables []*Schema, o Options, c CloudFormationOptions
 	seen := map[string]bool{}
 	for _, s := range tables {
 		if seen[s.Table] {
-			return nil, &DefinitionError{Table: s.Table, Err: fmt.Errorf("%w: table given twice", ErrBadName)}
+			return nil, &schemas.DefinitionError{Table: s.Table, Err: fmt.Errorf("%w: table given twice", schemas.ErrBadName)}
 		}
 		seen[s.Table] = true
-		in, err := GlueTableInput(s, o)
+		in, err := schemas.GlueTableInput(s, o)
 		if err != nil {
 			return nil, err
 		}
@@ -127,16 +136,16 @@ func cfnColumns(cols []gluetypes.Column) []cfnglue.Table_Column {
 	return out
 }
 
-// CloudFormationJSON renders CloudFormationTemplate as JSON (two-space
+// JSON renders Template as JSON (two-space
 // indent, keys sorted, no HTML escaping).
-func CloudFormationJSON(tables []*Schema, o Options, c CloudFormationOptions) ([]byte, error) {
-	t, err := CloudFormationTemplate(tables, o, c)
+func JSON(tables []*schemas.Schema, o schemas.Options, c Options) ([]byte, error) {
+	t, err := Template(tables, o, c)
 	if err != nil {
 		return nil, err
 	}
 	raw, err := t.JSON()
 	if err != nil {
-		return nil, fmt.Errorf("schemas: render CloudFormation JSON: %w", err)
+		return nil, fmt.Errorf("cfn: render CloudFormation JSON: %w", err)
 	}
 	// Re-encode without the \u003c escapes encoding/json puts in
 	// array<string>.
@@ -144,27 +153,27 @@ func CloudFormationJSON(tables []*Schema, o Options, c CloudFormationOptions) ([
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("schemas: render CloudFormation JSON: %w", err)
+		return nil, fmt.Errorf("cfn: render CloudFormation JSON: %w", err)
 	}
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("schemas: render CloudFormation JSON: %w", err)
+		return nil, fmt.Errorf("cfn: render CloudFormation JSON: %w", err)
 	}
 	return out.Bytes(), nil
 }
 
-// CloudFormationYAML renders CloudFormationTemplate as YAML.
-func CloudFormationYAML(tables []*Schema, o Options, c CloudFormationOptions) ([]byte, error) {
-	t, err := CloudFormationTemplate(tables, o, c)
+// YAML renders Template as YAML.
+func YAML(tables []*schemas.Schema, o schemas.Options, c Options) ([]byte, error) {
+	t, err := Template(tables, o, c)
 	if err != nil {
 		return nil, err
 	}
 	out, err := t.YAML()
 	if err != nil {
-		return nil, fmt.Errorf("schemas: render CloudFormation YAML: %w", err)
+		return nil, fmt.Errorf("cfn: render CloudFormation YAML: %w", err)
 	}
 	return out, nil
 }

@@ -8,7 +8,7 @@ export PATH := $(shell $(GO) env GOPATH)/bin:$(PATH)
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 LAKE        ?= lake
 
-.PHONY: demo test tools vet test-unit test-e2e sample lambda
+.PHONY: demo test tools vet test-unit test-e2e sample lambda bench
 
 # ---------------------------------------------------------------- demo
 ## demo: replay testdata/sample into ./lake, then query it with DuckDB.
@@ -49,6 +49,13 @@ test-e2e:
 ## sample: regenerate the bundled sample data (deterministic).
 sample:
 	$(GO) run ./cmd/ddblake-sample -out testdata/sample -force
+
+# ---------------------------------------------------------------- bench
+## bench: replay MB per CPU second, peak RSS, Lambda CPU ms and allocations
+## per 6 MB batch, each beside the naive baseline run in the same invocation
+## (bench/speed; CPU time, not wall time).
+bench:
+	$(GO) run ./bench/speed
 
 # ---------------------------------------------------------------- lambda
 # The Lambda package: dist/lambda/bootstrap (provided.al2023, arm64, CGO

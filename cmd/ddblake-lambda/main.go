@@ -4,11 +4,17 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"runtime"
 
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/ddblake/ddblake/internal/membudget"
 )
 
 func main() {
+	// The soft memory limit follows the function's memory
+	// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE) unless GOMEMLIMIT sets one.
+	membudget.For(os.Getenv, runtime.NumCPU()).Apply(os.Getenv)
 	ctx := context.Background()
 	h, err := start(ctx, os.Getenv)
 	if err != nil {

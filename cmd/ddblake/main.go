@@ -16,22 +16,19 @@ import (
 	"context"
 	"os"
 	"os/signal"
-	"runtime/debug"
+	"runtime"
 	"syscall"
 
 	"github.com/ddblake/ddblake/cmd/ddblake/cli"
+	"github.com/ddblake/ddblake/internal/membudget"
 )
 
-// memoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT does
-// not set one: the collector works harder before the heap's headroom
-// takes the process past it. A replay's live memory is bounded by its
-// batches (see pipeline.Replay), well below this.
-const memoryLimit = 448 << 20
-
 func main() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimit)
-	}
+	// The soft memory limit comes from the budget (GOMEMLIMIT, else
+	// 448 MiB): the collector works harder before the heap's headroom
+	// takes the process past it. The replay's workers follow the same
+	// budget (see cli), so its live memory stays well below it.
+	membudget.For(os.Getenv, runtime.NumCPU()).Apply(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

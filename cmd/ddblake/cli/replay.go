@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ddblake/ddblake/internal/membudget"
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/sink/direct"
@@ -234,7 +236,7 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 		Inputs:     quarantine,
 		Decode:     in.decode,
 		Format:     in.format,
-		Workers:    runtime.NumCPU(),
+		Workers:    membudget.For(os.Getenv, runtime.NumCPU()).Workers, // CPUs, within the memory budget
 		ChunkBytes: int64(chunk),
 		Progress:   bar.add,
 	}

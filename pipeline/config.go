@@ -68,6 +68,10 @@ type TableConfig struct {
 	Partition string `yaml:"partition,omitempty"`
 	// Compression is zstd (default), snappy, gzip or none.
 	Compression string `yaml:"compression,omitempty"`
+	// CompressionLevel is the zstd level, as zstd numbers them (1 fastest
+	// ... 22 smallest, mapped to the encoder's four speeds: 1, 2-5, 6-9,
+	// 10 and up); 0 keeps the default, 3.
+	CompressionLevel int `yaml:"compression_level,omitempty"`
 	// TargetFileSize bounds Parquet files: "128MiB" (default), "64MB", bytes.
 	TargetFileSize ByteSize `yaml:"target_file_size,omitempty"`
 	// Keys names the table's key attributes (hash, then range) for the
@@ -238,6 +242,9 @@ func (t TableConfig) Validate() error {
 	default:
 		return fmt.Errorf("%w: compression %q: want zstd, snappy, gzip or none", flatten.ErrBadConfig, t.Compression)
 	}
+	if t.CompressionLevel < 0 || t.CompressionLevel > 22 {
+		return fmt.Errorf("%w: compression_level %d: want 1 to 22 (zstd)", flatten.ErrBadConfig, t.CompressionLevel)
+	}
 	if len(t.Keys) > 2 {
 		return fmt.Errorf("%w: keys %v: a DynamoDB key has one or two attributes", flatten.ErrBadConfig, t.Keys)
 	}
@@ -384,6 +391,9 @@ func overlay(base, t TableConfig) TableConfig {
 	if t.Compression != "" {
 		out.Compression = t.Compression
 	}
+	if t.CompressionLevel != 0 {
+		out.CompressionLevel = t.CompressionLevel
+	}
 	if t.TargetFileSize != 0 {
 		out.TargetFileSize = t.TargetFileSize
 	}
@@ -397,8 +407,9 @@ func overlay(base, t TableConfig) TableConfig {
 // Parquet returns the encoder options of the table's rules.
 func (t TableConfig) Parquet() sink.ParquetOptions {
 	return sink.ParquetOptions{
-		Compression: sink.Compression(t.Compression),
-		FileBytes:   int64(t.TargetFileSize),
+		Compression:      sink.Compression(t.Compression),
+		CompressionLevel: t.CompressionLevel,
+		FileBytes:        int64(t.TargetFileSize),
 	}
 }
 

@@ -23,6 +23,7 @@ tables:
     expand: [meta]
     depth: 4
     partition: hour
+    compression_level: 1
     target_file_size: 64MiB
     routes:
       - {table: messages, attribute: sk, prefix: "MSG#"}
@@ -35,6 +36,8 @@ tables:
 	require.Equal(t, "decimal(12,2)", m.Columns["price"])
 	require.Equal(t, "hour", m.Partition)
 	require.Equal(t, "snappy", m.Compression)
+	require.Equal(t, 1, m.Parquet().CompressionLevel)
+	require.Equal(t, 0, c.Table("chat-rooms").Parquet().CompressionLevel, "the default level")
 	require.Equal(t, ByteSize(64<<20), m.TargetFileSize)
 	require.Equal(t, 4, m.Depth)
 	require.Len(t, m.Routes, 1)
@@ -55,6 +58,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad type", "tables:\n  t:\n    columns:\n      a: decimal(50,2)\n", "decimal(50,2)"},
 		{"bad partition", "tables:\n  t:\n    partition: minute\n", "minute"},
 		{"bad compression", "defaults:\n  compression: lz4\n", "lz4"},
+		{"bad compression level", "defaults:\n  compression_level: 23\n", "compression_level 23"},
 		{"bad size", "defaults:\n  target_file_size: huge\n", "huge"},
 		{"tiny size", "defaults:\n  target_file_size: 10KiB\n", "1MiB"},
 		{"bad route", "tables:\n  t:\n    routes: [{table: msgs, attribute: sk}]\n", "prefix"},

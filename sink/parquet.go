@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 
@@ -39,6 +40,10 @@ const (
 type ParquetOptions struct {
 	// Compression is the codec of every column (default zstd).
 	Compression Compression
+	// CompressionLevel is the zstd level, as zstd numbers them (1-22,
+	// mapped to the encoder's four speeds); 0 is the default level (3).
+	// Other codecs ignore it.
+	CompressionLevel int
 	// RowGroupBytes closes a row group once its encoded size passes it
 	// (default 64 MiB).
 	RowGroupBytes int64
@@ -63,6 +68,9 @@ func (o ParquetOptions) Validate() error {
 	case "", CompressionZstd, CompressionSnappy, CompressionGzip, CompressionNone:
 	default:
 		return fmt.Errorf("%w: compression %q: want zstd, snappy, gzip or none", ErrBadConfig, o.Compression)
+	}
+	if o.CompressionLevel < 0 || o.CompressionLevel > 22 {
+		return fmt.Errorf("%w: compression level %d: want 1 to 22", ErrBadConfig, o.CompressionLevel)
 	}
 	if o.RowGroupBytes < 0 || o.FileBytes < 0 || o.PageBytes < 0 || o.DictionaryMaxBytes < 0 {
 		return fmt.Errorf("%w: negative size", ErrBadConfig)
@@ -94,7 +102,7 @@ func (o ParquetOptions) withDefaults() ParquetOptions {
 
 // codec returns the codec of one Encoder: a zstd codec of its own, which
 // keeps its encoder between files (see zstdCodec).
-func (c Compression) codec() compress.Codec {
+func (c Compression) codec(level int) compress.Codec {
 	switch c {
 	case CompressionSnappy:
 		return &parquet.Snappy
@@ -103,7 +111,10 @@ func (c Compression) codec() compress.Codec {
 	case CompressionNone:
 		return &parquet.Uncompressed
 	}
-	return &zstdCodec{}
+	if level == 0 {
+		return &zstdCodec{}
+	}
+	return &zstdCodec{level: zstd.EncoderLevelFromZstd(level)}
 }
 
 // EncodedFile is one finished Parquet file handed to the emit function of
@@ -159,7 +170,7 @@ func NewEncoder(opts ParquetOptions) (*Encoder, error) {
 		return nil, err
 	}
 	opts = opts.withDefaults()
-	return &Encoder{opts: opts, codec: opts.Compression.codec()}, nil
+	return &Encoder{opts: opts, codec: opts.Compression.codec(opts.CompressionLevel)}, nil
 }
 
 // Options returns the options in force, defaults filled in.

@@ -16,6 +16,9 @@
 // Each measurement is repeated (-runs) and printed as a range, min-max;
 // the two paths run alternately so that both see the same load.
 //
+// Run it from the repository root (it builds ./cmd/ddblake and runs the
+// benchmarks of ./cmd/ddblake-lambda):
+//
 //	go run ./bench/speed                  replay and Lambda figures
 //	go run ./bench/speed -events 12       a larger replay (12 events)
 //	go run ./bench/speed -lambda=false    the replay only

@@ -162,7 +162,7 @@ func exportResolver(env Env) *decode.Resolver {
 		S3: func(ctx context.Context, bucket string) (decode.ObjectReader, error) {
 			once.Do(func() {
 				var awsCfg aws.Config
-				if awsCfg, err = awsclient.Load(ctx, env.awsOptions()); err == nil {
+				if awsCfg, err = awsConfig(ctx, env.awsOptions(), os.Getenv); err == nil {
 					client = newS3Client(awsCfg, env)
 				}
 			})

@@ -279,7 +279,7 @@ var benchLine = regexp.MustCompile(`^Benchmark(Handler6MB|Naive6MB)\S*\s+\d+\s+(
 func measureLambda(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	metrics := map[string]map[string][]float64{}
 	for range o.runs {
-		cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^(Handler6MB|Naive6MB)$",
+		cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^Benchmark(Handler6MB|Naive6MB)$",
 			"-benchmem", "-benchtime", "10x", "-cpu", "1", "-count", "1", "./cmd/ddblake-lambda")
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, stderr

@@ -216,7 +216,7 @@ func badCases() []badCase {
 			name:     "ion-export-bad-items",
 			sources:  []string{in("export", "ion_bad")},
 			exit:     []int{3},
-			messages: []string{"t3ks8wq2vf6bn4mzo7lhx5yrje.ion.gz: record 2: offset 437: unreadable Ion data"},
+			messages: []string{"t3ks8wq2vf6bn4mzo7lhx5yrje.ion.gz: line 2: offset 437: unreadable Ion data"},
 			aside: []asideWant{
 				{Source: "ion_bad/" + exportDir + "b6dn2lq7xk4hy5vezr3ctmwa9f.ion.gz", From: 2, To: 2, Reason: "Item.price: unreadable Ion data: Ion value DynamoDB cannot hold: an Ion float"},
 				{Source: "ion_bad/" + exportDir + "b6dn2lq7xk4hy5vezr3ctmwa9f.ion.gz", From: 3, To: 3, Reason: "an Ion timestamp"},

@@ -163,7 +163,7 @@ func TestRedactorReasons(t *testing.T) {
 			if raw == "" {
 				raw = `{"Item":{"n":{"N":"1.2.3"}}}`
 			}
-			re := &decode.RecordError{Source: "in.jsonl", Index: 3, Line: 3, Path: c.path, Table: "chat", Raw: []byte(raw), Err: cause}
+			re := &decode.RecordError{Source: "in.jsonl", Index: 3, Path: c.path, Table: "chat", Raw: []byte(raw), Err: cause}
 			got := r.SetAside(SetAside{Source: "in.jsonl", Index: 3, Path: c.path, Err: re, Raw: re.Raw}, "chat")
 			require.Equal(t, c.wantPath, got.Path)
 			require.True(t, strings.HasPrefix(got.Err.Error(), c.wantReason), got.Err.Error())

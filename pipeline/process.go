@@ -295,7 +295,7 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 	for _, e := range b.Errors {
 		aside = append(aside, p.aside(SetAside{
 			Table: lakeTableOrEmpty(e.Table), EventTimeMicros: e.EventTimeMicros,
-			Source: e.Source, Index: e.Index, Path: e.Path, Err: e, Raw: e.Raw,
+			Source: e.Source, Index: e.Index, Line: e.Line, Path: e.Path, Err: e, Raw: e.Raw,
 		}, e.Table))
 	}
 
@@ -308,7 +308,7 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		if err != nil {
 			aside = append(aside, p.aside(SetAside{
 				Table: lakeTableOrEmpty(rec.Table), EventTimeMicros: rec.EventTimeMicros,
-				Source: rec.Source, Index: rec.Index, Err: err, Raw: rec.Raw,
+				Source: rec.Source, Index: rec.Index, Line: rec.Line, Err: err, Raw: rec.Raw,
 			}, rec.Table))
 			continue
 		}
@@ -408,7 +408,7 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			rec := b.Records[tb.records[ri]]
 			aside = append(aside, p.aside(SetAside{
 				Table: tb.name, EventTimeMicros: rec.EventTimeMicros,
-				Source: rec.Source, Index: rec.Index, Err: d.SetAside[ri], Raw: rec.Raw,
+				Source: rec.Source, Index: rec.Index, Line: rec.Line, Err: d.SetAside[ri], Raw: rec.Raw,
 			}, rec.Table))
 		}
 		delivered := len(rows) - len(d.Failed) - len(d.SetAside)
@@ -476,7 +476,7 @@ func (p *Processor) commit(ctx context.Context, b *Batch, order []*tableBatch) (
 					rec := b.Records[ri]
 					refused = append(refused, p.aside(SetAside{
 						Table: name, EventTimeMicros: rec.EventTimeMicros,
-						Source: rec.Source, Index: rec.Index, Err: err, Raw: rec.Raw,
+						Source: rec.Source, Index: rec.Index, Line: rec.Line, Err: err, Raw: rec.Raw,
 					}, rec.Table))
 					continue
 				}

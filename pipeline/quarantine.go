@@ -13,9 +13,11 @@ type SetAside struct {
 	Table string
 	// EventTimeMicros dates the entry's partition; 0 when unknown.
 	EventTimeMicros int64
-	// Source, Index and Path locate the record and the bad part.
+	// Source, Index, Line and Path locate the record and the bad part
+	// (Index and Line as in decode.ChangeRecord).
 	Source string
 	Index  int
+	Line   int
 	Path   string
 	// Err is the reason.
 	Err error

@@ -83,6 +83,14 @@ type Summary struct {
 	InputErrors []error
 	// WriteErrors are batches that could not be written (fully or in part).
 	WriteErrors []error
+	// Finished names the inputs read to the end whose batches were all
+	// written, in input order.
+	Finished []string
+	// Interrupted is set when ctx was canceled before the end. Errors that
+	// only say so (context.Canceled from a read or a write cut short) are
+	// then left out of InputErrors and WriteErrors: the inputs they hit
+	// are just not Finished, and a rerun completes them.
+	Interrupted bool
 	Elapsed     time.Duration
 }
 
@@ -106,7 +114,11 @@ func (r *Replay) Run(ctx context.Context, inputs []decode.Input) (Summary, error
 		decoders[i] = d
 	}
 	sum := Summary{Inputs: len(inputs), Counts: Counts{TableRows: map[string]int{}}, Sources: map[string]Counts{}}
-	var mu sync.Mutex // guards sum
+	var mu sync.Mutex // guards sum, read and failed
+	// An input is finished when it was read to the end (read) and
+	// neither its reading nor any of its batches failed.
+	read := make([]bool, len(inputs))
+	failed := make([]bool, len(inputs))
 
 	// Batches go to the writers in input order, then chunk order, and
 	// take tickets in that order, so that new columns are committed in
@@ -137,7 +149,10 @@ func (r *Replay) Run(ctx context.Context, inputs []decode.Input) (Summary, error
 				sum.Sources[b.source] = src
 				sum.RawBytes += b.raw
 				if err != nil {
-					sum.WriteErrors = append(sum.WriteErrors, fmt.Errorf("%s (batch %s): %w", b.input, b.ID, err))
+					failed[b.index] = true
+					if !interrupted(ctx, err) {
+						sum.WriteErrors = append(sum.WriteErrors, fmt.Errorf("%s (batch %s): %w", b.input, b.ID, err))
+					}
 				}
 				mu.Unlock()
 				if r.Progress != nil {
@@ -174,19 +189,24 @@ func (r *Replay) Run(ctx context.Context, inputs []decode.Input) (Summary, error
 		go func() {
 			defer readers.Done()
 			for i := range queue {
-				err := r.readInput(ctx, dec, inputs[i], turns[i], send)
+				err := r.readInput(ctx, dec, i, inputs[i], turns[i], send)
 				select { // the input's batches have all gone
 				case <-turns[i]:
 				case <-ctx.Done():
 				}
 				close(turns[i+1])
-				if err != nil {
-					errs := flattenJoined(err)
-					r.setAsideInput(ctx, inputs[i], errs)
-					mu.Lock()
-					sum.InputErrors = append(sum.InputErrors, errs...)
-					mu.Unlock()
+				var errs []error
+				for _, e := range flattenJoined(err) {
+					if !interrupted(ctx, e) {
+						errs = append(errs, e)
+					}
 				}
+				r.setAsideInput(ctx, inputs[i], errs)
+				mu.Lock()
+				read[i] = true
+				failed[i] = failed[i] || err != nil
+				sum.InputErrors = append(sum.InputErrors, errs...)
+				mu.Unlock()
 			}
 		}()
 	}
@@ -203,11 +223,19 @@ func (r *Replay) Run(ctx context.Context, inputs []decode.Input) (Summary, error
 	readers.Wait()
 	close(batches)
 	writers.Wait()
-	if err := ctx.Err(); err != nil {
-		sum.InputErrors = append(sum.InputErrors, err)
+	sum.Interrupted = ctx.Err() != nil
+	for i, in := range inputs {
+		if read[i] && !failed[i] {
+			sum.Finished = append(sum.Finished, in.Name)
+		}
 	}
 	sum.Elapsed = time.Since(start)
 	return sum, nil
+}
+
+// interrupted reports whether err only says that ctx was canceled.
+func interrupted(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
 // setAsideInput lists an input's read failures in r.Inputs; a failure to
@@ -240,12 +268,13 @@ type replayBatch struct {
 	Batch
 	input  string
 	source string // the records' Source: the input, or an export's data file
+	index  int    // the input's position in Run's inputs
 	raw    int64
 }
 
-// readInput decodes one input into batches and hands them to send, the
-// first only once turn is closed.
-func (r *Replay) readInput(ctx context.Context, dec *decode.Decoder, in decode.Input, turn <-chan struct{}, send func(*replayBatch) error) error {
+// readInput decodes input index, in, into batches and hands them to send,
+// the first only once turn is closed.
+func (r *Replay) readInput(ctx context.Context, dec *decode.Decoder, index int, in decode.Input, turn <-chan struct{}, send func(*replayBatch) error) error {
 	maxBytes, maxRecords := r.ChunkBytes, r.ChunkRecords
 	if maxBytes <= 0 {
 		maxBytes = DefaultChunkBytes
@@ -262,7 +291,7 @@ func (r *Replay) readInput(ctx context.Context, dec *decode.Decoder, in decode.I
 		content = sha256.New()
 	}
 	chunk := 0
-	cur := &replayBatch{input: in.Name, source: in.Name, Batch: Batch{DropImages: true}}
+	cur := &replayBatch{input: in.Name, source: in.Name, index: index, Batch: Batch{DropImages: true}}
 	// An export's batches are cut at its data files' ends, and numbered
 	// within each file.
 	export := in.Kind == decode.InputExport
@@ -288,7 +317,7 @@ func (r *Replay) readInput(ctx context.Context, dec *decode.Decoder, in decode.I
 		if err := send(cur); err != nil {
 			return err
 		}
-		cur = &replayBatch{input: in.Name, source: cur.source, Batch: Batch{DropImages: true}}
+		cur = &replayBatch{input: in.Name, source: cur.source, index: index, Batch: Batch{DropImages: true}}
 		return nil
 	}
 	err := dec.DecodeInput(ctx, in, r.Format, func(rec *decode.ChangeRecord, rerr *decode.RecordError) error {

@@ -2,7 +2,7 @@
 // Athena queries, and prints the lake's table definitions.
 //
 //	ddblake replay  [--config F] [--to DIR|s3://...] [--format auto|lambda|kinesis|jsonl|export|incremental] [--table NAME] SOURCE...
-//	ddblake ddl     [--config F] --lake DIR|s3://... [--location s3://...] [--database DB] [--format athena|glue|cloudformation|firehose]
+//	ddblake ddl     [--config F] --lake DIR|s3://... [--location s3://...] [--database DB] [--format athena|glue|cloudformation|firehose|alter] [--previous DIR|s3://...] [--include-database] [--role-arn ARN]
 //	ddblake infer   [--config F] SOURCE...        proposed column declarations as YAML
 //	ddblake flatten [--config F] SOURCE...        flat rows as JSON lines (debugging)
 //	ddblake version
@@ -30,6 +30,9 @@ func main() {
 	// budget (see cli), so its live memory stays well below it.
 	membudget.For(os.Getenv, runtime.NumCPU()).Apply(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal asks the command to stop and say what it finished;
+	// a second one ends the process at once.
+	context.AfterFunc(ctx, stop)
 	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -69,7 +69,7 @@ func (d *Decoder) decodeEventParallel(payload []byte, source string, fn RecordFu
 		if r.rerr != nil {
 			r.rerr.Source, r.rerr.Index, r.rerr.Line, r.rerr.Raw = source, i, lines.lineAt(spans[i].start), raw
 		} else {
-			r.rec.Source, r.rec.Index, r.rec.Raw = source, i, raw
+			r.rec.Source, r.rec.Index, r.rec.Line, r.rec.Raw = source, i, lines.lineAt(spans[i].start), raw
 		}
 		if err := fn(r.rec, r.rerr); err != nil {
 			return err

@@ -37,7 +37,7 @@ func (d *Decoder) decodeIon(ctx context.Context, r io.Reader, name string, mode 
 		}
 		var se *ionexport.StreamError
 		if errors.As(err, &se) {
-			return inputErr(name, 0, se.Item, se.Offset, ionStreamCause(se))
+			return inputErr(name, se.Item, -1, se.Offset, ionStreamCause(se)) // the item's line, as Where says
 		}
 		if err := checkCtx(ctx, ir.Item()); err != nil {
 			return err

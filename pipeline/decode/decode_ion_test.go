@@ -160,7 +160,7 @@ func TestIonBadItems(t *testing.T) {
 		require.Equal(t, w.index, e.Index)
 		require.Equal(t, w.path, e.Path)
 		require.Contains(t, e.Error(), w.msg)
-		require.Contains(t, e.Error(), "items.ion: record "+strconv.Itoa(w.index))
+		require.Contains(t, e.Error(), "items.ion: line "+strconv.Itoa(w.index))
 		require.Equal(t, "chat-messages", e.Table)
 		require.Equal(t, micros("2026-04-01T00:00:00Z"), e.EventTimeMicros)
 		require.NotEmpty(t, e.Raw, "the item is kept, as JSON")
@@ -168,7 +168,7 @@ func TestIonBadItems(t *testing.T) {
 	ies := InputErrors(err)
 	require.Len(t, ies, 1)
 	require.ErrorIs(t, ies[0], ErrBadIon)
-	require.Equal(t, 12, ies[0].Index, "the break names the item")
+	require.Equal(t, 12, ies[0].Line, "the break names the item (its line, as Where says)")
 	require.Positive(t, ies[0].Offset)
 }
 

@@ -312,7 +312,7 @@ func (d *Decoder) decodeLines(ctx context.Context, br *bufio.Reader, name string
 		}
 		if tooLong {
 			seen++
-			rerr := &RecordError{Source: name, Index: lr.line, Line: lr.line, Table: mode.table,
+			rerr := &RecordError{Source: name, Index: lr.line, Table: mode.table,
 				Err: fmt.Errorf("%w: longer than %d bytes", ErrLineTooLong, d.opts.MaxRecordBytes)}
 			if err := fn(nil, rerr); err != nil {
 				return err
@@ -334,7 +334,7 @@ func (d *Decoder) decodeLines(ctx context.Context, br *bufio.Reader, name string
 			d.outer = fastjson.Parser{}
 		}
 		if rerr != nil {
-			rerr.Source, rerr.Index, rerr.Line, rerr.Raw = name, lr.line, lr.line, raw
+			rerr.Source, rerr.Index, rerr.Raw = name, lr.line, raw
 		} else {
 			rec.Source, rec.Index, rec.Raw = name, lr.line, raw
 		}

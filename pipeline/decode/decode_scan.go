@@ -262,7 +262,7 @@ func (d *Decoder) decodeDocs(ctx context.Context, s *docScanner, source string, 
 		if rerr != nil {
 			rerr.Source, rerr.Index, rerr.Line, rerr.Raw = source, index, s.lineAt(start), raw
 		} else {
-			rec.Source, rec.Index, rec.Raw = source, index, raw
+			rec.Source, rec.Index, rec.Line, rec.Raw = source, index, s.lineAt(start), raw
 		}
 		if len(raw) > keepBufferBytes {
 			d.outer = fastjson.Parser{} // do not hold a copy of a huge record

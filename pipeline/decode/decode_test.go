@@ -482,7 +482,7 @@ func TestRecordErrors(t *testing.T) {
 		require.Equal(t, i+2, rerr.Line, "one record per line after the first")
 		require.Equal(t, string(doc.Records[i]), string(rerr.Raw), "the raw record, for the quarantine")
 		msg := rerr.Error()
-		require.Contains(t, msg, "event: record "+fmt.Sprint(i))
+		require.Contains(t, msg, fmt.Sprintf("event: line %d: record %d", i+2, i))
 		require.Contains(t, msg, w.path)
 		if errors.Is(w.err, ErrBadTable) {
 			require.Empty(t, rerr.Table)
@@ -682,7 +682,8 @@ func TestJSONL(t *testing.T) {
 	require.NoError(t, c.err)
 	require.Len(t, c.recs, 2)
 	require.Len(t, c.errs, 1)
-	require.Equal(t, 2, c.errs[0].Line)
+	require.Equal(t, 2, c.errs[0].Index, "a line format's Index is the line")
+	require.Zero(t, c.errs[0].Line, "Line is for elements of documents")
 	require.Equal(t, "{not json}", string(c.errs[0].Raw))
 	require.Contains(t, c.errs[0].Error(), "bad.jsonl: line 2: malformed record")
 }
@@ -878,11 +879,13 @@ func TestInputErrorsTree(t *testing.T) {
 	require.Equal(t, "a.json: line 3: truncated JSON", a.Error())
 	require.Equal(t, "b.json.gz: corrupt gzip data", b.Error())
 
-	r := &RecordError{Source: "s.jsonl", Index: 4, Line: 4, Path: "dynamodb.NewImage.n", Err: &flatten.AttrError{Path: "n", Err: flatten.ErrBadNumber}}
+	r := &RecordError{Source: "s.jsonl", Index: 4, Path: "dynamodb.NewImage.n", Err: &flatten.AttrError{Path: "n", Err: flatten.ErrBadNumber}}
 	require.Equal(t, "s.jsonl: line 4: dynamodb.NewImage.n: N is not a number", r.Error())
 	require.ErrorIs(t, r, flatten.ErrBadNumber)
 	r = &RecordError{Source: "event", Index: 2, Line: 9, Err: ErrBadRecord}
-	require.Equal(t, "event: record 2 (line 9): malformed record", r.Error())
+	require.Equal(t, "event: line 9: record 2: malformed record", r.Error())
+	r = &RecordError{Source: "event", Index: 1, Line: 1, Err: ErrBadRecord}
+	require.Equal(t, "event: line 1: record 1: malformed record", r.Error(), "the second element of a one-line document")
 
 	_, err = NewDecoder(Options{MaxRecordBytes: -1})
 	require.Error(t, err)

@@ -95,7 +95,8 @@ type RecordError struct {
 	// line number for line formats, 0-based position in Records[] for
 	// event documents.
 	Index int
-	// Line is the 1-based line where the record starts (0 when unknown).
+	// Line is, as in ChangeRecord.Line, the 1-based line where an
+	// element of an event document starts; 0 for line formats.
 	Line int
 	// Path locates the bad part inside the record, e.g.
 	// dynamodb.NewImage.sender.profile.age (segments joined by
@@ -117,23 +118,13 @@ type RecordError struct {
 	Err error
 }
 
-// Error names the source, the record (line or index), the path and the
+// Error names the source, the record (see Where), the path and the
 // cause.
 func (e *RecordError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Source)
-	if e.Line > 0 && e.Line == e.Index {
-		b.WriteString(": line ")
-		b.WriteString(strconv.Itoa(e.Line))
-	} else {
-		b.WriteString(": record ")
-		b.WriteString(strconv.Itoa(e.Index))
-		if e.Line > 0 {
-			b.WriteString(" (line ")
-			b.WriteString(strconv.Itoa(e.Line))
-			b.WriteByte(')')
-		}
-	}
+	b.WriteString(": ")
+	b.WriteString(Where(e.Line, e.Index))
 	cause := e.Err
 	if e.Path != "" {
 		b.WriteString(": ")
@@ -152,6 +143,19 @@ func (e *RecordError) Error() string {
 
 // Unwrap returns the cause.
 func (e *RecordError) Unwrap() error { return e.Err }
+
+// Where locates a record in its input, the one form every message about
+// a record uses, as an *InputError does: "line 7" for a record of a line
+// format (JSON lines, export data: index is its line; an Ion item's is
+// its line in DynamoDB's one-item-a-line text), "line 3: record 2" for
+// element 2 (0-based) of the Records of an event document, starting on
+// line 3 (line > 0).
+func Where(line, index int) string {
+	if line > 0 {
+		return "line " + strconv.Itoa(line) + ": record " + strconv.Itoa(index)
+	}
+	return "line " + strconv.Itoa(index)
+}
 
 // InputError is an input, or part of one, that cannot be read further:
 // a truncated document, corrupt gzip, an unreadable manifest, a data file

@@ -21,6 +21,10 @@ type ChangeRecord struct {
 	// Index is the record's position in its source: 1-based line number
 	// for line formats, 0-based index in Records[] for events.
 	Index int
+	// Line is, for an element of an event document, the 1-based line
+	// where it starts; 0 for the records of line formats, whose Index is
+	// their line. See Where.
+	Line int
 	// Table is the DynamoDB table name as the input gives it.
 	Table string
 	// Account and Region are the AWS account and region of the table,

@@ -157,7 +157,7 @@ func TestReplayExitCodes(t *testing.T) {
 	}{
 		{"clean input", []string{fixture("inputs", "lambda", "chat_stream.json")}, cli.ExitOK, []string{"replayed 1 input: "}},
 		{"bad records", []string{fixture("inputs", "lambda", "bad_records.json")}, cli.ExitPartial,
-			[]string{"set aside in ", "bad_records.json: record 1 (line 3): dynamodb.NewImage.reaction: unknown attribute type"}},
+			[]string{"set aside in ", "bad_records.json: line 3: record 1: dynamodb.NewImage.reaction: unknown attribute type"}},
 		{"corrupt gzip", []string{fixture("inputs", "jsonl", "corrupt_truncated.jsonl.gz")}, cli.ExitPartial,
 			[]string{"input error: " + fixture("inputs", "jsonl", "corrupt_truncated.jsonl.gz") + ": line ", "1 input not read to the end"}},
 		{"corrupt gzip in an export", []string{fixture("inputs", "export", "corrupt_gzip")}, cli.ExitPartial,
@@ -348,7 +348,7 @@ func TestFlattenGolden(t *testing.T) {
 		{"lambda", "chat_stream.golden.jsonl", []string{fixture("inputs", "lambda", "chat_stream.json")}, cli.ExitOK, nil},
 		{"kinesis", "kinesis_ms.golden.jsonl", []string{fixture("inputs", "kinesis", "chat_ms.json")}, cli.ExitOK, nil},
 		{"bad records", "bad_records.golden.jsonl", []string{fixture("inputs", "lambda", "bad_records.json")}, cli.ExitPartial,
-			[]string{"set aside: " + fixture("inputs", "lambda", "bad_records.json") + ": record 2 (line 4): dynamodb.NewImage.pinned: attribute value has more than one type"}},
+			[]string{"set aside: " + fixture("inputs", "lambda", "bad_records.json") + ": line 4: record 2: dynamodb.NewImage.pinned: attribute value has more than one type"}},
 		{"declared types", "declared.golden.jsonl", []string{"--config", fixture("cli", "flatten", "declared.yaml"), fixture("cli", "infer")}, cli.ExitOK, nil},
 	}
 	for _, tt := range tests {

@@ -27,7 +27,7 @@ const (
 func (s *session) ddlCommand() *cobra.Command {
 	var o ddlOptions
 	cmd := &cobra.Command{
-		Use:   "ddl [--config F] --lake DIR|s3://... [--location s3://...] [--database DB] [--format athena|glue|cloudformation|firehose]",
+		Use:   "ddl [--config F] --lake DIR|s3://... [--location s3://...] [--database DB] [--format athena|glue|cloudformation|firehose|alter] [--previous DIR|s3://...] [--include-database] [--role-arn ARN]",
 		Short: "Print the table definitions of a lake",
 		Long: `Ddl reads the schema registry of the lake (<lake>/_ddblake/schemas/) and prints
 the definition of every table in one of these formats:
@@ -60,7 +60,10 @@ URI itself by default when that is s3://. --database defaults to ddblake. The
 parquet.compression table property follows the configuration's default
 compression.`,
 		Example: `  ddblake ddl --lake ./lake --location s3://my-lake/ddb > lake.sql
-  ddblake ddl --lake s3://my-lake/ddb --format glue | jq -c '.[]'
+  ddblake ddl --lake s3://my-lake/ddb --database chat --format glue | jq -c '.[]' |
+    while read -r t; do aws glue create-table --database-name chat --table-input "$t"; done
+  ddblake ddl --lake s3://my-lake/ddb --format cloudformation --include-database > glue.yaml
+  ddblake ddl --lake s3://my-lake/ddb --format firehose --role-arn arn:aws:iam::123456789012:role/firehose
   cp -r lake/_ddblake before/ && ddblake replay new-exports/ &&
     ddblake ddl --lake ./lake --location s3://my-lake/ddb --format alter --previous before`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -75,7 +78,7 @@ compression.`,
 	f.StringVar(&o.lake, "lake", "", "the lake: a local directory or s3://bucket/prefix (required)")
 	f.StringVar(&o.location, "location", "", "S3 location of the lake for Athena and Glue (default: --lake when it is s3://)")
 	f.StringVar(&o.database, "database", schemas.DefaultDatabase, "Glue/Athena database")
-	f.StringVar(&o.format, "format", ddlAthena, "output: athena, glue, cloudformation or firehose")
+	f.StringVar(&o.format, "format", ddlAthena, "output: athena, glue, cloudformation, firehose or alter (with --previous)")
 	f.BoolVar(&o.includeDatabase, "include-database", false, "cloudformation: add the AWS::Glue::Database resource")
 	f.StringVar(&o.roleARN, "role-arn", "", "firehose: the IAM role the delivery stream assumes")
 	f.StringVar(&o.previous, "previous", "", "alter: an earlier copy of the lake's registry (a directory or s3:// location holding _ddblake/schemas/)")

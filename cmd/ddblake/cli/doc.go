@@ -4,7 +4,7 @@
 // else is the library's. main calls Run, and so do the tests, in process.
 //
 //	ddblake replay  [--config F] [--to DIR|s3://...] [--format auto|lambda|kinesis|jsonl|export|incremental] [--table NAME] SOURCE...
-//	ddblake ddl     [--config F] --lake DIR|s3://... [--location s3://...] [--database DB] [--format athena|glue|cloudformation|firehose]
+//	ddblake ddl     [--config F] --lake DIR|s3://... [--location s3://...] [--database DB] [--format athena|glue|cloudformation|firehose|alter] [--previous DIR|s3://...] [--include-database] [--role-arn ARN]
 //	ddblake infer   [--config F] SOURCE...        proposed column declarations as YAML
 //	ddblake flatten [--config F] SOURCE...        flat rows as JSON lines (debugging)
 //	ddblake version

@@ -175,7 +175,7 @@ func (sc *inferScan) worker(ctx context.Context, in *input, queue <-chan decode.
 			if err != nil {
 				badCount++
 				if len(bad) < maxListed {
-					bad = append(bad, fmt.Sprintf("bad record: %s: record %d: %v", rec.Source, rec.Index, err))
+					bad = append(bad, fmt.Sprintf("bad record: %s: %s: %v", rec.Source, decode.Where(rec.Line, rec.Index), err))
 				}
 			}
 			return nil

@@ -82,3 +82,42 @@ func TestReplayColumnCap(t *testing.T) {
 	require.Equal(t, cli.ExitOK, res.code, res.stderr)
 	require.Contains(t, res.stdout, `"_extra":{"c":{"BOOL":true},"late":{"S":"y"}}`)
 }
+
+// TestInferNoKeyColumns checks that infer never proposes a column named
+// after a map key that is not a word (emoji, ids, dates, Hangul, a key
+// with spaces), even for maps of few keys shared by their items or
+// mixing a word with an emoji, and that a replay with what it proposes
+// names no column after such a key (no reactions_2 beside reactions).
+func TestInferNoKeyColumns(t *testing.T) {
+	t.Parallel()
+	images := []string{
+		`{"id":{"S":"0"},"reactions":{"M":{"🥕":{"N":"1"},"👍":{"N":"2"},"❤️":{"N":"3"}}},"mixed":{"M":{"like":{"N":"1"},"🥕":{"N":"2"}}},` +
+			`"kr":{"M":{"메모":{"S":"a"},"제목":{"S":"b"}}},"readBy":{"M":{"u0uqeh6k":{"N":"1"},"u9x8k2mz":{"N":"2"}}},"days":{"M":{"2026-04-01":{"N":"1"}}},` +
+			`"tags":{"M":{"#hot":{"BOOL":true},"a b":{"BOOL":false}}},"meta":{"M":{"title":{"S":"x"},"pages":{"N":"3"}}}}`,
+		`{"id":{"S":"1"},"reactions":{"M":{"🥕":{"N":"4"},"😂":{"N":"5"},"🎉":{"N":"6"},"🔥":{"N":"7"}}},"mixed":{"M":{"like":{"N":"3"}}},` +
+			`"kr":{"M":{"메모":{"S":"c"}}},"readBy":{"M":{"u0uqeh6k":{"N":"5"}}},"days":{"M":{"2026-04-02":{"N":"1"}}},` +
+			`"tags":{"M":{"#hot":{"BOOL":false}}},"meta":{"M":{"title":{"S":"y"},"pages":{"N":"4"}}}}`,
+	}
+	var b strings.Builder
+	for i, img := range images {
+		b.WriteString(mapsLine("chat-messages", i, img))
+	}
+	input := filepath.Join(t.TempDir(), "keys.jsonl")
+	require.NoError(t, os.WriteFile(input, []byte(b.String()), 0o644))
+
+	path, cfg := inferConfig(t, input)
+	require.Equal(t, map[string]string{
+		"id": "string", "meta.title": "string", "meta.pages": "bigint",
+		"reactions": "map<string,bigint>", "mixed": "map<string,bigint>", "kr": "map<string,string>",
+		"readBy": "map<string,bigint>", "days": "map<string,bigint>", "tags": "map<string,boolean>",
+	}, cfg.Tables["chat-messages"].Columns)
+
+	lake := filepath.Join(t.TempDir(), "lake")
+	res := ddblake(t, "", "replay", "--config", path, "--to", lake, input)
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+	reg, err := os.ReadFile(filepath.Join(lake, "_ddblake", "schemas", "chat_messages.json"))
+	require.NoError(t, err)
+	for _, name := range []string{`"reactions_2"`, `"col_`, `"mixed_`} {
+		require.NotContains(t, string(reg), name)
+	}
+}

@@ -105,6 +105,9 @@ type input struct {
 	config *pipeline.Config
 	decode decode.Options
 	inputs []decode.Input
+	// duplicates are the inputs left out because another input reads
+	// the same data (see decode.Unique).
+	duplicates []decode.Duplicate
 	// unresolved holds the sources that could not be resolved.
 	unresolved []error
 }
@@ -156,6 +159,7 @@ func (s *session) checkInputs(ctx context.Context, command string, o readOptions
 // pipeline.ErrNothingRead when no source could be resolved at all.
 func (s *session) resolveInputs(ctx context.Context, command string, in *input, sources []string) error {
 	in.inputs, in.unresolved = s.resolveAll(ctx, sources)
+	in.inputs, in.duplicates = decode.Unique(in.inputs)
 	for _, err := range in.unresolved {
 		var ee *ExitError
 		if errors.As(err, &ee) {
@@ -247,7 +251,15 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	}
 	// The files become part of their tables together, one manifest write
 	// per partition (files of a run cut short are listed by its rerun).
-	if err := dest.Flush(ctx); err != nil {
+	// An interrupted run still lists what it wrote, within a bound: a
+	// second interrupt stops the process (see main).
+	flushCtx := ctx
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		flushCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), interruptedFlush)
+		defer cancel()
+	}
+	if err := dest.Flush(flushCtx); err != nil {
 		sum.WriteErrors = append(sum.WriteErrors, fmt.Errorf("list the written files in their manifests: %w", err))
 	}
 	for _, e := range catalogErrs {
@@ -255,20 +267,48 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	}
 	inputErrs := append(append([]error(nil), in.unresolved...), sum.InputErrors...)
 
-	fmt.Fprintln(s.stderr, summaryLine(sum, inputErrs, strings.TrimSuffix(o.to, "/")+"/_errors"))
+	fmt.Fprintln(s.stderr, summaryLine(sum, len(in.duplicates), inputErrs, strings.TrimSuffix(o.to, "/")+"/_errors"))
 	var lines []string
+	if sum.Interrupted {
+		for _, name := range sum.Finished {
+			lines = append(lines, "finished: "+name)
+		}
+	}
 	for _, e := range inputErrs {
 		lines = append(lines, "input error: "+oneLine(e.Error()))
 	}
 	lines = append(lines, groupAlike("write error: ", sum.WriteErrors)...)
 	lines = append(lines, overCapLines(sum.OverCap)...)
+	lines = append(lines, duplicateLines(in.duplicates)...)
 	shown, more := aside.list()
 	listErrors(s.stderr, append(lines, shown...), more)
+	if ctx.Err() != nil {
+		return exit(ExitFailed, fmt.Errorf("interrupted (%w): run the same command again to complete the replay; it rewrites the files of this run, so no row is written twice", context.Cause(ctx)))
+	}
 	return exitCode(ctx, sum, inputErrs)
 }
 
-// summaryLine is the one line that ends a replay.
-func summaryLine(sum pipeline.Summary, inputErrs []error, errorsAt string) string {
+// interruptedFlush bounds the manifest writes of an interrupted replay.
+const interruptedFlush = 30 * time.Second
+
+// duplicateLines says, for each input left out as a duplicate, which
+// input reads its data.
+func duplicateLines(dups []decode.Duplicate) []string {
+	lines := make([]string, len(dups))
+	for i, d := range dups {
+		if d.InExport {
+			lines[i] = fmt.Sprintf("skipped: %s: part of the export %s, read with its manifest", d.Input.Name, d.Of)
+		} else {
+			lines[i] = fmt.Sprintf("skipped: %s: the same data as %s, read once", d.Input.Name, d.Of)
+		}
+	}
+	return lines
+}
+
+// summaryLine is the one line that ends a replay; dups inputs were left
+// out as duplicates. An interrupted run's line says how many inputs were
+// finished (the exit error says it was interrupted).
+func summaryLine(sum pipeline.Summary, dups int, inputErrs []error, errorsAt string) string {
 	tables := map[string]int{} // tables that got rows
 	for t, n := range sum.TableRows {
 		if n > 0 {
@@ -276,7 +316,15 @@ func summaryLine(sum pipeline.Summary, inputErrs []error, errorsAt string) strin
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "replayed %s: %s → %s in %s", plural(sum.Inputs, "input"),
+	if sum.Interrupted {
+		fmt.Fprintf(&b, "replayed %s of %s to the end", group(len(sum.Finished)), plural(sum.Inputs, "input"))
+	} else {
+		fmt.Fprintf(&b, "replayed %s", plural(sum.Inputs, "input"))
+	}
+	if dups > 0 {
+		fmt.Fprintf(&b, " (%s skipped: the same data given twice)", plural(dups, "duplicate"))
+	}
+	fmt.Fprintf(&b, ": %s → %s in %s",
 		plural(sum.Records, "record"), plural(sum.Rows, "row"), plural(len(tables), "table"))
 	if len(tables) > 0 {
 		fmt.Fprintf(&b, " (%s)", tableList(tables))
@@ -301,9 +349,11 @@ func summaryLine(sum pipeline.Summary, inputErrs []error, errorsAt string) strin
 	if len(inputErrs) > 0 {
 		fmt.Fprintf(&b, "; %s not read to the end", plural(len(inputErrs), "input"))
 	}
-	if len(sum.WriteErrors) > 0 {
-		fmt.Fprintf(&b, "; %s not written (%s)", plural(max(sum.Records-sum.Rows-sum.SetAside, 0), "record"),
-			plural(len(sum.WriteErrors), "batch"))
+	switch unwritten := max(sum.Records-sum.Rows-sum.SetAside, 0); {
+	case len(sum.WriteErrors) > 0:
+		fmt.Fprintf(&b, "; %s not written (%s)", plural(unwritten, "record"), plural(len(sum.WriteErrors), "batch"))
+	case unwritten > 0: // interrupted while writing
+		fmt.Fprintf(&b, "; %s read but not written", plural(unwritten, "record"))
 	}
 	fmt.Fprintf(&b, "; %s, %s records/s, %.1f MB/s", seconds(sum.Elapsed),
 		group(int(rate(float64(sum.Records), sum.Elapsed))), rate(float64(sum.RawBytes)/1e6, sum.Elapsed))
@@ -426,5 +476,5 @@ func describeAside(e pipeline.SetAside) string {
 	if errors.As(e.Err, &re) {
 		return re.Error() // names the source, line or record, and path
 	}
-	return fmt.Sprintf("%s: record %d: %v", e.Source, e.Index, e.Err)
+	return fmt.Sprintf("%s: %s: %v", e.Source, decode.Where(e.Line, e.Index), e.Err)
 }

@@ -1,0 +1,83 @@
+package decode
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// Duplicate is an input left out by Unique because another input reads
+// its data.
+type Duplicate struct {
+	// Input is the input left out.
+	Input Input
+	// Of names the input that reads its data.
+	Of string
+	// InExport is set when Of is an export directory holding Input,
+	// rather than the same file, object, export or stream.
+	InExport bool
+}
+
+// Unique returns the inputs with each file, object, export and stream
+// kept once, at its first place, and the duplicates left out, in order.
+//
+// Inputs are compared by where their data lives, not by the name they
+// were given: a local file by its absolute path with symbolic links
+// resolved (./a.json, a.json, dir/../a.json and a link to it are one
+// file), an S3 object or prefix by its bucket and key. A file inside an
+// export directory that is itself an input is that export's, wherever
+// it comes in the list: the export reads it with its manifest.
+func Unique(inputs []Input) ([]Input, []Duplicate) {
+	locs := make([]string, len(inputs))
+	var exports []int // inputs that are exports, by index
+	for i, in := range inputs {
+		locs[i] = location(in)
+		if in.Kind == InputExport {
+			exports = append(exports, i)
+		}
+	}
+	seen := make(map[string]string, len(inputs)) // location → name of the input kept
+	var kept []Input
+	var dups []Duplicate
+	for i, in := range inputs {
+		if exp, ok := holdingExport(locs[i], locs, exports, i); ok {
+			dups = append(dups, Duplicate{Input: in, Of: inputs[exp].Name, InExport: true})
+			continue
+		}
+		if of, ok := seen[locs[i]]; ok {
+			dups = append(dups, Duplicate{Input: in, Of: of})
+			continue
+		}
+		seen[locs[i]] = in.Name
+		kept = append(kept, in)
+	}
+	return kept, dups
+}
+
+// holdingExport returns the first export input (by index) whose folder
+// holds loc and is not loc itself.
+func holdingExport(loc string, locs []string, exports []int, self int) (int, bool) {
+	for _, e := range exports {
+		if e != self && locs[e] != loc && strings.HasPrefix(loc, locs[e]+"/") {
+			return e, true
+		}
+	}
+	return 0, false
+}
+
+// location is where an input's data lives, the same string for every
+// name of the same file or object. A stream is located by its name:
+// "-" is standard input, however often it is given.
+func location(in Input) string {
+	l, ok := in.Store.(LocalFS)
+	if !ok || in.Kind == InputStream {
+		return in.Name
+	}
+	p, err := filepath.Abs(l.osPath(in.Key))
+	if err != nil {
+		return "file:" + in.Name
+	}
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		p = real
+	}
+	return "file:" + filepath.ToSlash(p)
+}

@@ -1,14 +1,19 @@
 # ddblake: common tasks, run from the repository root.
 #   make demo   replays the bundled sample into ./lake, then queries it
-#   make test   everything CI runs
+#   make test       the checks and tests, long loops shortened (-short)
+#   make test-full  everything CI runs (.ci/run): the same, long loops whole
 
 GO ?= go
 export PATH := $(shell $(GO) env GOPATH)/bin:$(PATH)
 
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 LAKE        ?= lake
+# TESTFLAGS go to every go test: -short shortens the long loops (soak
+# loops, many seeds, large inputs, emulator and server tests that
+# repeat what others check); test-full clears it.
+TESTFLAGS   ?= -short
 
-.PHONY: demo test tools vet test-unit test-e2e sample lambda bench
+.PHONY: demo test test-full tools vet test-unit test-e2e sample lambda bench
 
 # ---------------------------------------------------------------- demo
 ## demo: replay testdata/sample into ./lake, then query it with DuckDB.
@@ -21,8 +26,13 @@ demo:
 
 # ---------------------------------------------------------------- test
 ## test: gofmt and vet checks, unit tests with the race detector, then the
-## end-to-end tests that read the lake back with DuckDB.
+## end-to-end tests that read the lake back with DuckDB; long loops
+## shortened (TESTFLAGS=-short).
 test: tools vet test-unit test-e2e
+
+## test-full: what CI runs (.ci/run): make test with the long loops whole.
+test-full:
+	$(MAKE) test TESTFLAGS=
 
 ## tools: the test server the tests start as a process (the Lambda Runtime
 ## Interface Emulator); S3 and Firehose servers run inside the tests. With
@@ -41,10 +51,10 @@ vet:
 	@cd e2e && $(GO) mod tidy -diff >/dev/null || { echo "e2e/go.mod is not tidy: run go mod tidy in e2e"; $(GO) mod tidy -diff; exit 1; }
 
 test-unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 $(TESTFLAGS) ./...
 
 test-e2e:
-	cd e2e && $(GO) test -count=1 ./...
+	cd e2e && $(GO) test -count=1 $(TESTFLAGS) ./...
 
 ## sample: regenerate the bundled sample data (deterministic).
 sample:

@@ -250,6 +250,7 @@ func badCases() []badCase {
 // good records in the lake (read back with DuckDB, value by value), and
 // nothing written outside the lake.
 func TestBadInputs(t *testing.T) {
+	t.Parallel()
 	inputsBefore := treeState(t, fixture("inputs"))
 	for _, tc := range badCases() {
 		t.Run(tc.name, func(t *testing.T) {
@@ -322,6 +323,7 @@ func TestBadInputs(t *testing.T) {
 // inputs that could not be read to the end are "listed in _errors/ and the
 // summary", so an operator finds them in the lake as well as on stderr.
 func TestInputErrorsListedInErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range badCases() {
 		if len(tc.broken) == 0 {
 			continue

@@ -119,6 +119,7 @@ const sinkDefaultFileBytes = 128 << 20
 // the same rows, in far fewer files and bytes. A second run changes
 // nothing; the replaced files go once the grace time is over.
 func TestCompactionOnDuckDB(t *testing.T) {
+	t.Parallel()
 	cfg, batch := sample.Config{Seed: 11, Days: 1, RoomsPerDay: 400}, 100
 	if testing.Short() {
 		cfg.RoomsPerDay = 60
@@ -211,6 +212,7 @@ func compactedState(t *testing.T, lake string) (map[string]string, map[string][]
 // manifests, and a rerun finishes with the lake an uninterrupted run
 // gives.
 func TestCompactionKilled(t *testing.T) {
+	t.Parallel()
 	events, _ := lambdaHistory(t, sample.Config{Seed: 5, Days: 2, RoomsPerDay: 40}, 20)
 	base := filepath.Join(t.TempDir(), "lake")
 	replay(t, base, 0, events)
@@ -278,6 +280,7 @@ func TestCompactionKilled(t *testing.T) {
 // over: no query counts a row twice, none misses a row an earlier query
 // saw, and in the end every record is there once.
 func TestQueriesDuringCompaction(t *testing.T) {
+	t.Parallel()
 	events, records := lambdaHistory(t, sample.Config{Seed: 9, Days: 1, RoomsPerDay: 60}, 25)
 	dirs, err := filepath.Glob(filepath.Join(events, "lambda", "*", "shard-*"))
 	require.NoError(t, err)

@@ -79,6 +79,7 @@ func formatCases() []formatCase {
 // partition, column types, and every value, computed from the fixtures'
 // JSON.
 func TestReplayFormats(t *testing.T) {
+	t.Parallel()
 	for _, tc := range formatCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			lake := filepath.Join(t.TempDir(), "lake")

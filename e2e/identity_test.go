@@ -47,6 +47,7 @@ func identityBodies(t *testing.T) map[string][]string {
 // apart under as:), nothing is set aside and each source lands where the
 // configuration says.
 func TestTableIdentityOnDuckDB(t *testing.T) {
+	t.Parallel()
 	bodies := identityBodies(t)
 	a, b := "111111111111", "222222222222"
 	for _, tc := range []struct {

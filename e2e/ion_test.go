@@ -17,6 +17,7 @@ import (
 // DuckDB: each table has the same columns of the same types and the same
 // rows, value by value.
 func TestIonExportMatchesJSON(t *testing.T) {
+	t.Parallel()
 	g, err := sample.New(sample.DefaultConfig())
 	require.NoError(t, err)
 	dir := t.TempDir()

@@ -198,6 +198,7 @@ func lakeRows(t *testing.T, db *sql.DB, lake string) map[string][]string {
 // written files, half after a random time. A rerun over the complete
 // lake changes nothing either.
 func TestKillAndRerun(t *testing.T) {
+	t.Parallel()
 	rounds := 4
 	if testing.Short() {
 		rounds = 2

@@ -89,6 +89,7 @@ func athenaLatest(t *testing.T, db *sql.DB, lake, table string) []string {
 // the view `ddblake ddl` prints does too. In the end both hold what the
 // history leaves in the DynamoDB table.
 func TestMaterializedLatestScripted(t *testing.T) {
+	t.Parallel()
 	files := historyFilesOnDisk(t)
 	lake := filepath.Join(t.TempDir(), "lake")
 	const table = "e2e_history"
@@ -165,6 +166,7 @@ func dayFiles(t *testing.T, dir string) map[string][]string {
 // after a build), and so does the view `ddblake ddl` prints after each
 // build. It reports the bytes each view reads on the last day.
 func TestMaterializedLatestDays(t *testing.T) {
+	t.Parallel()
 	days, rooms := 9, 12
 	if testing.Short() {
 		days = 6

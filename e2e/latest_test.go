@@ -110,6 +110,7 @@ func historyFilesOnDisk(t *testing.T) []string {
 // items, with their values, that a scan of the DynamoDB table would after
 // the history, computed here by applying the history in order.
 func TestLatestViewOnDuckDB(t *testing.T) {
+	t.Parallel()
 	files := historyFilesOnDisk(t)
 	recs := readFixtures(t, "", files...)
 
@@ -215,6 +216,7 @@ func assertLatest(t *testing.T, reg *registry, keyAttrs []string, want map[strin
 // (snapshots, stream and Kinesis records, incremental exports): each holds
 // the items the sample's history leaves, with their last values.
 func TestLatestViewOnSample(t *testing.T) {
+	t.Parallel()
 	lake := filepath.Join(t.TempDir(), "lake")
 	replay(t, lake, 0, fixture("sample"))
 	recs := readFixtures(t, "", fixture("sample"))

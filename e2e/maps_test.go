@@ -125,6 +125,7 @@ func mapsInput(t *testing.T, dir string, files, perFile int) ([]string, map[stri
 // the maps; and the flat JSON rows the Firehose sink sends read back, with
 // the Glue column types, as the same maps.
 func TestIDKeyedMaps(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	inputs, last := mapsInput(t, dir, 3, 400)
 	lake := filepath.Join(dir, "lake")

@@ -15,6 +15,7 @@ import (
 // edges of the types. Column types never change; the misfits are in _extra
 // as DynamoDB JSON, nested as in the image; everything else is typed.
 func TestMisfitsKeptInExtra(t *testing.T) {
+	t.Parallel()
 	lake := filepath.Join(t.TempDir(), "lake")
 	first := fixture("e2e", "misfits", "1-create.json")
 	second := fixture("e2e", "misfits", "2-misfit.json")

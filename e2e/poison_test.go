@@ -18,6 +18,7 @@ import (
 // filters on the long string right despite the cut bounds, finds the old
 // image, and the _latest view from `ddblake ddl` runs over the lake.
 func TestLongValuesAndOldImagesReadBack(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	big := strings.Repeat("가나다라", 25_000) // 300,000 bytes
 	blob := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("\xff", 100_000)))

@@ -17,6 +17,7 @@ import (
 // files, byte for byte (data, set-aside records and registry), and DuckDB
 // counts the same rows.
 func TestRerunIsIdempotent(t *testing.T) {
+	t.Parallel()
 	lake := filepath.Join(t.TempDir(), "lake")
 	sources := []string{
 		fixture("sample"),
@@ -85,6 +86,7 @@ func TestRerunIsIdempotent(t *testing.T) {
 // misread the new files. The replay writes batches in parallel, so the
 // rebuilds are repeated to give a nondeterministic order the chance to show.
 func TestFreshReplaysAgree(t *testing.T) {
+	t.Parallel()
 	const rebuilds = 8
 	var first map[string]string
 	for i := range rebuilds {

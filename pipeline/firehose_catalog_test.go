@@ -136,6 +136,7 @@ func firehoseScenario(t *testing.T, split bool) ([]firehosetest.Record, *keptRow
 // either in a row Firehose converted with a price column, or in a row
 // the Lambda wrote itself; no field is ever dropped by the conversion.
 func TestFirehoseNoValueLostWhileCatalogCatchesUp(t *testing.T) {
+	t.Parallel()
 	recs, kept, prices := firehoseScenario(t, true)
 	found := map[string]string{}
 	viaFirehose := 0

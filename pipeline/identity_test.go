@@ -325,6 +325,7 @@ func TestLakeNamesAvoidViewsAndLimits(t *testing.T) {
 // at once; and two accounts of one table race for its lake table. Every
 // table gets one lake table of its own, and only one account gets in.
 func TestConcurrentClaims(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tables := []string{"chat-messages", "chat_messages", "chat.messages", "ChatMessages", "Chat-Messages", "chat..messages"}
 	const rounds = 3

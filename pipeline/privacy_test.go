@@ -59,6 +59,7 @@ func (a *asideTexts) SetAside(ctx context.Context, batchID string, entries []Set
 // and reads back every file of the lake: no hidden value is anywhere,
 // while the visible values and the masks are.
 func TestReplayPrivacy(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{QuarantineRedacted, QuarantineNone} {
 		t.Run(mode, func(t *testing.T) {
 			in, dir := t.TempDir(), t.TempDir()

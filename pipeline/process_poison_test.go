@@ -384,6 +384,7 @@ func TestProcessorStoreFailuresStillSurface(t *testing.T) {
 // earlier state as the current one, and nothing a record carries is
 // dropped (an OLD_IMAGE MODIFY's old image is in _old_image).
 func TestStreamViewTypesInTheLake(t *testing.T) {
+	t.Parallel()
 	keys := `{"roomId":{"S":"room-1"},"sk":{"S":"MSG#1"}}`
 	newImg := `{"roomId":{"S":"room-1"},"sk":{"S":"MSG#1"},"body":{"S":"after"},"secret":{"S":"pw"}}`
 	oldImg := `{"roomId":{"S":"room-1"},"sk":{"S":"MSG#1"},"body":{"S":"before"},"secret":{"S":"pw"},"gone":{"N":"1"}}`

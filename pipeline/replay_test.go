@@ -66,6 +66,7 @@ func parquetRows(t *testing.T, dir, table string) int {
 }
 
 func TestReplaySample(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sum := replayInto(t, dir, nil, "../testdata/sample")
 	require.Empty(t, sum.InputErrors)
@@ -96,6 +97,7 @@ func keys(m map[string]int) []string {
 }
 
 func TestReplayBadInputsSetAsideAndGoOn(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sum := replayInto(t, dir, nil,
 		"../testdata/inputs/lambda/bad_records.json",
@@ -185,8 +187,13 @@ func TestProcessReportsFirstUndeliveredRecord(t *testing.T) {
 // in input order, so every rebuild names and types every column the same
 // way and writes the same bytes.
 func TestFreshReplaysAgree(t *testing.T) {
+	t.Parallel()
 	var first map[string]string
-	for i := range 4 {
+	rebuilds := 4
+	if testing.Short() {
+		rebuilds = 2 // one comparison
+	}
+	for i := range rebuilds {
 		dir := t.TempDir()
 		sum := replayChunked(t, dir, nil, 16<<10, "../testdata/sample")
 		require.Empty(t, sum.WriteErrors)

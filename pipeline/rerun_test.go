@@ -122,6 +122,7 @@ func rerunInputs(t *testing.T, dir string, files, perFile int) []string {
 // replay's, registry and quarantine included. A replay that is itself a
 // rerun is stopped too.
 func TestRerunOverHalfBuiltLake(t *testing.T) {
+	t.Parallel()
 	in := t.TempDir()
 	inputs := rerunInputs(t, in, 2, 50)
 	const chunk = 3 << 10

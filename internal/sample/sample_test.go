@@ -550,8 +550,11 @@ func (s *sampleState) tableItems(table string) map[string]string {
 // the first period left it, and the counts must be those of the Summary.
 func TestSampleReadsBack(t *testing.T) {
 	seeds := 6
-	if *manySeeds {
+	switch {
+	case *manySeeds:
 		seeds = 100
+	case testing.Short():
+		seeds = 2
 	}
 	for seed := range int64(seeds) {
 		t.Run("seed="+strconv.FormatInt(seed, 10), func(t *testing.T) {

@@ -140,6 +140,7 @@ func run(t *testing.T, st sink.Store, o compact.Options) compact.Summary {
 // lists the same rows before and after, the replaced files go after the
 // grace time, and a second run changes nothing.
 func TestCompactDay(t *testing.T) {
+	t.Parallel()
 	for name, newLake := range map[string]func(t *testing.T) *lake{
 		"local": func(t *testing.T) *lake { return localLake(t, false) },
 		"s3":    func(t *testing.T) *lake { return newLake(t, s3test.New(t).Store(t, "lake", "p"), false) },
@@ -184,6 +185,7 @@ func TestCompactDay(t *testing.T) {
 // TestCompactTargetSize merges files up to the target size and no
 // further, until no two files fit in one.
 func TestCompactTargetSize(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	l := localLake(t, false)
 	l.day(t, 16)
@@ -230,6 +232,7 @@ func TestCompactTargetSize(t *testing.T) {
 // TestOpenPartitions: a partition that may still receive writes is
 // listed, not compacted, unless forced; hourly partitions close by hour.
 func TestOpenPartitions(t *testing.T) {
+	t.Parallel()
 	l := localLake(t, true)
 	for i := range 6 {
 		l.write(t, uint64(i+1), 10, start+int64(i%2)*3_600_000) // hours 00 and 01
@@ -252,6 +255,7 @@ func TestOpenPartitions(t *testing.T) {
 // lists (Firehose's, or a writer's killed before listing) are listed,
 // even in open partitions; a manifest under another root is rewritten.
 func TestListsUnlistedFiles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	l := localLake(t, false)
 	w, err := sink.NewTableWriter(l.store, sink.ParquetOptions{})
@@ -280,6 +284,7 @@ func TestListsUnlistedFiles(t *testing.T) {
 // (a replay rerun, a retried Lambda batch) adds no row twice, and the
 // file it wrote again is removed.
 func TestRerunAfterCompaction(t *testing.T) {
+	t.Parallel()
 	l := localLake(t, false)
 	l.day(t, 10)
 	before, _ := visible(t, l.store)
@@ -304,6 +309,7 @@ func TestRerunAfterCompaction(t *testing.T) {
 // exactly once at the end, and every moment's manifest shows each row
 // at most once.
 func TestWritesDuringCompaction(t *testing.T) {
+	t.Parallel()
 	l := localLake(t, false)
 	l.day(t, 8)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -400,6 +406,7 @@ func (f *failing) Delete(ctx context.Context, key string) error {
 // the manifests always list the same rows, and the next run finishes the
 // work, giving the lake an uninterrupted run gives.
 func TestKilledAtEveryStep(t *testing.T) {
+	t.Parallel()
 	mem := laketest.NewMemStore()
 	base := newLake(t, mem, false)
 	for i := range 4 {

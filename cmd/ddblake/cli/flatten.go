@@ -78,6 +78,7 @@ func (s *session) flatten(ctx context.Context, o readOptions, sources []string) 
 		lines = append(lines, "write error: "+e.Error())
 	}
 	lines = append(lines, overCapLines(sum.OverCap)...)
+	lines = append(lines, duplicateLines(in.duplicates)...)
 	listErrors(s.stderr, lines, 0)
 	return exitCode(ctx, sum, inputErrs)
 }

@@ -77,6 +77,7 @@ func (s *session) infer(ctx context.Context, o readOptions, sources []string) er
 	for _, e := range inputErrs {
 		lines = append(lines, "input error: "+e.Error())
 	}
+	lines = append(lines, duplicateLines(in.duplicates)...)
 	lines = append(lines, sc.bad...)
 	fmt.Fprintf(s.stderr, "inferred %s of %s from %s in %s; %s\n",
 		plural(sc.columns, "column"), plural(len(sc.result), "table"), plural(sc.records, "record"),

@@ -10,7 +10,6 @@ import (
 	awsglue "github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/spf13/cobra"
 
-	"github.com/ddblake/ddblake/internal/awsclient"
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
@@ -185,21 +184,15 @@ func addedText(ch catalog.Change) string {
 
 // glueClientFor returns the session's Glue client, made on first use from
 // the default AWS configuration chain with the session's call bounds
-// (AWS_ENDPOINT_URL_GLUE names another endpoint). The SDK's retries are off: the catalog retries whole merges.
+// (AWS_ENDPOINT_URL_GLUE names another endpoint). The SDK's retries are
+// off: the catalog retries whole merges.
 func (s *session) glueClientFor(ctx context.Context) (*awsglue.Client, error) {
 	if s.glue != nil {
 		return s.glue, nil
 	}
-	opts, err := s.awsOptions()
+	cfg, err := s.awsConfig(ctx)
 	if err != nil {
 		return nil, err
-	}
-	cfg, err := awsclient.Load(ctx, opts)
-	if err != nil {
-		return nil, exit(ExitUsage, fmt.Errorf("aws configuration: %w", err))
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
 	}
 	endpoint := s.getenv("AWS_ENDPOINT_URL_GLUE")
 	s.glue = awsglue.NewFromConfig(cfg, catalog.WithoutSDKRetries, func(o *awsglue.Options) {

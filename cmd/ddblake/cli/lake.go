@@ -22,22 +22,33 @@ import (
 	"github.com/ddblake/ddblake/sink/s3store"
 )
 
+// awsConfig loads the default AWS configuration chain with the session's
+// call bounds (--aws-timeout, --aws-attempts), in us-east-1 when it names
+// no region.
+func (s *session) awsConfig(ctx context.Context) (aws.Config, error) {
+	opts, err := s.awsOptions()
+	if err != nil {
+		return aws.Config{}, err
+	}
+	cfg, err := awsclient.Load(ctx, opts)
+	if err != nil {
+		return aws.Config{}, exit(ExitUsage, fmt.Errorf("aws configuration: %w", err))
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	return cfg, nil
+}
+
 // s3ClientFor returns the session's S3 client, made on first use from the
 // default AWS configuration chain and the endpoint variables.
 func (s *session) s3ClientFor(ctx context.Context) (*s3.Client, error) {
 	if s.s3 != nil {
 		return s.s3, nil
 	}
-	opts, err := s.awsOptions()
+	cfg, err := s.awsConfig(ctx)
 	if err != nil {
 		return nil, err
-	}
-	cfg, err := awsclient.Load(ctx, opts)
-	if err != nil {
-		return nil, exit(ExitUsage, fmt.Errorf("aws configuration: %w", err))
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
 	}
 	endpoint := s.getenv("AWS_ENDPOINT_URL_S3")
 	if endpoint == "" {

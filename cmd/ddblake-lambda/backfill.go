@@ -272,26 +272,39 @@ func (h *Handler) openExport(ctx context.Context, req exportRequest) (decode.Inp
 	return ins[0], nil
 }
 
-// plan reads the export's summary: where the Map finds its file list.
-func (h *Handler) plan(ctx context.Context, payload []byte, log *backfillLog) ([]byte, error) {
-	var req struct {
-		Plan exportRequest `json:"plan"`
+// exportSummary reads the export a plan or finish request names (the
+// request under key in payload) and its summary.
+func (h *Handler) exportSummary(ctx context.Context, payload []byte, key string, log *backfillLog) (decode.Input, *decode.Decoder, decode.ExportSummary, error) {
+	var fields map[string]json.RawMessage
+	var req exportRequest
+	err := json.Unmarshal(payload, &fields)
+	if raw, ok := fields[key]; err == nil && ok {
+		err = json.Unmarshal(raw, &req)
 	}
-	if err := json.Unmarshal(payload, &req); err != nil {
-		return nil, badBatch("%w: %w", ErrBadPayload, err)
-	}
-	log.export = req.Plan.Export
-	in, err := h.openExport(ctx, req.Plan)
 	if err != nil {
-		return nil, err
+		return decode.Input{}, nil, decode.ExportSummary{}, badBatch("%w: %w", ErrBadPayload, err)
+	}
+	log.export = req.Export
+	in, err := h.openExport(ctx, req)
+	if err != nil {
+		return decode.Input{}, nil, decode.ExportSummary{}, err
 	}
 	dec, err := decode.NewDecoder(decode.Options{})
 	if err != nil {
-		return nil, err
+		return decode.Input{}, nil, decode.ExportSummary{}, err
 	}
 	sum, err := dec.ExportSummary(ctx, in)
 	if err != nil {
-		return nil, exportErr(in, err)
+		return decode.Input{}, nil, decode.ExportSummary{}, exportErr(in, err)
+	}
+	return in, dec, sum, nil
+}
+
+// plan reads the export's summary: where the Map finds its file list.
+func (h *Handler) plan(ctx context.Context, payload []byte, log *backfillLog) ([]byte, error) {
+	in, _, sum, err := h.exportSummary(ctx, payload, requestPlan, log)
+	if err != nil {
+		return nil, err
 	}
 	bucket, dir, ok := strings.Cut(strings.TrimPrefix(in.Name, "s3://"), "/")
 	if !strings.HasPrefix(in.Name, "s3://") || !ok {
@@ -445,24 +458,9 @@ func (h *Handler) writeBatch(ctx context.Context, payload []byte, log *backfillL
 // file's itemCount, which add up to the summary's. It writes the Athena
 // statements of the lake's tables beside the records.
 func (h *Handler) finish(ctx context.Context, payload []byte, log *backfillLog) ([]byte, error) {
-	var req struct {
-		Finish exportRequest `json:"finish"`
-	}
-	if err := json.Unmarshal(payload, &req); err != nil {
-		return nil, badBatch("%w: %w", ErrBadPayload, err)
-	}
-	log.export = req.Finish.Export
-	in, err := h.openExport(ctx, req.Finish)
+	in, dec, sum, err := h.exportSummary(ctx, payload, requestFinish, log)
 	if err != nil {
 		return nil, err
-	}
-	dec, err := decode.NewDecoder(decode.Options{})
-	if err != nil {
-		return nil, err
-	}
-	sum, err := dec.ExportSummary(ctx, in)
-	if err != nil {
-		return nil, exportErr(in, err)
 	}
 	files, errs := dec.ExportDataFiles(ctx, in)
 	if len(errs) > 0 {

@@ -8,13 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/cmd/ddblake/cli"
+	"github.com/ddblake/ddblake/internal/s3test"
 )
 
 // watchedReader is a standard input that notes whether it was read.
@@ -44,32 +44,8 @@ func replayStdin(t *testing.T, args ...string) (result, bool) {
 // connections, reads the requests and never answers, and returns its URL.
 func silentS3(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			go func() { _, _ = io.Copy(io.Discard, c) }()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
+	url := s3test.Silent(t)
 	fakeS3(t) // the rest of the environment
-	url := "http://" + ln.Addr().String()
 	t.Setenv("AWS_ENDPOINT_URL_S3", url)
 	return url
 }

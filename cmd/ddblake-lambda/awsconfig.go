@@ -25,9 +25,10 @@ import (
 //
 // It replaces config.LoadDefaultConfig, which also reads shared config
 // files, SSO, web identity and instance metadata: a function has none of
-// them, and leaving their code out makes the bootstrap smaller (about
-// 2 MB) and its start faster. Its calls are bounded by o (awsclient.Apply),
-// as awsclient.Load bounds them. It fails when neither kind of
+// them, and leaving their code out (TestLambdaImports) makes the bootstrap
+// smaller and its start faster (the SSO, STS and sign-in clients' package
+// init). Its calls are bounded by o (awsclient.Apply), as the command
+// line's (internal/awsconfig) are. It fails when neither kind of
 // credentials is there, or for bad bounds.
 func awsConfig(_ context.Context, o awsclient.Options, getenv func(string) string) (aws.Config, error) {
 	cfg := aws.Config{Region: getenv("AWS_REGION")}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -51,4 +52,34 @@ func TestBootstrapSize(t *testing.T) {
 	require.LessOrEqual(t, len(bin), maxBootstrapBytes,
 		"bootstrap (linux/arm64, stripped) is %d bytes, over the documented %d: measure what grew with go tool nm -size -sort size", len(bin), maxBootstrapBytes)
 	t.Logf("bootstrap (linux/arm64, stripped): %d bytes", len(bin))
+}
+
+// lambdaExcluded are packages the function must not link: the AWS SDK's
+// default configuration chain (the function reads its environment, see
+// awsConfig) with the SSO, STS, sign-in and instance metadata clients it
+// brings, and the CloudFormation library of the CLI's ddl command. Each
+// costs binary size and, worse, package init at every cold start.
+var lambdaExcluded = []string{
+	"github.com/aws/aws-sdk-go-v2/config",
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds",
+	"github.com/aws/aws-sdk-go-v2/service/signin",
+	"github.com/aws/aws-sdk-go-v2/service/sso",
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc",
+	"github.com/aws/aws-sdk-go-v2/service/sts",
+	"github.com/awslabs/goformation/v7",
+}
+
+// TestLambdaImports fails when the function's import graph (as make
+// lambda builds it) reaches a package of lambdaExcluded.
+func TestLambdaImports(t *testing.T) {
+	cmd := exec.Command(goTool(), "list", "-deps", "-tags", "lambda.norpc", ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+	out, err := cmd.Output()
+	require.NoError(t, err, "go list")
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, ex := range lambdaExcluded {
+			require.False(t, pkg == ex || strings.HasPrefix(pkg, ex+"/"),
+				"the function imports %s (of %s): keep it in the command line's packages", pkg, ex)
+		}
+	}
 }

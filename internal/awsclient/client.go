@@ -2,7 +2,6 @@ package awsclient
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,31 +9,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	awsfirehose "github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
-
-// Load reads the default AWS configuration chain (environment, shared
-// files, instance roles) with optFns, and bounds its calls, those of the
-// credential providers included, with o (see Apply).
-func Load(ctx context.Context, o Options, optFns ...func(*config.LoadOptions) error) (aws.Config, error) {
-	if err := o.Validate(); err != nil {
-		return aws.Config{}, err
-	}
-	o = o.withDefaults()
-	opts := append([]func(*config.LoadOptions) error{
-		config.WithHTTPClient(HTTPClient(o)),
-		config.WithRetryer(retryer(o)),
-	}, optFns...)
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, err
-	}
-	cfg.APIOptions = append(cfg.APIOptions, addAttemptTimeout(o.AttemptTimeout))
-	return cfg, nil
-}
 
 // Apply bounds the calls of clients made from cfg with o: its HTTP client
 // (connect, answer-header and idle timeouts), its retryer (MaxAttempts,
@@ -71,12 +49,12 @@ func retryer(o Options) func() aws.Retryer {
 	}
 }
 
-// S3 returns an S3 client of cfg (made by Load or Apply).
+// S3 returns an S3 client of cfg (bounded by Apply).
 func S3(cfg aws.Config, optFns ...func(*s3.Options)) *s3.Client {
 	return s3.NewFromConfig(cfg, optFns...)
 }
 
-// Glue returns a Glue client of cfg (made by Load or Apply).
+// Glue returns a Glue client of cfg (bounded by Apply).
 func Glue(cfg aws.Config, optFns ...func(*glue.Options)) *glue.Client {
 	return glue.NewFromConfig(cfg, optFns...)
 }
@@ -86,7 +64,7 @@ func Glue(cfg aws.Config, optFns ...func(*glue.Options)) *glue.Client {
 // an error message.
 const maxFirehoseAnswer = 1 << 20
 
-// Firehose returns a Firehose client of cfg (made by Load or Apply) that
+// Firehose returns a Firehose client of cfg (bounded by Apply) that
 // makes one attempt per call (the firehose.Sender retries, and only the
 // failed records) and reads each answer whole before the SDK sees it (see
 // ReadWhole).

@@ -15,9 +15,8 @@
 //
 // Example:
 //
-//	opts := awsclient.Options{AttemptTimeout: 10 * time.Second}
-//	cfg, err := awsclient.Load(ctx, opts)
-//	if err != nil { ... }
+//	cfg := aws.Config{Region: region, Credentials: creds}
+//	if err := awsclient.Apply(&cfg, awsclient.Options{AttemptTimeout: 10 * time.Second}); err != nil { ... }
 //	s3c := awsclient.S3(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 //	fh := awsclient.Firehose(cfg) // no SDK retries: the Sender retries
 package awsclient

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// ErrBadOptions is returned by Options.Validate, Load and Apply.
+// ErrBadOptions is returned by Options.Validate and Apply.
 var ErrBadOptions = errors.New("invalid AWS client options")
 
 // AttemptTimeoutError is an attempt of a call cut short by

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ddblake/ddblake/internal/awsclient"
+	"github.com/ddblake/ddblake/internal/awsconfig"
 	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/pipeline/decode/s3objects"
 	"github.com/ddblake/ddblake/sink"
@@ -30,7 +31,7 @@ func (s *session) awsConfig(ctx context.Context) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, err
 	}
-	cfg, err := awsclient.Load(ctx, opts)
+	cfg, err := awsconfig.Load(ctx, opts)
 	if err != nil {
 		return aws.Config{}, exit(ExitUsage, fmt.Errorf("aws configuration: %w", err))
 	}

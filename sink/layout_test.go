@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -204,4 +205,24 @@ func TestLayoutGolden(t *testing.T) {
 	require.NoError(t, err)
 	fmt.Fprintln(&b, k)
 	golden(t, "layout.golden", b.String())
+}
+
+// TestValidateTable: table names are 1-255 bytes of [a-z0-9_], checked
+// byte by byte (every byte value, at every length edge) against the
+// regular expression that states the rule.
+func TestValidateTable(t *testing.T) {
+	t.Parallel()
+	rule := regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
+	names := []string{"", "a", "_", "0", strings.Repeat("a", 255), strings.Repeat("a", 256), strings.Repeat("_", 300), "naïve", "chat_messages"}
+	for b := 0; b < 256; b++ {
+		names = append(names, string([]byte{byte(b)}), "x"+string([]byte{byte(b)}), strings.Repeat("z", 254)+string([]byte{byte(b)}))
+	}
+	for _, name := range names {
+		err := sink.ValidateTable(name)
+		if rule.MatchString(name) {
+			require.NoError(t, err, "%q", name)
+		} else {
+			require.ErrorIs(t, err, sink.ErrBadName, "%q", name)
+		}
+	}
 }

@@ -12,8 +12,18 @@ import (
 
 // deliveredName is the object name Firehose gives what it delivers, after
 // the delivery stream's name: "-<stream version>-<YYYY-MM-DD-HH-MM-SS>-<random>",
-// then the stream's file extension (.parquet in the lake).
-var deliveredName = regexp.MustCompile(`^-[0-9]{1,9}-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9A-Za-z-]{1,64}\.parquet$`)
+// then the stream's file extension (.parquet in the lake). The random
+// part's length (1-64) is checked apart (validDelivered): as a counted
+// repetition it would compile into 64 copies of its class at every cold
+// start.
+var deliveredName = regexp.MustCompile(`^-[0-9]{1,9}-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-([0-9A-Za-z-]+)\.parquet$`)
+
+// validDelivered reports whether name (after the stream's name) is the
+// name of a file Firehose delivered, see deliveredName.
+func validDelivered(name string) bool {
+	m := deliveredName.FindStringSubmatchIndex(name)
+	return m != nil && m[3]-m[2] <= 64
+}
 
 // DeliveredFile reads key, relative to the lake root, as a file Firehose
 // delivered through the delivery stream the template names for its
@@ -42,7 +52,7 @@ func DeliveredFile(template, key string) (table string, p sink.Partition, ok boo
 		return "", sink.Partition{}, false
 	}
 	name, found := strings.CutPrefix(rest[i+1:], stream)
-	if !found || !deliveredName.MatchString(name) {
+	if !found || !validDelivered(name) {
 		return "", sink.Partition{}, false
 	}
 	return table, p, true

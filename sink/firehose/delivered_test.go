@@ -2,6 +2,7 @@ package firehose_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,15 @@ func TestDeliveredFile(t *testing.T) {
 		{name: "one stream for every table", template: "lake-stream",
 			key: "orders/dt=2026-04-01/lake-stream-3-2026-04-01-00-00-00-abc.parquet", table: "orders", p: day},
 
+		{name: "a 64-character random part", template: "ddblake-{table}",
+			key: "chat_messages/dt=2026-04-01/ddblake-chat_messages-1-2026-04-01-12-05-33-" + strings.Repeat("a-9Z", 16) + ".parquet", table: "chat_messages", p: day},
+
+		{name: "a 65-character random part", template: "ddblake-{table}",
+			key: "chat_messages/dt=2026-04-01/ddblake-chat_messages-1-2026-04-01-12-05-33-" + strings.Repeat("a-9Z", 16) + "x.parquet"},
+		{name: "no random part", template: "ddblake-{table}",
+			key: "chat_messages/dt=2026-04-01/ddblake-chat_messages-1-2026-04-01-12-05-33-.parquet"},
+		{name: "a random part of other characters", template: "ddblake-{table}",
+			key: "chat_messages/dt=2026-04-01/ddblake-chat_messages-1-2026-04-01-12-05-33-8b1d_3f5e.parquet"},
 		{name: "the function's own file", template: "ddblake-{table}",
 			key: "chat_messages/dt=2026-04-01/0123456789ab-shard-0000000001-0000000009-0000.parquet"},
 		{name: "another table's stream", template: "ddblake-{table}",

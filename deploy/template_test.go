@@ -18,6 +18,7 @@ import (
 
 	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/schemas/gluedef"
 	"github.com/ddblake/ddblake/sink/firehose"
 )
 
@@ -618,10 +619,10 @@ func TestGlue(t *testing.T) {
 	ds, err := d.tmpl.GetKinesisFirehoseDeliveryStreamWithName("DeliveryStream")
 	require.NoError(t, err)
 	s := schemas.NewSchema("chat_messages")
-	in, err := schemas.GlueTableInput(s, schemas.Options{Database: "ddblake", Location: "s3://" + bucket + "/lake"})
+	in, err := gluedef.LakeTable(s, schemas.Options{Database: "ddblake", Location: "s3://" + bucket + "/lake"})
 	require.NoError(t, err)
 	conv := ds.ExtendedS3DestinationConfiguration.DataFormatConversionConfiguration.SchemaConfiguration
-	require.Equal(t, *in.Name, *conv.TableName)
+	require.Equal(t, in.Name, *conv.TableName)
 	written := "s3://" + bucket + "/" + strings.ReplaceAll(*ds.ExtendedS3DestinationConfiguration.Prefix, "!{partitionKeyFromQuery:dt}", "${dt}")
 	require.Equal(t, strings.Replace(in.Parameters["storage.location.template"], "/"+schemas.ManifestDir+"/", "/", 1), written,
 		"the files land in the folders the manifests list them from")

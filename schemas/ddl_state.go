@@ -5,9 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 )
 
 // StateDir is the lake folder of the materialized latest states (see
@@ -120,7 +117,7 @@ func stateTable(s *Schema, o Options, loc string, comments bool) string {
 	writeColumnDefs(&b, stateColumns(s), comments)
 	b.WriteString(")\nPARTITIONED BY (\n")
 	b.WriteString("  " + quoteIdent(StateGenerationColumn) + " string COMMENT " +
-		hiveString("generation of the latest state, as _ddblake/latest/"+s.Table+".json names it") + "\n")
+		hiveString(StateGenerationComment(s.Table)) + "\n")
 	b.WriteString(")\n")
 	b.WriteString("ROW FORMAT SERDE " + hiveString(ParquetSerDe) + "\n")
 	b.WriteString("STORED AS INPUTFORMAT " + hiveString(ParquetInputFormat) + "\n")
@@ -200,42 +197,4 @@ func LatestStateViewDDL(s *Schema, o Options, st LatestState) (string, error) {
 		return "", tooLong(s, "CREATE VIEW", len(view))
 	}
 	return view, nil
-}
-
-// StateTableInput returns the Glue definition of table's state table,
-// equal to what StateTableDDL creates (pass o.DatabaseName() to
-// CreateTable). It fails like StateTableDDL.
-func StateTableInput(s *Schema, o Options) (*gluetypes.TableInput, error) {
-	if _, err := prepare(s, o); err != nil {
-		return nil, err
-	}
-	loc, err := StateLocation(o.Location, s.Table)
-	if err != nil {
-		return nil, &DefinitionError{Table: s.Table, Err: err}
-	}
-	params := map[string]string{}
-	for _, p := range stateProperties(o, loc) {
-		params[p.key] = p.value
-	}
-	return &gluetypes.TableInput{
-		Name:        aws.String(StateTableName(s.Table)),
-		Description: aws.String("latest state of table " + s.Table + ", one row per item, by generation (ddblake latest)"),
-		TableType:   aws.String("EXTERNAL_TABLE"),
-		Parameters:  params,
-		PartitionKeys: []gluetypes.Column{{
-			Name:    aws.String(StateGenerationColumn),
-			Type:    aws.String("string"),
-			Comment: aws.String("generation of the latest state, as _ddblake/latest/" + s.Table + ".json names it"),
-		}},
-		StorageDescriptor: &gluetypes.StorageDescriptor{
-			Columns:      glueColumns(stateColumns(s)),
-			Location:     aws.String(loc),
-			InputFormat:  aws.String(ParquetInputFormat),
-			OutputFormat: aws.String(ParquetOutputFormat),
-			SerdeInfo: &gluetypes.SerDeInfo{
-				SerializationLibrary: aws.String(ParquetSerDe),
-				Parameters:           map[string]string{"serialization.format": "1"},
-			},
-		},
-	}, nil
 }

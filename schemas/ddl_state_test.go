@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/schemas/gluedef"
 )
 
 var sampleState = schemas.LatestState{Generation: "g000012-0123456789abcdef", Through: "2026-04-30"}
@@ -81,16 +82,16 @@ func TestStateAddColumns(t *testing.T) {
 // TestStateTableInput: the Glue definition says what the DDL says.
 func TestStateTableInput(t *testing.T) {
 	s := sampleHourly(t)
-	in, err := schemas.StateTableInput(s, sampleOptions)
+	in, err := gluedef.StateTable(s, sampleOptions)
 	require.NoError(t, err)
-	require.Equal(t, "chat_messages__state", *in.Name)
-	require.Equal(t, "s3://acme-data-lake/ddblake/_ddblake/latest/chat_messages/", *in.StorageDescriptor.Location)
-	require.Equal(t, schemas.ParquetInputFormat, *in.StorageDescriptor.InputFormat)
+	require.Equal(t, "chat_messages__state", in.Name)
+	require.Equal(t, "s3://acme-data-lake/ddblake/_ddblake/latest/chat_messages/", in.StorageDescriptor.Location)
+	require.Equal(t, schemas.ParquetInputFormat, in.StorageDescriptor.InputFormat)
 	require.Len(t, in.PartitionKeys, 1)
-	require.Equal(t, "_generation", *in.PartitionKeys[0].Name)
+	require.Equal(t, "_generation", in.PartitionKeys[0].Name)
 	cols := in.StorageDescriptor.Columns
-	require.Equal(t, "dt", *cols[len(cols)-2].Name)
-	require.Equal(t, "hr", *cols[len(cols)-1].Name)
+	require.Equal(t, "dt", cols[len(cols)-2].Name)
+	require.Equal(t, "hr", cols[len(cols)-1].Name)
 	ddl, err := schemas.StateTableDDL(s, sampleOptions)
 	require.NoError(t, err)
 	props := tblProperties(t, ddl)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/schemas/cfn"
+	"github.com/ddblake/ddblake/schemas/firehosedef"
+	"github.com/ddblake/ddblake/schemas/gluedef"
 )
 
 // The -update flag rewrites the golden files. It is registered only once
@@ -65,7 +67,7 @@ func sampleHourly(t testing.TB) *schemas.Schema {
 
 var sampleOptions = schemas.Options{Database: "chat_lake", Location: "s3://acme-data-lake/ddblake"}
 
-var sampleFirehose = schemas.FirehoseOptions{
+var sampleFirehose = firehosedef.Options{
 	RoleARN: "arn:aws:iam::123456789012:role/ddblake-firehose",
 	Region:  "ap-northeast-2",
 }
@@ -92,7 +94,11 @@ func TestGolden(t *testing.T) {
 			return []byte(ddl + ";\n"), err
 		}},
 		{"glue.json", func(s *schemas.Schema) ([]byte, error) {
-			return schemas.GlueTableInputJSON(s, sampleOptions)
+			in, err := gluedef.LakeTable(s, sampleOptions)
+			if err != nil {
+				return nil, err
+			}
+			return gluedef.JSON(in)
 		}},
 		{"cfn.json", func(s *schemas.Schema) ([]byte, error) {
 			return cfn.JSON([]*schemas.Schema{s}, sampleOptions,
@@ -103,7 +109,7 @@ func TestGolden(t *testing.T) {
 				cfn.Options{IncludeDatabase: true})
 		}},
 		{"firehose.json", func(s *schemas.Schema) ([]byte, error) {
-			return schemas.FirehoseDestinationJSON(s, sampleOptions, sampleFirehose)
+			return firehosedef.DestinationJSON(s, sampleOptions, sampleFirehose)
 		}},
 	}
 	for _, v := range variants {
@@ -341,11 +347,11 @@ func TestValidateForAthena(t *testing.T) {
 			ddl, err := schemas.CreateTableDDL(s, sampleOptions)
 			require.ErrorIs(t, err, tc.want)
 			require.Empty(t, ddl)
-			_, err = schemas.GlueTableInputJSON(s, sampleOptions)
+			_, err = gluedef.LakeTable(s, sampleOptions)
 			require.ErrorIs(t, err, tc.want)
 			_, err = cfn.JSON([]*schemas.Schema{s}, sampleOptions, cfn.Options{})
 			require.ErrorIs(t, err, tc.want)
-			_, err = schemas.FirehoseDestinationJSON(s, sampleOptions, schemas.FirehoseOptions{})
+			_, err = firehosedef.DestinationJSON(s, sampleOptions, firehosedef.Options{})
 			require.ErrorIs(t, err, tc.want)
 			_, err = schemas.LatestViewDDL(s, sampleOptions)
 			require.ErrorIs(t, err, tc.want)
@@ -461,6 +467,6 @@ func TestStatementSizeLimit(t *testing.T) {
 	require.ErrorIs(t, err, schemas.ErrStatementTooLong)
 	_, err = schemas.AddColumnsDDL(wide(0, 12), s, sampleOptions)
 	require.ErrorIs(t, err, schemas.ErrStatementTooLong)
-	_, err = schemas.GlueTableInputJSON(s, sampleOptions)
+	_, err = gluedef.LakeTable(s, sampleOptions)
 	require.NoError(t, err, "the Glue API takes what Athena DDL cannot")
 }

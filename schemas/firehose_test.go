@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/schemas/firehosedef"
 )
 
 var (
@@ -20,7 +21,7 @@ var (
 
 func TestFirehoseDestinationJSON(t *testing.T) {
 	for _, s := range []*schemas.Schema{sample(t), sampleHourly(t)} {
-		raw, err := schemas.FirehoseDestinationJSON(s, sampleOptions, sampleFirehose)
+		raw, err := firehosedef.DestinationJSON(s, sampleOptions, sampleFirehose)
 		require.NoError(t, err)
 		var d fhtypes.ExtendedS3DestinationConfiguration
 		require.NoError(t, json.Unmarshal(raw, &d))
@@ -83,19 +84,19 @@ func TestFirehoseDestinationJSON(t *testing.T) {
 func TestFirehoseOptions(t *testing.T) {
 	tests := []struct {
 		name string
-		opts schemas.FirehoseOptions
+		opts firehosedef.Options
 		ok   bool
 	}{
-		{"defaults", schemas.FirehoseOptions{}, true},
-		{"64 MiB", schemas.FirehoseOptions{BufferSizeMB: 64, BufferIntervalSeconds: 60}, true},
-		{"too small for Parquet", schemas.FirehoseOptions{BufferSizeMB: 5}, false},
-		{"too large", schemas.FirehoseOptions{BufferSizeMB: 256}, false},
-		{"interval too short", schemas.FirehoseOptions{BufferIntervalSeconds: 10}, false},
-		{"interval too long", schemas.FirehoseOptions{BufferIntervalSeconds: 901}, false},
+		{"defaults", firehosedef.Options{}, true},
+		{"64 MiB", firehosedef.Options{BufferSizeMB: 64, BufferIntervalSeconds: 60}, true},
+		{"too small for Parquet", firehosedef.Options{BufferSizeMB: 5}, false},
+		{"too large", firehosedef.Options{BufferSizeMB: 256}, false},
+		{"interval too short", firehosedef.Options{BufferIntervalSeconds: 10}, false},
+		{"interval too long", firehosedef.Options{BufferIntervalSeconds: 901}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := schemas.FirehoseDestination(sample(t), sampleOptions, tc.opts)
+			d, err := firehosedef.Destination(sample(t), sampleOptions, tc.opts)
 			if !tc.ok {
 				require.ErrorIs(t, err, schemas.ErrBadOption)
 				return
@@ -108,7 +109,7 @@ func TestFirehoseOptions(t *testing.T) {
 	}
 
 	// without a role the configuration leaves it out rather than invent one
-	raw, err := schemas.FirehoseDestinationJSON(sample(t), schemas.Options{Location: "s3://acme-data-lake"}, schemas.FirehoseOptions{})
+	raw, err := firehosedef.DestinationJSON(sample(t), schemas.Options{Location: "s3://acme-data-lake"}, firehosedef.Options{})
 	require.NoError(t, err)
 	require.NotContains(t, string(raw), "RoleARN")
 	var d fhtypes.ExtendedS3DestinationConfiguration

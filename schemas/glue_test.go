@@ -6,13 +6,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/schemas/gluedef"
 )
 
 // hiveType is a recursive-descent reader of the Hive column type grammar
@@ -154,7 +152,9 @@ func TestHiveTypeGrammar(t *testing.T) {
 
 func TestGlueTableInputJSON(t *testing.T) {
 	for _, s := range []*schemas.Schema{sample(t), sampleHourly(t)} {
-		raw, err := schemas.GlueTableInputJSON(s, sampleOptions)
+		in0, err := gluedef.LakeTable(s, sampleOptions)
+		require.NoError(t, err)
+		raw, err := gluedef.JSON(in0)
 		require.NoError(t, err)
 
 		// the API spells fields in PascalCase and nothing is null or zero
@@ -170,34 +170,34 @@ func TestGlueTableInputJSON(t *testing.T) {
 		require.NotContains(t, sd, "Compressed")
 		require.NotContains(t, sd, "NumberOfBuckets")
 
-		var in gluetypes.TableInput
+		var in gluedef.TableInput
 		require.NoError(t, json.Unmarshal(raw, &in))
-		require.Equal(t, "chat_messages", aws.ToString(in.Name))
-		require.Equal(t, "EXTERNAL_TABLE", aws.ToString(in.TableType))
+		require.Equal(t, "chat_messages", in.Name)
+		require.Equal(t, "EXTERNAL_TABLE", in.TableType)
 		require.NotNil(t, in.StorageDescriptor)
-		require.Equal(t, "s3://acme-data-lake/ddblake/chat_messages/_symlink_format_manifest/", aws.ToString(in.StorageDescriptor.Location))
-		require.Equal(t, schemas.SymlinkInputFormat, aws.ToString(in.StorageDescriptor.InputFormat))
-		require.Equal(t, schemas.SymlinkOutputFormat, aws.ToString(in.StorageDescriptor.OutputFormat))
-		require.Equal(t, schemas.ParquetSerDe, aws.ToString(in.StorageDescriptor.SerdeInfo.SerializationLibrary))
+		require.Equal(t, "s3://acme-data-lake/ddblake/chat_messages/_symlink_format_manifest/", in.StorageDescriptor.Location)
+		require.Equal(t, schemas.SymlinkInputFormat, in.StorageDescriptor.InputFormat)
+		require.Equal(t, schemas.SymlinkOutputFormat, in.StorageDescriptor.OutputFormat)
+		require.Equal(t, schemas.ParquetSerDe, in.StorageDescriptor.SerdeInfo.SerializationLibrary)
 
 		want := schemas.TableColumns(s)
 		require.Len(t, in.StorageDescriptor.Columns, len(want))
 		for i, c := range in.StorageDescriptor.Columns {
-			require.Equal(t, want[i].Name, aws.ToString(c.Name))
-			require.NoError(t, parseHiveType(aws.ToString(c.Type)), "column %s", want[i].Name)
-			parsed, err := schemas.ParseType(aws.ToString(c.Type))
+			require.Equal(t, want[i].Name, c.Name)
+			require.NoError(t, parseHiveType(c.Type), "column %s", want[i].Name)
+			parsed, err := schemas.ParseType(c.Type)
 			require.NoError(t, err)
 			require.Equal(t, want[i].Type.AthenaName(), parsed.AthenaName())
 			if want[i].Path != "" {
-				require.Equal(t, want[i].Path, aws.ToString(c.Comment))
+				require.Equal(t, want[i].Path, c.Comment)
 			} else {
-				require.NotEmpty(t, aws.ToString(c.Comment))
+				require.NotEmpty(t, c.Comment)
 			}
 		}
 		var parts []string
 		for _, p := range in.PartitionKeys {
-			require.Equal(t, "string", aws.ToString(p.Type))
-			parts = append(parts, aws.ToString(p.Name))
+			require.Equal(t, "string", p.Type)
+			parts = append(parts, p.Name)
 		}
 		if s.Hourly {
 			require.Equal(t, []string{"dt", "hr"}, parts)
@@ -217,64 +217,4 @@ func TestGlueTableInputJSON(t *testing.T) {
 		props := tblProperties(t, ddl)
 		require.Equal(t, props, in.Parameters)
 	}
-}
-
-func TestMarshalAPIJSON(t *testing.T) {
-	type inner struct {
-		On  *bool
-		N   int32
-		Tag string
-	}
-	type shape struct {
-		Name     *string
-		Off      *bool
-		Zero     *int32
-		Count    int32
-		Flag     bool
-		Empty    []string
-		Items    []inner
-		Params   map[string]string
-		Nested   *inner
-		Blank    *inner
-		When     *time.Time
-		internal string
-	}
-	when := time.Date(2026, 4, 1, 0, 0, 0, 500e6, time.UTC)
-	v := shape{
-		Name:     aws.String("array<string> & more"),
-		Off:      aws.Bool(false),
-		Zero:     aws.Int32(0),
-		Items:    []inner{{}, {N: 2}},
-		Params:   map[string]string{"b": "2", "a": "1"},
-		Nested:   &inner{On: aws.Bool(true)},
-		Blank:    &inner{},
-		When:     &when,
-		internal: "never",
-	}
-	got, err := schemas.MarshalAPIJSON(v)
-	require.NoError(t, err)
-	require.Equal(t, `{
-  "Name": "array<string> & more",
-  "Off": false,
-  "Zero": 0,
-  "Items": [
-    {},
-    {
-      "N": 2
-    }
-  ],
-  "Params": {
-    "a": "1",
-    "b": "2"
-  },
-  "Nested": {
-    "On": true
-  },
-  "Blank": {},
-  "When": 1775001600.5
-}
-`, string(got))
-
-	_, err = schemas.MarshalAPIJSON(map[int]string{1: "x"})
-	require.Error(t, err)
 }

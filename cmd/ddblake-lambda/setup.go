@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsglue "github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ddblake/ddblake/internal/awsclient"
@@ -21,6 +20,7 @@ import (
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/catalog"
+	"github.com/ddblake/ddblake/sink/catalog/glueapi"
 	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/firehose"
 	"github.com/ddblake/ddblake/sink/latest"
@@ -76,7 +76,10 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 
 	var cat *catalog.Catalog
 	if env.GlueDatabase != "" {
-		glueClient := awsglue.NewFromConfig(awsCfg, catalog.WithoutSDKRetries)
+		glueClient, err := glueapi.New(awsCfg, glueapi.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrBadEnv, EnvGlueDatabase, err)
+		}
 		if cat, err = catalog.New(glueClient, catalog.Config{Database: env.GlueDatabase, Location: strings.TrimSuffix(env.Lake, "/"),
 			Compression: tableCompression(cfg)}); err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrBadEnv, EnvGlueDatabase, err)

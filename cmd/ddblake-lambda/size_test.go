@@ -57,10 +57,13 @@ func TestBootstrapSize(t *testing.T) {
 // lambdaExcluded are packages the function must not link: the AWS SDK's
 // default configuration chain (the function reads its environment, see
 // awsConfig) with the SSO, STS, sign-in and instance metadata clients it
-// brings, and the CloudFormation library of the CLI's ddl command. Each
-// costs binary size and, worse, package init at every cold start.
+// brings, the SDK's Glue client and types (the catalog sync calls Glue
+// through sink/catalog/glueapi), and the CloudFormation library of the
+// CLI's ddl command. Each costs binary size and, worse, package init at
+// every cold start.
 var lambdaExcluded = []string{
 	"github.com/aws/aws-sdk-go-v2/config",
+	"github.com/aws/aws-sdk-go-v2/service/glue",
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds",
 	"github.com/aws/aws-sdk-go-v2/service/signin",
 	"github.com/aws/aws-sdk-go-v2/service/sso",

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsfirehose "github.com/aws/aws-sdk-go-v2/service/firehose"
-	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -52,11 +51,6 @@ func retryer(o Options) func() aws.Retryer {
 // S3 returns an S3 client of cfg (bounded by Apply).
 func S3(cfg aws.Config, optFns ...func(*s3.Options)) *s3.Client {
 	return s3.NewFromConfig(cfg, optFns...)
-}
-
-// Glue returns a Glue client of cfg (bounded by Apply).
-func Glue(cfg aws.Config, optFns ...func(*glue.Options)) *glue.Client {
-	return glue.NewFromConfig(cfg, optFns...)
 }
 
 // maxFirehoseAnswer bounds a PutRecordBatch answer read by the Firehose

@@ -15,7 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
@@ -139,17 +138,6 @@ func TestSilentEndpoint(t *testing.T) {
 			require.Contains(t, err.Error(), srv.url())
 		})
 	}
-	t.Run("Glue", func(t *testing.T) {
-		srv := newSilent(t, nil)
-		c := awsclient.Glue(config(t, testOptions), func(o *glue.Options) { o.BaseEndpoint = aws.String(srv.url()) })
-		err := within(t, bound+30*time.Second, func() error {
-			_, err := c.GetDatabases(context.Background(), &glue.GetDatabasesInput{})
-			return err
-		})
-		require.Error(t, err)
-		require.Contains(t, err.Error(), srv.url())
-		require.EqualValues(t, 2, srv.accepted.Load())
-	})
 	t.Run("Firehose makes one attempt", func(t *testing.T) {
 		srv := newSilent(t, nil)
 		c := awsclient.Firehose(config(t, testOptions), func(o *firehoseOptions) { o.BaseEndpoint = aws.String(srv.url()) })

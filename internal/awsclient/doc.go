@@ -1,5 +1,6 @@
 // Package awsclient makes the AWS SDK clients of the command line and the
-// Lambda (S3, Firehose, Glue) with every call bounded in time: no request
+// Lambda (S3, Firehose; Glue's client, sink/catalog/glueapi, sends
+// through the HTTP client made here) with every call bounded in time: no request
 // can hang, whatever the endpoint does.
 //
 // Each attempt of a call is bounded: connecting and the TLS handshake by

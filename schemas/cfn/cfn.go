@@ -14,11 +14,11 @@ import (
 	"strconv"
 	"strings"
 
-	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/awslabs/goformation/v7/cloudformation"
 	cfnglue "github.com/awslabs/goformation/v7/cloudformation/glue"
 
 	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/schemas/gluedef"
 )
 
 // Options shape the CloudFormation template.
@@ -59,7 +59,7 @@ func pascal(name string) string {
 }
 
 // Template returns a CloudFormation template holding one
-// AWS::Glue::Table per schema (the same definition as GlueTableInput, in
+// AWS::Glue::Table per schema (the same definition as gluedef.LakeTable, in
 // the catalog of the stack's account), and an AWS::Glue::Database when
 // c.IncludeDatabase. Resources are named by TableLogicalID and
 // DatabaseLogicalID. It fails like CreateTableDDL for any schema, and with
@@ -89,7 +89,7 @@ func Template(tables []*schemas.Schema, o schemas.Options, c Options) (*cloudfor
 			return nil, &schemas.DefinitionError{Table: s.Table, Err: fmt.Errorf("%w: table given twice", schemas.ErrBadName)}
 		}
 		seen[s.Table] = true
-		in, err := schemas.GlueTableInput(s, o)
+		in, err := gluedef.LakeTable(s, o)
 		if err != nil {
 			return nil, err
 		}
@@ -107,33 +107,41 @@ func Template(tables []*schemas.Schema, o schemas.Options, c Options) (*cloudfor
 	return t, nil
 }
 
-func cfnTableInput(in *gluetypes.TableInput) *cfnglue.Table_TableInput {
+func cfnTableInput(in *gluedef.TableInput) *cfnglue.Table_TableInput {
 	sd := in.StorageDescriptor
 	return &cfnglue.Table_TableInput{
-		Name:          in.Name,
-		Description:   in.Description,
-		TableType:     in.TableType,
+		Name:          optional(in.Name),
+		Description:   optional(in.Description),
+		TableType:     optional(in.TableType),
 		Parameters:    in.Parameters,
 		PartitionKeys: cfnColumns(in.PartitionKeys),
 		StorageDescriptor: &cfnglue.Table_StorageDescriptor{
 			Columns:      cfnColumns(sd.Columns),
-			Location:     sd.Location,
-			InputFormat:  sd.InputFormat,
-			OutputFormat: sd.OutputFormat,
+			Location:     optional(sd.Location),
+			InputFormat:  optional(sd.InputFormat),
+			OutputFormat: optional(sd.OutputFormat),
 			SerdeInfo: &cfnglue.Table_SerdeInfo{
-				SerializationLibrary: sd.SerdeInfo.SerializationLibrary,
+				SerializationLibrary: optional(sd.SerdeInfo.SerializationLibrary),
 				Parameters:           sd.SerdeInfo.Parameters,
 			},
 		},
 	}
 }
 
-func cfnColumns(cols []gluetypes.Column) []cfnglue.Table_Column {
+func cfnColumns(cols []gluedef.Column) []cfnglue.Table_Column {
 	out := make([]cfnglue.Table_Column, len(cols))
 	for i, c := range cols {
-		out[i] = cfnglue.Table_Column{Name: *c.Name, Type: c.Type, Comment: c.Comment}
+		out[i] = cfnglue.Table_Column{Name: c.Name, Type: optional(c.Type), Comment: optional(c.Comment)}
 	}
 	return out
+}
+
+// optional is nil for "", as the definition leaves the field out.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // JSON renders Template as JSON (two-space

@@ -10,30 +10,25 @@ import (
 	"slices"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsglue "github.com/aws/aws-sdk-go-v2/service/glue"
-	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/schemas/gluedef"
+	"github.com/ddblake/ddblake/sink/catalog/glueapi"
 )
 
 // CatalogedAtParam is the column parameter holding the time (RFC 3339,
 // UTC) at which Sync added the column to the Glue table.
 const CatalogedAtParam = "ddblake.cataloged_at"
 
-// API is the part of the Glue client Sync uses (*glue.Client has it).
+// API is the part of the Glue API Sync uses (*glueapi.Client has it).
+// Its calls are made once each: Sync retries whole merges, reading the
+// table again, which a resent UpdateTable would not.
 type API interface {
-	GetTable(ctx context.Context, in *awsglue.GetTableInput, optFns ...func(*awsglue.Options)) (*awsglue.GetTableOutput, error)
-	CreateTable(ctx context.Context, in *awsglue.CreateTableInput, optFns ...func(*awsglue.Options)) (*awsglue.CreateTableOutput, error)
-	UpdateTable(ctx context.Context, in *awsglue.UpdateTableInput, optFns ...func(*awsglue.Options)) (*awsglue.UpdateTableOutput, error)
+	GetTable(ctx context.Context, in *glueapi.GetTableInput) (*glueapi.GetTableOutput, error)
+	CreateTable(ctx context.Context, in *glueapi.CreateTableInput) error
+	UpdateTable(ctx context.Context, in *glueapi.UpdateTableInput) error
 }
-
-// WithoutSDKRetries is a client option (for glue.New or NewFromConfig)
-// that turns off the SDK's own retries: Sync retries whole merges, reading
-// the table again, which a resent UpdateTable would not.
-func WithoutSDKRetries(o *awsglue.Options) { o.Retryer = aws.NopRetryer{} }
 
 // Config configures a Catalog. Zero fields take the defaults.
 type Config struct {
@@ -160,7 +155,7 @@ func (r Result) Changed() bool {
 // the context's error; what it did before is in the Result.
 func (c *Catalog) Sync(ctx context.Context, s *schemas.Schema, state *schemas.LatestState) (Result, error) {
 	var res Result
-	want, err := schemas.GlueTableInput(s, c.opts)
+	want, err := gluedef.LakeTable(s, c.opts)
 	if err != nil {
 		return res, err
 	}
@@ -170,7 +165,7 @@ func (c *Catalog) Sync(ctx context.Context, s *schemas.Schema, state *schemas.La
 		return res, err
 	}
 	if state != nil {
-		want, err := schemas.StateTableInput(s, c.opts)
+		want, err := gluedef.StateTable(s, c.opts)
 		if err != nil {
 			return res, err
 		}
@@ -194,11 +189,11 @@ func (c *Catalog) Sync(ctx context.Context, s *schemas.Schema, state *schemas.La
 
 // merger returns what to store over existing to hold want, and whether
 // it differs from existing; it fills ch's Added and Kept.
-type merger func(existing *gluetypes.Table, want *gluetypes.TableInput, now time.Time, ch *Change) (*gluetypes.TableInput, bool, error)
+type merger func(existing *gluedef.Table, want *gluedef.TableInput, now time.Time, ch *Change) (*gluedef.TableInput, bool, error)
 
 // syncOne runs the read-merge-write loop of one table or view.
-func (c *Catalog) syncOne(ctx context.Context, want *gluetypes.TableInput, merge merger) (Change, error) {
-	name := aws.ToString(want.Name)
+func (c *Catalog) syncOne(ctx context.Context, want *gluedef.TableInput, merge merger) (Change, error) {
+	name := want.Name
 	var lastErr error
 	for attempt := 0; attempt < c.cfg.MaxAttempts; attempt++ {
 		if attempt > 0 {
@@ -221,10 +216,9 @@ func (c *Catalog) syncOne(ctx context.Context, want *gluetypes.TableInput, merge
 			ch.Action = Created
 			ch.Added = columnNames(in)
 			err = c.call(ctx, func(ctx context.Context) error {
-				_, err := c.api.CreateTable(ctx, &awsglue.CreateTableInput{
-					CatalogId: c.catalogID(), DatabaseName: aws.String(c.cfg.Database), TableInput: in,
+				return c.api.CreateTable(ctx, &glueapi.CreateTableInput{
+					CatalogID: c.cfg.CatalogID, DatabaseName: c.cfg.Database, TableInput: in,
 				})
-				return err
 			})
 		} else {
 			in, changed, merr := merge(existing, want, now, &ch)
@@ -237,20 +231,16 @@ func (c *Catalog) syncOne(ctx context.Context, want *gluetypes.TableInput, merge
 			}
 			ch.Action = Updated
 			err = c.call(ctx, func(ctx context.Context) error {
-				_, err := c.api.UpdateTable(ctx, &awsglue.UpdateTableInput{
-					CatalogId: c.catalogID(), DatabaseName: aws.String(c.cfg.Database), TableInput: in,
-					VersionId: existing.VersionId,
+				return c.api.UpdateTable(ctx, &glueapi.UpdateTableInput{
+					CatalogID: c.cfg.CatalogID, DatabaseName: c.cfg.Database, TableInput: in,
+					VersionID: existing.VersionID,
 				})
-				return err
 			})
 		}
 		if err == nil {
 			return ch, nil
 		}
-		var exists *gluetypes.AlreadyExistsException
-		var conflict *gluetypes.ConcurrentModificationException
-		var gone *gluetypes.EntityNotFoundException
-		if errors.As(err, &exists) || errors.As(err, &conflict) || errors.As(err, &gone) || retryable(err) {
+		if glueapi.IsCode(err, glueapi.CodeAlreadyExists, glueapi.CodeConcurrentModification, glueapi.CodeEntityNotFound) || retryable(err) {
 			// Another writer got there first, or the outcome is unknown:
 			// read the table again and merge once more.
 			lastErr = err
@@ -261,25 +251,17 @@ func (c *Catalog) syncOne(ctx context.Context, want *gluetypes.TableInput, merge
 	return Change{Name: name, Action: Unchanged}, fmt.Errorf("glue table %s.%s: %w after %d attempts: %w", c.cfg.Database, name, ErrRetriesExhausted, c.cfg.MaxAttempts, lastErr)
 }
 
-func (c *Catalog) catalogID() *string {
-	if c.cfg.CatalogID == "" {
-		return nil
-	}
-	return aws.String(c.cfg.CatalogID)
-}
-
 // get returns the stored table, nil when there is none.
-func (c *Catalog) get(ctx context.Context, name string) (*gluetypes.Table, error) {
-	var out *awsglue.GetTableOutput
+func (c *Catalog) get(ctx context.Context, name string) (*gluedef.Table, error) {
+	var out *glueapi.GetTableOutput
 	err := c.call(ctx, func(ctx context.Context) error {
 		var err error
-		out, err = c.api.GetTable(ctx, &awsglue.GetTableInput{
-			CatalogId: c.catalogID(), DatabaseName: aws.String(c.cfg.Database), Name: aws.String(name),
+		out, err = c.api.GetTable(ctx, &glueapi.GetTableInput{
+			CatalogID: c.cfg.CatalogID, DatabaseName: c.cfg.Database, Name: name,
 		})
 		return err
 	})
-	var gone *gluetypes.EntityNotFoundException
-	if errors.As(err, &gone) {
+	if glueapi.IsCode(err, glueapi.CodeEntityNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -293,7 +275,7 @@ func (c *Catalog) get(ctx context.Context, name string) (*gluetypes.Table, error
 
 // GetTable returns the stored Glue table (or view) name, nil when there
 // is none; throttling and server errors are retried as Sync retries them.
-func (c *Catalog) GetTable(ctx context.Context, name string) (*gluetypes.Table, error) {
+func (c *Catalog) GetTable(ctx context.Context, name string) (*gluedef.Table, error) {
 	var lastErr error
 	for attempt := 0; attempt < c.cfg.MaxAttempts; attempt++ {
 		if attempt > 0 {
@@ -343,8 +325,8 @@ func retryable(err error) bool {
 			return true
 		}
 	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+	var ae *glueapi.APIError
+	if errors.As(err, &ae) && ae.StatusCode >= 500 {
 		return true
 	}
 	var ne net.Error
@@ -360,24 +342,24 @@ func retryable(err error) bool {
 // with now) and sets the parameters want holds; it never changes or
 // removes a column. A stored definition that does not read the lake's
 // manifests (another input format, a view) is foreign.
-func mergeTable(existing *gluetypes.Table, want *gluetypes.TableInput, now time.Time, ch *Change) (*gluetypes.TableInput, bool, error) {
-	if aws.ToString(existing.TableType) != aws.ToString(want.TableType) || existing.StorageDescriptor == nil ||
-		aws.ToString(existing.StorageDescriptor.InputFormat) != aws.ToString(want.StorageDescriptor.InputFormat) {
+func mergeTable(existing *gluedef.Table, want *gluedef.TableInput, now time.Time, ch *Change) (*gluedef.TableInput, bool, error) {
+	if existing.TableType != want.TableType || existing.StorageDescriptor == nil ||
+		existing.StorageDescriptor.InputFormat != want.StorageDescriptor.InputFormat {
 		return nil, false, fmt.Errorf("%w: stored as %s reading %s, where ddblake defines %s reading %s: drop it (ddblake catalog sync then creates it)",
-			ErrForeignTable, aws.ToString(existing.TableType), storedFormat(existing),
-			aws.ToString(want.TableType), aws.ToString(want.StorageDescriptor.InputFormat))
+			ErrForeignTable, existing.TableType, storedFormat(existing),
+			want.TableType, want.StorageDescriptor.InputFormat)
 	}
-	in := tableInput(existing)
+	in := existing.Input()
 	changed := false
 	have := map[string]string{}
 	for _, col := range in.StorageDescriptor.Columns {
-		have[aws.ToString(col.Name)] = aws.ToString(col.Type)
+		have[col.Name] = col.Type
 	}
 	for _, col := range in.PartitionKeys {
-		have[aws.ToString(col.Name)] = aws.ToString(col.Type)
+		have[col.Name] = col.Type
 	}
 	for _, col := range want.StorageDescriptor.Columns {
-		name := aws.ToString(col.Name)
+		name := col.Name
 		typ, ok := have[name]
 		if !ok {
 			col.Parameters = map[string]string{CatalogedAtParam: now.Format(time.RFC3339)}
@@ -386,8 +368,8 @@ func mergeTable(existing *gluetypes.Table, want *gluetypes.TableInput, now time.
 			changed = true
 			continue
 		}
-		if typ != aws.ToString(col.Type) {
-			ch.Kept = append(ch.Kept, fmt.Sprintf("%s: %s (%s)", name, typ, aws.ToString(col.Type)))
+		if typ != col.Type {
+			ch.Kept = append(ch.Kept, fmt.Sprintf("%s: %s (%s)", name, typ, col.Type))
 		}
 	}
 	if in.Parameters == nil {
@@ -402,15 +384,15 @@ func mergeTable(existing *gluetypes.Table, want *gluetypes.TableInput, now time.
 	return in, changed, nil
 }
 
-func storedFormat(t *gluetypes.Table) string {
+func storedFormat(t *gluedef.Table) string {
 	if t.StorageDescriptor == nil {
 		return "nothing"
 	}
-	return aws.ToString(t.StorageDescriptor.InputFormat)
+	return t.StorageDescriptor.InputFormat
 }
 
 // withCatalogedAt returns want with every column stamped with now.
-func withCatalogedAt(want *gluetypes.TableInput, now time.Time) *gluetypes.TableInput {
+func withCatalogedAt(want *gluedef.TableInput, now time.Time) *gluedef.TableInput {
 	in := *want
 	if want.StorageDescriptor == nil {
 		return &in
@@ -429,37 +411,13 @@ func withCatalogedAt(want *gluetypes.TableInput, now time.Time) *gluetypes.Table
 	return &in
 }
 
-func columnNames(in *gluetypes.TableInput) []string {
+func columnNames(in *gluedef.TableInput) []string {
 	if in.StorageDescriptor == nil {
 		return nil
 	}
 	out := make([]string, len(in.StorageDescriptor.Columns))
 	for i, c := range in.StorageDescriptor.Columns {
-		out[i] = aws.ToString(c.Name)
+		out[i] = c.Name
 	}
 	return out
-}
-
-// tableInput is the TableInput that stores t again as it is.
-func tableInput(t *gluetypes.Table) *gluetypes.TableInput {
-	in := &gluetypes.TableInput{
-		Name:             t.Name,
-		Description:      t.Description,
-		Owner:            t.Owner,
-		Parameters:       maps.Clone(t.Parameters),
-		PartitionKeys:    slices.Clone(t.PartitionKeys),
-		Retention:        t.Retention,
-		TableType:        t.TableType,
-		TargetTable:      t.TargetTable,
-		ViewOriginalText: t.ViewOriginalText,
-		ViewExpandedText: t.ViewExpandedText,
-		LastAccessTime:   t.LastAccessTime,
-		LastAnalyzedTime: t.LastAnalyzedTime,
-	}
-	if t.StorageDescriptor != nil {
-		sd := *t.StorageDescriptor
-		sd.Columns = slices.Clone(sd.Columns)
-		in.StorageDescriptor = &sd
-	}
-	return in
 }

@@ -17,7 +17,7 @@
 //
 // Example:
 //
-//	client := awsglue.NewFromConfig(cfg, catalog.WithoutSDKRetries)
+//	client, err := glueapi.New(cfg, glueapi.Options{}) // cfg: an aws.Config
 //	c, err := catalog.New(client, catalog.Config{Database: "chat", Location: "s3://lake/ddb"})
 //	res, err := c.Sync(ctx, schema, nil) // nil: no materialized latest state
 package catalog

@@ -5,8 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
+	"github.com/ddblake/ddblake/schemas/gluedef"
 )
 
 // DefaultFirehoseDelay is how long after a column is added to the catalog
@@ -39,7 +38,7 @@ type SettledColumns struct {
 }
 
 type readTable struct {
-	table *gluetypes.Table // nil: not in the catalog
+	table *gluedef.Table // nil: not in the catalog
 	at    time.Time
 }
 
@@ -78,14 +77,17 @@ func (s *SettledColumns) Settled(ctx context.Context, table string) (map[string]
 }
 
 // settledAt lists the columns of gt added at least delay before now.
-func settledAt(gt *gluetypes.Table, now time.Time, delay time.Duration) map[string]bool {
+func settledAt(gt *gluedef.Table, now time.Time, delay time.Duration) map[string]bool {
 	out := map[string]bool{}
 	if gt == nil || gt.StorageDescriptor == nil {
 		return out
 	}
-	fallback := aws.ToTime(gt.UpdateTime)
-	if fallback.IsZero() {
-		fallback = aws.ToTime(gt.CreateTime)
+	var fallback time.Time
+	if gt.UpdateTime != nil {
+		fallback = gt.UpdateTime.Time
+	}
+	if fallback.IsZero() && gt.CreateTime != nil {
+		fallback = gt.CreateTime.Time
 	}
 	for _, c := range gt.StorageDescriptor.Columns {
 		added := fallback
@@ -95,7 +97,7 @@ func settledAt(gt *gluetypes.Table, now time.Time, delay time.Duration) map[stri
 			}
 		}
 		if !added.IsZero() && !now.Before(added.Add(delay)) {
-			out[aws.ToString(c.Name)] = true
+			out[c.Name] = true
 		}
 	}
 	return out

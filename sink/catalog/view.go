@@ -8,10 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
-
 	"github.com/ddblake/ddblake/schemas"
+	"github.com/ddblake/ddblake/schemas/gluedef"
 )
 
 // Markers of a view stored in the Glue catalog the way Athena stores the
@@ -42,7 +40,7 @@ type prestoViewColumn struct {
 // Athena stores a view created by CREATE VIEW: the SELECT of
 // schemas.LatestViewDDL (or schemas.LatestStateViewDDL over state, when
 // it is not nil) with the table's columns then its partition columns.
-func ViewInput(s *schemas.Schema, o schemas.Options, state *schemas.LatestState) (*gluetypes.TableInput, error) {
+func ViewInput(s *schemas.Schema, o schemas.Options, state *schemas.LatestState) (*gluedef.TableInput, error) {
 	var ddl string
 	var err error
 	if state != nil {
@@ -59,26 +57,26 @@ func ViewInput(s *schemas.Schema, o schemas.Options, state *schemas.LatestState)
 	}
 	cols := append(schemas.TableColumns(s), schemas.PartitionColumns(s)...)
 	doc := prestoView{OriginalSQL: sel, Catalog: "awsdatacatalog", Schema: o.DatabaseName()}
-	glueCols := make([]gluetypes.Column, len(cols))
+	glueCols := make([]gluedef.Column, len(cols))
 	for i, c := range cols {
 		doc.Columns = append(doc.Columns, prestoViewColumn{Name: c.Name, Type: trinoType(c.Type)})
-		glueCols[i] = gluetypes.Column{Name: aws.String(c.Name), Type: aws.String(c.Type.AthenaName())}
+		glueCols[i] = gluedef.Column{Name: c.Name, Type: c.Type.AthenaName()}
 	}
 	js, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
 	}
-	return &gluetypes.TableInput{
-		Name:             aws.String(schemas.LatestViewName(s.Table)),
-		Description:      aws.String("current state of each item of " + s.Table + " (ddblake)"),
-		TableType:        aws.String(viewType),
-		Parameters:       map[string]string{"presto_view": "true", "comment": "Presto View"},
-		ViewOriginalText: aws.String(viewTextPrefix + base64.StdEncoding.EncodeToString(js) + viewTextSuffix),
-		ViewExpandedText: aws.String(viewExpandedText),
-		StorageDescriptor: &gluetypes.StorageDescriptor{
+	return &gluedef.TableInput{
+		Name:        schemas.LatestViewName(s.Table),
+		Description: "current state of each item of " + s.Table + " (ddblake)",
+		Parameters:  map[string]string{"presto_view": "true", "comment": "Presto View"},
+		StorageDescriptor: &gluedef.StorageDescriptor{
 			Columns:   glueCols,
-			SerdeInfo: &gluetypes.SerDeInfo{},
+			SerdeInfo: &gluedef.SerDeInfo{},
 		},
+		TableType:        viewType,
+		ViewExpandedText: viewExpandedText,
+		ViewOriginalText: viewTextPrefix + base64.StdEncoding.EncodeToString(js) + viewTextSuffix,
 	}, nil
 }
 
@@ -120,22 +118,22 @@ func trinoType(t schemas.Type) string {
 
 // mergeView replaces a stored view whose text or columns differ from
 // want's; a stored table of the name is foreign.
-func mergeView(existing *gluetypes.Table, want *gluetypes.TableInput, _ time.Time, ch *Change) (*gluetypes.TableInput, bool, error) {
-	if aws.ToString(existing.TableType) != viewType {
+func mergeView(existing *gluedef.Table, want *gluedef.TableInput, _ time.Time, ch *Change) (*gluedef.TableInput, bool, error) {
+	if existing.TableType != viewType {
 		return nil, false, fmt.Errorf("%w: stored as %s, where ddblake defines a view: drop it (ddblake catalog sync then creates the view)",
-			ErrForeignTable, aws.ToString(existing.TableType))
+			ErrForeignTable, existing.TableType)
 	}
 	var have []string
 	if existing.StorageDescriptor != nil {
 		for _, c := range existing.StorageDescriptor.Columns {
-			have = append(have, aws.ToString(c.Name)+" "+aws.ToString(c.Type))
+			have = append(have, c.Name+" "+c.Type)
 		}
 	}
 	var wantCols []string
 	for _, c := range want.StorageDescriptor.Columns {
-		wantCols = append(wantCols, aws.ToString(c.Name)+" "+aws.ToString(c.Type))
+		wantCols = append(wantCols, c.Name+" "+c.Type)
 	}
-	if aws.ToString(existing.ViewOriginalText) == aws.ToString(want.ViewOriginalText) && slices.Equal(have, wantCols) {
+	if existing.ViewOriginalText == want.ViewOriginalText && slices.Equal(have, wantCols) {
 		return nil, false, nil
 	}
 	ch.Added = columnNames(want)

@@ -6,14 +6,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsglue "github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/spf13/cobra"
 
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/catalog"
+	"github.com/ddblake/ddblake/sink/catalog/glueapi"
 )
 
 func (s *session) catalogCommand() *cobra.Command {
@@ -184,9 +183,9 @@ func addedText(ch catalog.Change) string {
 
 // glueClientFor returns the session's Glue client, made on first use from
 // the default AWS configuration chain with the session's call bounds
-// (AWS_ENDPOINT_URL_GLUE names another endpoint). The SDK's retries are
-// off: the catalog retries whole merges.
-func (s *session) glueClientFor(ctx context.Context) (*awsglue.Client, error) {
+// (AWS_ENDPOINT_URL_GLUE names another endpoint). Each call is made once:
+// the catalog retries whole merges.
+func (s *session) glueClientFor(ctx context.Context) (*glueapi.Client, error) {
 	if s.glue != nil {
 		return s.glue, nil
 	}
@@ -195,11 +194,11 @@ func (s *session) glueClientFor(ctx context.Context) (*awsglue.Client, error) {
 		return nil, err
 	}
 	endpoint := s.getenv("AWS_ENDPOINT_URL_GLUE")
-	s.glue = awsglue.NewFromConfig(cfg, catalog.WithoutSDKRetries, func(o *awsglue.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	})
+	c, err := glueapi.New(cfg, glueapi.Options{Endpoint: endpoint})
+	if err != nil {
+		return nil, exit(ExitUsage, fmt.Errorf("aws configuration: %w", err))
+	}
+	s.glue = c
 	return s.glue, nil
 }
 

@@ -12,6 +12,8 @@ import (
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/schemas/cfn"
+	"github.com/ddblake/ddblake/schemas/firehosedef"
+	"github.com/ddblake/ddblake/schemas/gluedef"
 	"github.com/ddblake/ddblake/sink"
 )
 
@@ -170,7 +172,11 @@ func ddlOutput(o ddlOptions, opts schemas.Options, tables []*schemas.Schema) ([]
 	case ddlGlue:
 		docs := make([][]byte, len(tables))
 		for i, t := range tables {
-			doc, err := schemas.GlueTableInputJSON(t, opts)
+			in, err := gluedef.LakeTable(t, opts)
+			if err != nil {
+				return nil, err
+			}
+			doc, err := gluedef.JSON(in)
 			if err != nil {
 				return nil, err
 			}
@@ -180,11 +186,11 @@ func ddlOutput(o ddlOptions, opts schemas.Options, tables []*schemas.Schema) ([]
 			if _, ok := opts.States[t.Table]; !ok {
 				continue
 			}
-			in, err := schemas.StateTableInput(t, opts)
+			in, err := gluedef.StateTable(t, opts)
 			if err != nil {
 				return nil, err
 			}
-			doc, err := schemas.MarshalAPIJSON(in)
+			doc, err := gluedef.JSON(in)
 			if err != nil {
 				return nil, err
 			}
@@ -197,7 +203,7 @@ func ddlOutput(o ddlOptions, opts schemas.Options, tables []*schemas.Schema) ([]
 		names := make([]string, len(tables))
 		docs := make([][]byte, len(tables))
 		for i, t := range tables {
-			doc, err := schemas.FirehoseDestinationJSON(t, opts, schemas.FirehoseOptions{RoleARN: o.roleARN})
+			doc, err := firehosedef.DestinationJSON(t, opts, firehosedef.Options{RoleARN: o.roleARN})
 			if err != nil {
 				return nil, err
 			}

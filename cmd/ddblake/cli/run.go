@@ -9,12 +9,12 @@ import (
 	"strings"
 	"time"
 
-	awsglue "github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/pipeline/decode"
+	"github.com/ddblake/ddblake/sink/catalog/glueapi"
 )
 
 // Run runs the ddblake command line args (without the program name) and
@@ -64,7 +64,7 @@ type session struct {
 	awsTimeout  time.Duration
 	awsAttempts int
 	s3          *s3.Client      // made on first use
-	glue        *awsglue.Client // made on first use
+	glue        *glueapi.Client // made on first use
 	started     bool            // the command line parsed, a command runs
 }
 

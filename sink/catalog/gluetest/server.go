@@ -15,7 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	awsglue "github.com/aws/aws-sdk-go-v2/service/glue"
+
+	"github.com/ddblake/ddblake/sink/catalog/glueapi"
 )
 
 // Protocol constants of Glue's JSON 1.1 API.
@@ -144,17 +145,18 @@ func (s *Server) SetClock(now func() time.Time) {
 // URL is the server's base URL, for the client's BaseEndpoint.
 func (s *Server) URL() string { return s.srv.URL }
 
-// Client returns a real SDK client that calls the server, with static
-// credentials, region us-east-1 and the SDK's retries turned off.
-func (s *Server) Client() *awsglue.Client {
-	return awsglue.NewFromConfig(aws.Config{
+// Client returns the client the catalog sync uses (glueapi) calling the
+// server, with static credentials and region us-east-1.
+func (s *Server) Client() *glueapi.Client {
+	c, err := glueapi.New(aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "secret", ""),
 		HTTPClient:  s.srv.Client(),
-		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
-	}, func(o *awsglue.Options) {
-		o.BaseEndpoint = aws.String(s.srv.URL)
-	})
+	}, glueapi.Options{Endpoint: s.srv.URL})
+	if err != nil {
+		panic(err) // the configuration above is valid
+	}
+	return c
 }
 
 // Script queues steps for the next calls of op ("GetTable",

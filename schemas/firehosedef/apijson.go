@@ -1,4 +1,4 @@
-package schemas
+package firehosedef
 
 import (
 	"bytes"
@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// MarshalAPIJSON renders an AWS SDK (v2) input shape, such as a Glue
-// TableInput or a Firehose ExtendedS3DestinationConfiguration, as the JSON
+// MarshalAPIJSON renders an AWS SDK (v2) input shape, such as a Firehose
+// ExtendedS3DestinationConfiguration, as the JSON
 // the service API and the AWS CLI (--table-input file://...) take: field
 // names as the API spells them (the SDK's Go field names), struct fields
 // in declaration order, map keys sorted, indented by two spaces, no HTML
@@ -30,7 +30,7 @@ func MarshalAPIJSON(v any) ([]byte, error) {
 	}
 	var out bytes.Buffer
 	if err := json.Indent(&out, buf.Bytes(), "", "  "); err != nil {
-		return nil, fmt.Errorf("schemas: render API JSON: %w", err)
+		return nil, fmt.Errorf("firehosedef: render API JSON: %w", err)
 	}
 	out.WriteByte('\n')
 	return out.Bytes(), nil
@@ -90,7 +90,7 @@ func writeAPIValue(buf *bytes.Buffer, v reflect.Value, omitZero bool) (bool, err
 		return true, nil
 	case reflect.Map:
 		if v.Type().Key().Kind() != reflect.String {
-			return false, fmt.Errorf("schemas: render API JSON: map key type %s", v.Type().Key())
+			return false, fmt.Errorf("firehosedef: render API JSON: map key type %s", v.Type().Key())
 		}
 		if v.Len() == 0 && omitZero {
 			return false, nil
@@ -128,7 +128,7 @@ func writeAPIValue(buf *bytes.Buffer, v reflect.Value, omitZero bool) (bool, err
 		}
 		return true, writeJSONScalar(buf, v.Interface())
 	}
-	return false, fmt.Errorf("schemas: render API JSON: unsupported kind %s", v.Kind())
+	return false, fmt.Errorf("firehosedef: render API JSON: unsupported kind %s", v.Kind())
 }
 
 func writeAPIStruct(buf *bytes.Buffer, v reflect.Value, omitZero bool) (bool, error) {
@@ -174,7 +174,7 @@ func writeJSONScalar(buf *bytes.Buffer, v any) error {
 	enc := json.NewEncoder(&tmp)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("schemas: render API JSON: %w", err)
+		return fmt.Errorf("firehosedef: render API JSON: %w", err)
 	}
 	buf.Write(bytes.TrimRight(tmp.Bytes(), "\n"))
 	return nil

@@ -1,27 +1,38 @@
-package schemas
+// Package firehosedef renders the lake's tables as Amazon Data Firehose
+// delivery-stream destinations (ExtendedS3DestinationConfiguration): JSON
+// rows in, Parquet in the lake's folders out, converted with the table's
+// Glue definition. It is used by the CLI's ddl command only; it is a
+// package of its own so that the Lambda function, which sends rows to a
+// stream but never defines one, does not link these definitions.
+//
+//	doc, err := firehosedef.DestinationJSON(s, schemas.Options{Location: "s3://bucket/lake"}, firehosedef.Options{RoleARN: role})
+package firehosedef
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+
+	"github.com/ddblake/ddblake/schemas"
 )
 
 // Firehose buffering defaults and limits. Parquet conversion needs a
 // buffer of at least 64 MiB; dynamic partitioning an interval of at least
 // 60 seconds.
 const (
-	DefaultFirehoseBufferMB       = 128
-	DefaultFirehoseBufferInterval = 300
-	minFirehoseBufferMB           = 64
-	maxFirehoseBufferMB           = 128
-	minFirehoseBufferInterval     = 60
-	maxFirehoseBufferInterval     = 900
+	DefaultBufferMB       = 128
+	DefaultBufferInterval = 300
+	minBufferMB           = 64
+	maxBufferMB           = 128
+	minBufferInterval     = 60
+	maxBufferInterval     = 900
 )
 
-// FirehoseOptions are the delivery-stream settings that are not part of
-// the lake's Options.
-type FirehoseOptions struct {
+// Options are the delivery-stream settings that are not part of the
+// lake's schemas.Options.
+type Options struct {
 	// RoleARN is the IAM role Firehose assumes to write to the bucket and
 	// read the Glue table. The API requires it; it is left out of the
 	// configuration when empty, for the deployment to fill in.
@@ -33,72 +44,72 @@ type FirehoseOptions struct {
 	// when empty.
 	CatalogID string
 	// BufferSizeMB is the buffer size, 64-128 MiB;
-	// DefaultFirehoseBufferMB when 0.
+	// DefaultBufferMB when 0.
 	BufferSizeMB int32
 	// BufferIntervalSeconds is the buffer interval, 60-900 seconds;
-	// DefaultFirehoseBufferInterval when 0.
+	// DefaultBufferInterval when 0.
 	BufferIntervalSeconds int32
 }
 
 // Validate reports whether the buffering hints are within the limits of a
 // stream that converts to Parquet and partitions dynamically.
-func (f FirehoseOptions) Validate() error {
-	if f.BufferSizeMB != 0 && (f.BufferSizeMB < minFirehoseBufferMB || f.BufferSizeMB > maxFirehoseBufferMB) {
+func (f Options) Validate() error {
+	if f.BufferSizeMB != 0 && (f.BufferSizeMB < minBufferMB || f.BufferSizeMB > maxBufferMB) {
 		return fmt.Errorf("%w: firehose buffer size %d MiB: Parquet conversion needs %d-%d",
-			ErrBadOption, f.BufferSizeMB, minFirehoseBufferMB, maxFirehoseBufferMB)
+			schemas.ErrBadOption, f.BufferSizeMB, minBufferMB, maxBufferMB)
 	}
 	if f.BufferIntervalSeconds != 0 &&
-		(f.BufferIntervalSeconds < minFirehoseBufferInterval || f.BufferIntervalSeconds > maxFirehoseBufferInterval) {
+		(f.BufferIntervalSeconds < minBufferInterval || f.BufferIntervalSeconds > maxBufferInterval) {
 		return fmt.Errorf("%w: firehose buffer interval %d s: dynamic partitioning needs %d-%d",
-			ErrBadOption, f.BufferIntervalSeconds, minFirehoseBufferInterval, maxFirehoseBufferInterval)
+			schemas.ErrBadOption, f.BufferIntervalSeconds, minBufferInterval, maxBufferInterval)
 	}
 	return nil
 }
 
-// FirehosePartitionQuery is the JQ (1.6) query that extracts the partition
+// PartitionQuery is the JQ (1.6) query that extracts the partition
 // keys from a flat JSON row: every row sent to Firehose carries its own
 // "dt" (YYYY-MM-DD) field, and "hr" (HH) when the table is hourly.
-func FirehosePartitionQuery(hourly bool) string {
+func PartitionQuery(hourly bool) string {
 	if hourly {
 		return "{dt:.dt,hr:.hr}"
 	}
 	return "{dt:.dt}"
 }
 
-// FirehoseDestination returns the ExtendedS3DestinationConfiguration of a
+// Destination returns the ExtendedS3DestinationConfiguration of a
 // delivery stream that lands the table's flat JSON rows in the lake as
 // Parquet, at the same place and in the same shape as the direct S3 sink:
 //
 //   - format conversion: OpenX JSON SerDe in (case-sensitive, so that the
 //     keys of map columns keep their case), Parquet SerDe out, with the
 //     column types read from the Glue table o.DatabaseName().s.Table
-//     (create it first, see GlueTableInput), version LATEST;
+//     (create it first, see gluedef.LakeTable), version LATEST;
 //   - dynamic partitioning, with a MetadataExtraction processor running
-//     FirehosePartitionQuery, into the prefix
+//     PartitionQuery, into the prefix
 //     <prefix>/<table>/dt=!{partitionKeyFromQuery:dt}/ (and hr=.../);
 //   - failed records under <prefix>/_errors/firehose/<error type>/dt=<day>/.
 //
 // Each JSON row's keys are column names, plus dt (and hr); timestamps
 // must be text the OpenX JSON SerDe reads as one, such as the UTC
-// "2026-04-01 12:30:05.123". It fails like CreateTableDDL, and with
-// ErrBadOption for buffering out of range.
-func FirehoseDestination(s *Schema, o Options, f FirehoseOptions) (*fhtypes.ExtendedS3DestinationConfiguration, error) {
-	if _, err := prepare(s, o); err != nil {
+// "2026-04-01 12:30:05.123". It fails like schemas.CreateTableDDL, and
+// with schemas.ErrBadOption for buffering out of range.
+func Destination(s *schemas.Schema, o schemas.Options, f Options) (*fhtypes.ExtendedS3DestinationConfiguration, error) {
+	if err := schemas.ValidateDefinition(s, o); err != nil {
 		return nil, err
 	}
 	if err := f.Validate(); err != nil {
-		return nil, &DefinitionError{Table: s.Table, Err: err}
+		return nil, &schemas.DefinitionError{Table: s.Table, Err: err}
 	}
-	bucket, prefix, err := SplitS3Location(o.Location)
+	bucket, prefix, err := schemas.SplitS3Location(o.Location)
 	if err != nil {
-		return nil, &DefinitionError{Table: s.Table, Err: err}
+		return nil, &schemas.DefinitionError{Table: s.Table, Err: err}
 	}
 	size, interval := f.BufferSizeMB, f.BufferIntervalSeconds
 	if size == 0 {
-		size = DefaultFirehoseBufferMB
+		size = DefaultBufferMB
 	}
 	if interval == 0 {
-		interval = DefaultFirehoseBufferInterval
+		interval = DefaultBufferInterval
 	}
 	dataPrefix := joinKey(prefix, s.Table) + "/dt=!{partitionKeyFromQuery:dt}/"
 	if s.Hourly {
@@ -158,7 +169,7 @@ func FirehoseDestination(s *Schema, o Options, f FirehoseOptions) (*fhtypes.Exte
 				Parameters: []fhtypes.ProcessorParameter{
 					{
 						ParameterName:  fhtypes.ProcessorParameterNameMetadataExtractionQuery,
-						ParameterValue: aws.String(FirehosePartitionQuery(s.Hourly)),
+						ParameterValue: aws.String(PartitionQuery(s.Hourly)),
 					},
 					{
 						ParameterName:  fhtypes.ProcessorParameterNameJsonParsingEngine,
@@ -170,11 +181,11 @@ func FirehoseDestination(s *Schema, o Options, f FirehoseOptions) (*fhtypes.Exte
 	}, nil
 }
 
-// FirehoseDestinationJSON renders FirehoseDestination as the JSON that
-// `aws firehose create-delivery-stream --extended-s3-destination-configuration
-// file://F` takes (see MarshalAPIJSON). It fails like FirehoseDestination.
-func FirehoseDestinationJSON(s *Schema, o Options, f FirehoseOptions) ([]byte, error) {
-	d, err := FirehoseDestination(s, o, f)
+// DestinationJSON renders Destination as the JSON that `aws firehose
+// create-delivery-stream --extended-s3-destination-configuration file://F`
+// takes (see MarshalAPIJSON). It fails like Destination.
+func DestinationJSON(s *schemas.Schema, o schemas.Options, f Options) ([]byte, error) {
+	d, err := Destination(s, o, f)
 	if err != nil {
 		return nil, err
 	}
@@ -186,4 +197,15 @@ func optString(s string) *string {
 		return nil
 	}
 	return aws.String(s)
+}
+
+// joinKey joins the non-empty parts with '/'.
+func joinKey(parts ...string) string {
+	var kept []string
+	for _, p := range parts {
+		if p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, "/")
 }

@@ -142,7 +142,9 @@ type EncodedFile struct {
 //
 // A file holds the metadata columns plus the data columns that at least
 // one of its rows has a value for, sorted by name, so the same rows give
-// byte-identical files even after the schema gained columns.
+// byte-identical files even after the schema gained columns. A string
+// column is dictionary-encoded where its values repeat (see planColumns),
+// a choice made from the file's own rows for the same reason.
 type Encoder struct {
 	opts    ParquetOptions
 	codec   compress.Codec
@@ -151,8 +153,9 @@ type Encoder struct {
 	buf     bytes.Buffer
 	rows    []parquet.Row
 	arena   arena
-	used    []bool
-	used2   []bool
+	used    []colPlan
+	used2   []colPlan
+	seen    map[string]struct{}
 	all     []int32
 	long    bool // the file being written has a value over MaxStatBytes
 }
@@ -191,7 +194,7 @@ func (e *Encoder) Encode(s *schemas.Schema, rows []flatten.Row, emit func(Encode
 // encode is Encode over the rows rows[idx[0]], rows[idx[1]], ...
 func (e *Encoder) encode(s *schemas.Schema, rows []flatten.Row, idx []int32, emit func(EncodedFile) error) error {
 	for len(idx) > 0 {
-		e.used = usedColumns(e.used, s, rows, idx)
+		e.used = e.planColumns(e.used, s, rows, idx)
 		lay, err := e.layout(s, e.used)
 		if err != nil {
 			return err
@@ -202,8 +205,9 @@ func (e *Encoder) encode(s *schemas.Schema, rows []flatten.Row, idx []int32, emi
 		}
 		if n < len(idx) {
 			// The file was cut before the end: its rows may use fewer
-			// columns than all the remaining rows do.
-			e.used2 = usedColumns(e.used2, s, rows, idx[:n])
+			// columns than all the remaining rows do, or repeat their
+			// values differently.
+			e.used2 = e.planColumns(e.used2, s, rows, idx[:n])
 			if !slices.Equal(e.used, e.used2) {
 				if lay, err = e.layout(s, e.used2); err != nil {
 					return err
@@ -221,20 +225,105 @@ func (e *Encoder) encode(s *schemas.Schema, rows []flatten.Row, idx []int32, emi
 	return nil
 }
 
-// usedColumns marks the data columns of s that some row of idx has a
-// value for.
-func usedColumns(dst []bool, s *schemas.Schema, rows []flatten.Row, idx []int32) []bool {
+// colPlan says how a file writes one data column of the schema.
+type colPlan uint8
+
+const (
+	// colUsed: some row of the file has a value for the column.
+	colUsed colPlan = 1 << iota
+	// colDict: its strings (scalar, array elements, map values) are
+	// dictionary-encoded.
+	colDict
+	// colDictKeys: its map keys are dictionary-encoded.
+	colDictKeys
+)
+
+// dictSample is how many values of a string column, from the file's first
+// rows, decide its encoding.
+const dictSample = 1024
+
+// planColumns returns the plan of each data column of s for a file of the
+// rows idx: used when some row has a value, and for string columns
+// whether a dictionary pays: when at least half of the first dictSample
+// values (of the file's rows, in order) repeat one seen before. A column
+// of distinct values (ids, sort keys, free text) is written plain, which
+// saves hashing every value into a dictionary that would be dropped, and
+// the dictionary page besides; a column of few values (status, country,
+// room ids) becomes a dictionary and small indices. The plan depends on
+// the file's rows only, so the same rows give the same bytes.
+func (e *Encoder) planColumns(dst []colPlan, s *schemas.Schema, rows []flatten.Row, idx []int32) []colPlan {
 	dst = slices.Grow(dst[:0], len(s.Columns))[:len(s.Columns)]
 	clear(dst)
 	for _, i := range idx {
 		vals := rows[i].Values
 		for j := range min(len(vals), len(dst)) {
 			if vals[j].Valid {
-				dst[j] = true
+				dst[j] = colUsed
 			}
 		}
 	}
+	for j := range dst {
+		if dst[j] == 0 {
+			continue
+		}
+		t := s.Columns[j].Type
+		switch t.Leaf().Kind {
+		case schemas.KindString, schemas.KindJSON:
+			if e.repeats(rows, idx, j, t.Kind, false) {
+				dst[j] |= colDict
+			}
+		}
+		if t.Kind == schemas.KindMap && e.repeats(rows, idx, j, t.Kind, true) {
+			dst[j] |= colDictKeys
+		}
+	}
 	return dst
+}
+
+// repeats reports whether at least half of the first dictSample strings
+// of column j in rows idx (the map keys with keys set, else the cells,
+// array elements or map values) repeat an earlier one.
+func (e *Encoder) repeats(rows []flatten.Row, idx []int32, j int, kind schemas.Kind, keys bool) bool {
+	if e.seen == nil {
+		e.seen = make(map[string]struct{}, dictSample)
+	}
+	clear(e.seen)
+	n := 0
+	add := func(v string) bool {
+		e.seen[v] = struct{}{}
+		n++
+		return n < dictSample
+	}
+rows:
+	for _, i := range idx {
+		vals := rows[i].Values
+		if j >= len(vals) || !vals[j].Valid {
+			continue
+		}
+		d := &vals[j]
+		switch kind {
+		case schemas.KindArray:
+			for k := range d.List {
+				if d.List[k].Valid && !add(d.List[k].Str) {
+					break rows
+				}
+			}
+		case schemas.KindMap:
+			for k := range d.MapLen() {
+				if keys && !add(d.MapKey(k)) {
+					break rows
+				}
+				if v := d.MapValue(k); !keys && v.Valid && !add(v.Str) {
+					break rows
+				}
+			}
+		default:
+			if !add(d.Str) {
+				break rows
+			}
+		}
+	}
+	return n >= 2 && 2*len(e.seen) <= n
 }
 
 // writeFile writes rows idx into e.buf as one file. With cut set it stops
@@ -510,14 +599,16 @@ type fileLayout struct {
 }
 
 // layout returns the cached layout for the metadata columns plus the data
-// columns of s marked in used, building one if needed.
-func (e *Encoder) layout(s *schemas.Schema, used []bool) (*fileLayout, error) {
+// columns of s that used marks, encoded as it plans, building one if
+// needed.
+func (e *Encoder) layout(s *schemas.Schema, used []colPlan) (*fileLayout, error) {
 	var sig strings.Builder
 	sig.WriteString(s.Table)
 	for j, u := range used {
-		if u {
+		if u != 0 {
 			c := s.Columns[j]
 			sig.WriteByte(0)
+			sig.WriteByte(byte('0' + u))
 			sig.WriteString(c.Name)
 			sig.WriteByte(' ')
 			sig.WriteString(c.Type.String())
@@ -549,7 +640,7 @@ func (e *Encoder) layout(s *schemas.Schema, used []bool) (*fileLayout, error) {
 	return l, nil
 }
 
-func (e *Encoder) newLayout(s *schemas.Schema, used []bool) (*fileLayout, error) {
+func (e *Encoder) newLayout(s *schemas.Schema, used []colPlan) (*fileLayout, error) {
 	byName := map[string]layoutField{}
 	group := parquet.Group{}
 	opts := []parquet.WriterOption{
@@ -569,7 +660,9 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []bool) (*fileLayout, error)
 		schemas.ColTTLDelete: srcTTLDelete, schemas.ColExtra: srcExtra, schemas.ColOldImage: srcOldImage,
 	}
 	for _, c := range schemas.MetadataColumns() {
-		node := leafNode(c.Type)
+		// _event_name takes four values; ids, sequence numbers and JSON
+		// documents are (nearly) all distinct: see planColumns.
+		node := leafNode(c.Type, c.Name == schemas.ColEventName)
 		switch c.Name {
 		case schemas.ColExtra, schemas.ColOldImage:
 			node = parquet.Optional(node)
@@ -581,10 +674,11 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []bool) (*fileLayout, error)
 	}
 	var columns []string
 	for j, u := range used {
-		if !u {
+		if u == 0 {
 			continue
 		}
 		c := s.Columns[j]
+		dict := u&colDict != 0
 		if err := c.Type.Validate(); err != nil {
 			return nil, fmt.Errorf("table %s: column %s: %w", s.Table, c.Name, err)
 		}
@@ -596,15 +690,15 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []bool) (*fileLayout, error)
 		var path []string
 		switch c.Type.Kind {
 		case schemas.KindArray:
-			group[c.Name] = parquet.Optional(parquet.List(parquet.Optional(leafNode(leafType))))
+			group[c.Name] = parquet.Optional(parquet.List(parquet.Optional(leafNode(leafType, dict))))
 			path = []string{c.Name, "list", "element"}
 		case schemas.KindMap:
 			// MAP: a repeated key_value group of a required string key
 			// and an optional value, as Athena and DuckDB read it.
-			group[c.Name] = parquet.Optional(parquet.Map(leafNode(schemas.String), parquet.Optional(leafNode(leafType))))
+			group[c.Name] = parquet.Optional(parquet.Map(leafNode(schemas.String, u&colDictKeys != 0), parquet.Optional(leafNode(leafType, dict))))
 			path = []string{c.Name, "key_value", "value"}
 		default:
-			group[c.Name] = parquet.Optional(leafNode(c.Type))
+			group[c.Name] = parquet.Optional(leafNode(c.Type, dict))
 			path = []string{c.Name}
 		}
 		switch leafType.Kind {
@@ -639,11 +733,15 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []bool) (*fileLayout, error)
 	return &fileLayout{fields: fields, columns: columns, options: append(opts, schema)}, nil
 }
 
-// leafNode is the Parquet leaf of a scalar column type.
-func leafNode(t schemas.Type) parquet.Node {
+// leafNode is the Parquet leaf of a scalar column type; strings are
+// dictionary-encoded with dict, else plain.
+func leafNode(t schemas.Type, dict bool) parquet.Node {
 	switch t.Kind {
 	case schemas.KindString, schemas.KindJSON:
-		return parquet.Encoded(parquet.String(), &parquet.RLEDictionary)
+		if dict {
+			return parquet.Encoded(parquet.String(), &parquet.RLEDictionary)
+		}
+		return parquet.Encoded(parquet.String(), &parquet.Plain)
 	case schemas.KindBigint:
 		return parquet.Leaf(parquet.Int64Type)
 	case schemas.KindDecimal:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -194,11 +195,18 @@ func TestParquetFileMetadata(t *testing.T) {
 		require.True(t, millis, name)
 	}
 
-	// Strings (and JSON, and string arrays) are dictionary encoded.
-	for _, name := range []string{"_event_name", "customer", "meta", "tags"} {
+	// Strings (and JSON, and string arrays) are dictionary encoded where
+	// their values repeat (_event_name: INSERT every time), plain where
+	// they do not (see TestParquetDictionaryByCardinality).
+	for _, name := range []string{"_event_name"} {
 		cc := columnChunk(t, rg, name)
 		require.Contains(t, cc.MetaData.Encoding, format.RLEDictionary, name)
 		require.NotZero(t, cc.MetaData.DictionaryPageOffset, name)
+	}
+	for _, name := range []string{"_event_id", "_sequence_number", "customer", "meta", "tags"} {
+		cc := columnChunk(t, rg, name)
+		require.NotContains(t, cc.MetaData.Encoding, format.RLEDictionary, name)
+		require.Contains(t, cc.MetaData.Encoding, format.Plain, name)
 	}
 
 	// Binary is plain: the encoding every reader knows.
@@ -421,6 +429,12 @@ func requireSameBytes(t testing.TB, want, got []byte, what string) {
 func TestParquetDictionaryFallsBackToPlain(t *testing.T) {
 	t.Parallel()
 	s, rows := manyRows(800)
+	// Each sort key twice: the values repeat, so the column starts as a
+	// dictionary, which outgrows its bound.
+	skCol := slices.IndexFunc(s.Columns, func(c schemas.Column) bool { return c.Name == "sk" })
+	for i := range rows {
+		rows[i].Values[skCol] = str(fmt.Sprintf("MSG#%012d", i/2))
+	}
 	opts := sink.ParquetOptions{DictionaryMaxBytes: 2 << 10, PageBytes: 4 << 10, Compression: sink.CompressionSnappy}
 	enc := newEncoder(t, opts)
 	files := encodeAll(t, enc, s, rows)
@@ -435,7 +449,7 @@ func TestParquetDictionaryFallsBackToPlain(t *testing.T) {
 		}
 		return n
 	}
-	sk := columnChunk(t, rg, "sk") // unique per row: outgrows the dictionary
+	sk := columnChunk(t, rg, "sk") // 400 values: outgrows the dictionary
 	require.Contains(t, sk.MetaData.Encoding, format.RLEDictionary)
 	require.Positive(t, plainDataPages(sk))
 	lang := columnChunk(t, rg, "lang") // four values: stays a dictionary
@@ -528,4 +542,93 @@ func TestParquetMapColumns(t *testing.T) {
 			require.Nil(t, cc.MetaData.Statistics.MaxValue)
 		}
 	}
+}
+
+// leafChunk returns the column chunk of the leaf at path.
+func leafChunk(t testing.TB, rg *format.RowGroup, path ...string) *format.ColumnChunk {
+	t.Helper()
+	for i := range rg.Columns {
+		if slices.Equal(rg.Columns[i].MetaData.PathInSchema, path) {
+			return &rg.Columns[i]
+		}
+	}
+	t.Fatalf("no leaf %v in row group (have %s)", path, chunkNames(rg))
+	return nil
+}
+
+// TestParquetDictionaryByCardinality: a string leaf is dictionary-encoded
+// when its values repeat in the file (at least half of the first 1024
+// repeat an earlier one) and plain when they are distinct: scalars,
+// array elements, map keys and map values each on their own. The choice
+// follows the file's rows only: the same rows give the same bytes
+// whatever the encoder wrote before.
+func TestParquetDictionaryByCardinality(t *testing.T) {
+	t.Parallel()
+	s := schemas.NewSchema("events")
+	for _, c := range []schemas.Column{
+		{Name: "status", Path: "status", Type: schemas.String},
+		{Name: "id", Path: "id", Type: schemas.String},
+		{Name: "tags", Path: "tags", Type: schemas.ArrayOf(schemas.String)},
+		{Name: "labels", Path: "labels", Type: schemas.MapOf(schemas.String)},
+		{Name: "by_user", Path: "by_user", Type: schemas.MapOf(schemas.Bigint)},
+		{Name: "doc", Path: "doc", Type: schemas.JSON},
+	} {
+		_, err := s.Add(c)
+		require.NoError(t, err)
+	}
+	statuses := []string{"open", "closed", "pending"}
+	rows := func(n int, statusOf func(i int) string) []flatten.Row {
+		out := make([]flatten.Row, n)
+		for i := range out {
+			out[i] = flatten.Row{
+				Meta: flatten.Meta{EventName: "INSERT", EventID: fmt.Sprintf("ev-%d", i), EventTime: apr1 + int64(i)*1000, Sequence: fmt.Sprintf("%021d", i)},
+				Values: []flatten.Datum{
+					str(statusOf(i)),
+					str(fmt.Sprintf("id-%08d", i)),
+					list(str(statuses[i%3]), str(statuses[(i+1)%3])),
+					entries("team", str(fmt.Sprintf("team of %d", i)), "region", str(fmt.Sprintf("r%d", i))),
+					entries(fmt.Sprintf("user-%d", i), i64(int64(i))),
+					str(fmt.Sprintf(`{"n":%d}`, i)),
+				},
+			}
+		}
+		return out
+	}
+	repeated := rows(300, func(i int) string { return statuses[i%3] })
+	enc := newEncoder(t, sink.ParquetOptions{Compression: sink.CompressionSnappy})
+	body := encodeAll(t, enc, s, repeated)[0].Body
+	rg := &openParquet(t, body).Metadata().RowGroups[0]
+	isDict := func(cc *format.ColumnChunk) bool { return slices.Contains(cc.MetaData.Encoding, format.RLEDictionary) }
+	for _, c := range []struct {
+		path []string
+		dict bool
+	}{
+		{[]string{"_event_name"}, true},
+		{[]string{"_event_id"}, false},
+		{[]string{"_sequence_number"}, false},
+		{[]string{"status"}, true},
+		{[]string{"id"}, false},
+		{[]string{"tags", "list", "element"}, true},
+		{[]string{"labels", "key_value", "key"}, true},
+		{[]string{"labels", "key_value", "value"}, false},
+		{[]string{"by_user", "key_value", "key"}, false},
+		{[]string{"doc"}, false},
+	} {
+		cc := leafChunk(t, rg, c.path...)
+		require.Equal(t, c.dict, isDict(cc), "%v: %v", c.path, cc.MetaData.Encoding)
+		if !c.dict {
+			require.Zero(t, cc.MetaData.DictionaryPageOffset, "%v", c.path)
+		}
+	}
+	require.Equal(t, normalize(s, repeated), readRows(t, body, s))
+
+	// Statuses all different: the same column is plain in that file.
+	distinct := rows(300, func(i int) string { return fmt.Sprintf("status %d", i) })
+	other := encodeAll(t, enc, s, distinct)[0].Body
+	require.False(t, isDict(columnChunk(t, &openParquet(t, other).Metadata().RowGroups[0], "status")))
+	require.Equal(t, normalize(s, distinct), readRows(t, other, s))
+
+	// The same rows, after other files and by a fresh encoder: the same bytes.
+	requireSameBytes(t, body, encodeAll(t, enc, s, repeated)[0].Body, "reused encoder")
+	requireSameBytes(t, body, encodeAll(t, newEncoder(t, sink.ParquetOptions{Compression: sink.CompressionSnappy}), s, repeated)[0].Body, "fresh encoder")
 }

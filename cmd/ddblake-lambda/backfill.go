@@ -411,7 +411,10 @@ func (h *Handler) writeBatch(ctx context.Context, payload []byte, log *backfillL
 			Quarantine:  h.Processor.Quarantine,
 		},
 		Inputs:  h.Inputs,
-		Workers: max(2, runtime.NumCPU()),
+		Workers: h.BackfillWorkers,
+	}
+	if r.Workers <= 0 {
+		r.Workers = max(2, runtime.NumCPU())
 	}
 	run, err := r.Run(ctx, inputs)
 	if err != nil {

@@ -62,6 +62,10 @@ type Handler struct {
 	Store   sink.Store
 	Exports *decode.Resolver
 	Inputs  pipeline.InputSetAsider
+	// BackfillWorkers is how many data files a backfill request reads,
+	// and how many batches it writes, at once; 0 takes two, or the CPUs
+	// when more (NewHandler bounds it by the function's memory).
+	BackfillWorkers int
 
 	// idle is the decoding memory kept between invocations (one runs at
 	// a time in Lambda); a sync.Pool would lose it at every collection.

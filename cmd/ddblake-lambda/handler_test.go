@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -671,4 +672,22 @@ func TestInvokeLogsColumnCapOncePerPath(t *testing.T) {
 	require.Empty(t, failures(t, resp))
 	require.Empty(t, again.OverColumnCap, "each path is logged once")
 	require.Equal(t, "INFO", again.Level)
+}
+
+// TestBackfillWorkersFollowMemory: the backfill reads and writes two
+// files at once (more with more CPUs), as many as the function's memory
+// holds: one in a 128 MB function.
+func TestBackfillWorkersFollowMemory(t *testing.T) {
+	for _, tc := range []struct {
+		mb   string
+		want int
+	}{{"128", 1}, {"256", 2}, {"10240", max(2, runtime.NumCPU())}} {
+		t.Run(tc.mb+" MB", func(t *testing.T) {
+			t.Setenv("GOMEMLIMIT", "")
+			t.Setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", tc.mb)
+			h, err := NewHandler(context.Background(), Env{Lake: t.TempDir(), Sink: SinkS3, FunctionName: "fn"}, &syncBuffer{})
+			require.NoError(t, err)
+			require.Equal(t, tc.want, h.BackfillWorkers)
+		})
+	}
 }

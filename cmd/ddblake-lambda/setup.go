@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ddblake/ddblake/internal/awsclient"
+	"github.com/ddblake/ddblake/internal/membudget"
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/pipeline/decode/s3objects"
@@ -147,6 +149,9 @@ func NewHandler(ctx context.Context, env Env, out io.Writer) (*Handler, error) {
 		Store:          store,
 		Exports:        exportResolver(env),
 		Inputs:         quarantine,
+		// Two at least, to overlap S3 reads with the writes, within
+		// what the function's memory holds (one in 128 MB).
+		BackfillWorkers: membudget.For(os.Getenv, runtime.NumCPU()).Fit(max(2, runtime.NumCPU())),
 	}, nil
 }
 

@@ -1,11 +1,19 @@
 // Package membudget derives a process's Go memory settings from its
 // memory budget: the runtime's soft memory limit, and how many batches it
-// may work on at once. The budget is GOMEMLIMIT when set, else the
-// function's memory in Lambda (AWS_LAMBDA_FUNCTION_MEMORY_SIZE), else
-// DefaultBudget. The worker count follows the CPUs but stops where the
-// budget does, so that a 16-core machine does not run 16 replay workers
-// in 448 MiB, and a 256 MB function leaves room to the runtime outside
-// the heap.
+// may work on at once, each from the other. The budget is GOMEMLIMIT when
+// set, else the function's memory in Lambda
+// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE), else what the CPUs' workers need
+// (at least DefaultBudget) within half the machine's memory (its cgroup's
+// limit, else its RAM). The worker count follows the CPUs but stops where
+// the budget does. So a 16-core machine runs 16 replay workers in about
+// 1.1 GiB when it has the memory, a small container fewer in what it
+// has, and a 256 MB function one or two, leaving room to the runtime
+// outside the heap.
+//
+// The garbage collector keeps its default pacing (GOGC=100) under the
+// limit: letting the heap grow to the limit before collecting (a higher
+// GOGC) doubled the replay's peak RSS for no CPU saving the benchmarks
+// could tell from their noise.
 //
 //	plan := membudget.For(os.Getenv, runtime.NumCPU())
 //	plan.Apply(os.Getenv) // sets the soft limit unless GOMEMLIMIT did
@@ -13,15 +21,19 @@
 package membudget
 
 import (
+	"bufio"
+	"bytes"
 	"math"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
 )
 
 const (
-	// DefaultBudget is the budget of a process that names none: the
-	// replay's peak RSS stays under 512 MiB.
+	// DefaultBudget is the least budget of a process that names none,
+	// when the machine has twice that: the replay's peak RSS stays under
+	// 512 MiB.
 	DefaultBudget = 448 << 20
 	// WorkerBytes is the memory one replay worker needs: its batch being
 	// written and the next one read (each at most 4 MB of records, which
@@ -49,10 +61,28 @@ type Plan struct {
 }
 
 // For returns the plan of a process whose environment getenv reads and
-// that has cpus CPUs. A GOMEMLIMIT or AWS_LAMBDA_FUNCTION_MEMORY_SIZE that
-// cannot be read is ignored, as the runtime ignores a bad GOMEMLIMIT.
+// that has cpus CPUs, on this machine (see MachineMemory).
 func For(getenv func(string) string, cpus int) Plan {
+	var machine int64
+	if getenv("GOMEMLIMIT") == "" && getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") == "" {
+		machine = MachineMemory() // only a budget named by neither reads it
+	}
+	return ForMachine(getenv, cpus, machine)
+}
+
+// ForMachine returns the plan of a process whose environment getenv
+// reads, with cpus CPUs on a machine of machine bytes of memory (0 when
+// unknown: the budget is then DefaultBudget). A GOMEMLIMIT or
+// AWS_LAMBDA_FUNCTION_MEMORY_SIZE that cannot be read is ignored, as the
+// runtime ignores a bad GOMEMLIMIT.
+func ForMachine(getenv func(string) string, cpus int, machine int64) Plan {
 	p := Plan{Limit: DefaultBudget, Source: "default"}
+	if machine > 0 {
+		// What the workers of every CPU need, at least DefaultBudget,
+		// within half the machine.
+		want := max(DefaultBudget, baseBytes+int64(max(1, cpus))*WorkerBytes)
+		p.Limit = min(want, machine/2)
+	}
 	if n, ok := parseLimit(getenv("GOMEMLIMIT")); ok {
 		p.Limit, p.Source = n, "GOMEMLIMIT"
 	} else if mb, err := strconv.ParseInt(strings.TrimSpace(getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")), 10, 64); err == nil && mb > 0 && mb < 1<<30 {
@@ -60,11 +90,63 @@ func For(getenv func(string) string, cpus int) Plan {
 		p.Limit, p.Source = mem-max(mem/8, lambdaReserve), "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 		p.Limit = max(p.Limit, mem/2)
 	}
-	p.Workers = max(1, cpus)
-	if fit := (p.Limit - baseBytes) / WorkerBytes; int64(p.Workers) > fit {
-		p.Workers = int(max(1, fit))
-	}
+	p.Workers = p.Fit(cpus)
 	return p
+}
+
+// Fit returns n bounded by how many workers the budget holds, at least
+// one: the worker count of a pool that wants n (Workers is Fit of the
+// CPUs).
+func (p Plan) Fit(n int) int {
+	fit := max(1, (p.Limit-baseBytes)/WorkerBytes)
+	return int(min(int64(max(1, n)), fit))
+}
+
+// MachineMemory returns the memory this process may use, in bytes: its
+// cgroup's limit (cgroup v2 memory.max, or v1 memory.limit_in_bytes)
+// when it sets one below the machine's RAM, else the RAM (MemTotal of
+// /proc/meminfo); 0 where none can be read (not Linux).
+func MachineMemory() int64 {
+	ram := meminfoTotal()
+	limit := int64(0)
+	for _, path := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		if n, err := strconv.ParseInt(string(bytes.TrimSpace(b)), 10, 64); err == nil && n > 0 {
+			limit = n
+			break
+		}
+	}
+	switch {
+	case ram == 0:
+		return limit
+	case limit > 0 && limit < ram:
+		return limit
+	}
+	return ram
+}
+
+// meminfoTotal reads MemTotal of /proc/meminfo, in bytes; 0 when it
+// cannot.
+func meminfoTotal() int64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil || kb <= 0 {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // Apply sets the runtime's soft memory limit to p.Limit, unless

@@ -211,7 +211,7 @@ func (c *Client) call(ctx context.Context, op string, in, out any) error {
 	}
 	u := *c.endpoint
 	if u.Path == "" {
-		u.Path = "/"
+		u.Path = "/" // the operation's path; an endpoint's own path is kept as the SDK keeps it
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {

@@ -467,3 +467,17 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// TestEndpointPathAsTheSDKJoins: an endpoint with a path gets requests
+// at the path the SDK's client sends them to.
+func TestEndpointPathAsTheSDKJoins(t *testing.T) {
+	r := newRecorder(t, http.StatusOK, `{"Table":{"Name":"orders"}}`)
+	for _, p := range []string{"/glue", "/glue/"} {
+		_, err := sdk(r.srv.URL+p).GetTable(context.Background(), &awsglue.GetTableInput{DatabaseName: aws.String("lake"), Name: aws.String("orders")})
+		require.NoError(t, err)
+		want := r.last(t).path
+		_, err = ours(t, r.srv.URL+p).GetTable(context.Background(), &glueapi.GetTableInput{DatabaseName: "lake", Name: "orders"})
+		require.NoError(t, err)
+		require.Equal(t, want, r.last(t).path, p)
+	}
+}

@@ -117,9 +117,19 @@ func New(cfg aws.Config, o Options) (*Client, error) {
 }
 
 // serviceEndpoint is Glue's endpoint of cfg: a service endpoint of its
-// sources (AWS_ENDPOINT_URL_GLUE, a profile's services section), else its
-// BaseEndpoint (AWS_ENDPOINT_URL), as the SDK's clients resolve them.
+// sources (AWS_ENDPOINT_URL_GLUE, a profile's services section) unless a
+// source says to ignore them (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), else
+// its BaseEndpoint (AWS_ENDPOINT_URL), as the SDK's clients resolve them.
 func serviceEndpoint(cfg aws.Config) string {
+	for _, src := range cfg.ConfigSources {
+		if p, ok := src.(interface {
+			GetIgnoreConfiguredEndpoints(ctx context.Context) (bool, bool, error)
+		}); ok {
+			if v, found, err := p.GetIgnoreConfiguredEndpoints(context.Background()); err == nil && found && v {
+				return aws.ToString(cfg.BaseEndpoint)
+			}
+		}
+	}
 	for _, src := range cfg.ConfigSources {
 		if p, ok := src.(interface {
 			GetServiceBaseEndpoint(ctx context.Context, sdkID string) (string, bool, error)

@@ -350,6 +350,14 @@ func (e endpointSource) GetServiceBaseEndpoint(_ context.Context, sdkID string) 
 	return v, ok, nil
 }
 
+// ignoreEndpoints is a configuration source that says to ignore the
+// configured service endpoints (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS).
+type ignoreEndpoints struct{}
+
+func (ignoreEndpoints) GetIgnoreConfiguredEndpoints(context.Context) (bool, bool, error) {
+	return true, true, nil
+}
+
 // TestEndpoint: the endpoint is Options.Endpoint, else the
 // configuration's Glue endpoint, else its BaseEndpoint, else Glue's in
 // the region (China's domain in cn- regions); a region that is not a
@@ -367,6 +375,8 @@ func TestEndpoint(t *testing.T) {
 		{"China", aws.Config{Region: "cn-north-1"}, glueapi.Options{}, "https://glue.cn-north-1.amazonaws.com.cn/"},
 		{"base endpoint", aws.Config{Region: "eu-west-1", BaseEndpoint: base}, glueapi.Options{}, "http://base.example:4566/"},
 		{"service endpoint", aws.Config{Region: "eu-west-1", BaseEndpoint: base, ConfigSources: src}, glueapi.Options{}, "http://glue.example:1234/path"},
+		{"service endpoints ignored", aws.Config{Region: "eu-west-1", BaseEndpoint: base, ConfigSources: append([]any{ignoreEndpoints{}}, src...)},
+			glueapi.Options{}, "http://base.example:4566/"},
 		{"option", aws.Config{Region: "eu-west-1", BaseEndpoint: base, ConfigSources: src}, glueapi.Options{Endpoint: "http://127.0.0.1:9"}, "http://127.0.0.1:9/"},
 		{"no region, an endpoint", aws.Config{BaseEndpoint: base}, glueapi.Options{}, "http://base.example:4566/"},
 	} {

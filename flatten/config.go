@@ -136,6 +136,22 @@ func (c TableConfig) Route(item []Attr) string {
 	return ""
 }
 
+// RouteItem is Route of an Item.
+func (c TableConfig) RouteItem(item Item) string {
+	for _, r := range c.Routes {
+		for i := 0; i < len(item.nodes); i += int(item.nodes[i].size) {
+			a := &item.nodes[i]
+			if a.name != r.Attribute || (a.kind != S && a.kind != N) {
+				continue
+			}
+			if (r.Equals != "" && a.text == r.Equals) || (r.Prefix != "" && strings.HasPrefix(a.text, r.Prefix)) {
+				return r.Table
+			}
+		}
+	}
+	return ""
+}
+
 // ColumnCap is MaxColumns, or DefaultMaxColumns when it is 0.
 func (c TableConfig) ColumnCap() int {
 	if c.MaxColumns == 0 {

@@ -181,6 +181,17 @@ type mapSpan struct {
 	path       string
 	start, end int
 	v          Value
+	// nodes, when set, are the map's nodes (see AddItem): v is built
+	// from them the first time it is needed (value).
+	nodes []itemNode
+}
+
+// value returns the map, building it from its nodes on first use.
+func (sp *mapSpan) value() Value {
+	if sp.nodes != nil {
+		sp.v, sp.nodes = nodeValue(sp.nodes), nil
+	}
+	return sp.v
 }
 
 // Batch collects the flattened leaves of many items so that the types of
@@ -296,11 +307,84 @@ func (b *Batch) Keep(keep func(i int) bool) {
 }
 
 // Add flattens one item (the image chosen for the row) with its metadata.
+// It gives the rows AddItem gives for ItemOf(image).
 func (b *Batch) Add(meta Meta, image []Attr) {
 	b.metas = append(b.metas, meta)
 	b.starts = append(b.starts, len(b.leaves))
 	b.spanStarts = append(b.spanStarts, len(b.spans))
 	b.walkMap(image, "", 1)
+}
+
+// AddItem flattens one item (the image chosen for the row) with its
+// metadata, as Add does its attributes, without building the Values of
+// the maps it flattens: only what lands whole in one column or in _extra
+// (a list, a set, a map kept whole or past the depth) is built.
+func (b *Batch) AddItem(meta Meta, image Item) {
+	b.metas = append(b.metas, meta)
+	b.starts = append(b.starts, len(b.leaves))
+	b.spanStarts = append(b.spanStarts, len(b.spans))
+	b.walkNodes(image.nodes, "", 1)
+}
+
+// walkNodes flattens the attributes whose nodes are nodes, found at
+// depth, as walkMap does.
+func (b *Batch) walkNodes(nodes []itemNode, parent string, depth int) {
+	for i := 0; i < len(nodes); {
+		n := &nodes[i]
+		sub := nodes[i : i+int(n.size)]
+		path := b.join(parent, n.name)
+		b.segs = append(b.segs, n.name)
+		if n.kind == M {
+			b.walkMapNode(sub, path, depth)
+		} else {
+			b.walkValue(nodeValue(sub), path, depth)
+		}
+		b.segs = b.segs[:len(b.segs)-1]
+		i += int(n.size)
+	}
+}
+
+// walkMapNode is walkValue of the M whose nodes are sub.
+func (b *Batch) walkMapNode(sub []itemNode, path string, depth int) {
+	f := b.f
+	if f.hides {
+		switch f.rules.at(b.segs) {
+		case Omit:
+			b.omitted++
+			return
+		case Mask:
+			b.leaves = append(b.leaves, leaf{path: path, v: b.mask(nodeValue(sub))})
+			return
+		}
+	}
+	if _, ok := f.declared[path]; ok {
+		b.leaf(path, nodeValue(sub))
+		return
+	}
+	if len(sub) > 1 { // a map with attributes
+		mapCol, known := f.known(path)
+		switch {
+		case known && mapCol:
+			b.mapLeaf(path, nodeValue(sub))
+			return
+		case known && depth < f.depth:
+			b.walkNodes(sub[1:], path, depth+1) // flattened for good: no span to track
+			return
+		case depth < f.depth:
+			si := len(b.spans)
+			start := len(b.leaves)
+			b.spans = append(b.spans, mapSpan{path: path, start: start, nodes: sub})
+			b.walkNodes(sub[1:], path, depth+1)
+			if len(b.leaves) == start {
+				clear(b.spans[si:])
+				b.spans = b.spans[:si]
+				return
+			}
+			b.spans[si].end = len(b.leaves)
+			return
+		}
+	}
+	b.leaf(path, nodeValue(sub))
 }
 
 func (b *Batch) join(parent, name string) string {
@@ -585,7 +669,7 @@ func (b *Batch) Propose(s *schemas.Schema) []schemas.Column {
 			}
 			if sp != nil {
 				if _, ok := s.Lookup(sp.path); !ok {
-					v, _ := b.ruled(sp.v, segsOf(&segs, sp.path))
+					v, _ := b.ruled(sp.value(), segsOf(&segs, sp.path))
 					acc(sp.path).addEntries(v.M)
 				}
 				continue
@@ -646,7 +730,7 @@ func (b *Batch) decideMaps(s *schemas.Schema) map[string]schemas.Type {
 			st = newMapStats()
 			stats[sp.path] = st
 		}
-		v, _ := b.ruled(sp.v, segsOf(&segs, sp.path))
+		v, _ := b.ruled(sp.value(), segsOf(&segs, sp.path))
 		st.addKeys(v.M)
 	}
 	out := map[string]schemas.Type{}
@@ -901,7 +985,7 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 			}
 			if sp != nil {
 				idx, _ := s.Lookup(sp.path)
-				v, _ := b.ruled(sp.v, segsOf(&segs, sp.path))
+				v, _ := b.ruled(sp.value(), segsOf(&segs, sp.path))
 				rb.put(s, idx, sp.path, v)
 				continue
 			}

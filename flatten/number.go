@@ -84,6 +84,10 @@ func ParseNumber(s string) (Number, error) {
 	return n, nil
 }
 
+// ValidNumber reports whether text is the text of an N that ParseItem
+// accepts: a number DynamoDB can hold. It allocates nothing.
+func ValidNumber(text []byte) bool { return checkNumber(text) == nil }
+
 // checkNumber reports whether text is a number DynamoDB can hold, like
 // ParseNumber but without allocating.
 func checkNumber(text []byte) error {

@@ -118,7 +118,7 @@ func firehoseScenario(t *testing.T, split bool) ([]firehosetest.Record, *keptRow
 		}
 		recs := records(t, items...)
 		for _, r := range recs {
-			r.Keys = r.NewImage[:2]
+			r.Keys = flatten.ItemOf(r.NewImage.Attrs()[:2])
 		}
 		res, err := p.Process(ctx, &Batch{ID: fmt.Sprintf("b%02d", m), Records: recs})
 		require.NoError(t, err)

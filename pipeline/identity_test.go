@@ -38,7 +38,7 @@ func rec(table, account, region string, index int, attrs ...string) *decode.Chan
 	return &decode.ChangeRecord{
 		Source: "test", Index: index, Table: table, Account: account, Region: region,
 		EventName: decode.EventInsert, EventTimeMicros: 1775001600_000000 + int64(index),
-		Sequence: fmt.Sprintf("%021d", index), NewImage: img, Keys: img[:1],
+		Sequence: fmt.Sprintf("%021d", index), NewImage: flatten.ItemOf(img), Keys: flatten.ItemOf(img[:1]),
 		Raw: []byte(fmt.Sprintf(`{"record":%d}`, index)),
 	}
 }
@@ -455,7 +455,7 @@ func TestSourcesConfigValidate(t *testing.T) {
 func TestRefusedRecordsLeaveNoTrace(t *testing.T) {
 	l := newIdentityLake(t, t.TempDir(), nil)
 	first := rec("chat-messages", acctA, "us-east-1", 0, "id=a")
-	first.Keys = nil // an export item: no key schema
+	first.Keys = flatten.Item{} // an export item: no key schema
 	l.process(t, "b1", first)
 	other := rec("chat-messages", acctB, "us-east-1", 1, "other=x", "secret=y")
 	res := l.process(t, "b2", other, rec("chat-messages", acctA, "us-east-1", 2, "id=b"))

@@ -323,12 +323,8 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			tables[routed.Origin] = tb
 			order = append(order, tb)
 		}
-		if tb.keys == nil && len(rec.Keys) > 0 && !slices.ContainsFunc(tb.keyed, func(k keyedItem) bool { return k.source == routed.Source }) {
-			k := keyedItem{source: routed.Source}
-			for _, a := range rec.Keys {
-				k.names = append(k.names, a.Name)
-			}
-			tb.keyed = append(tb.keyed, k)
+		if tb.keys == nil && rec.Keys.Len() > 0 && !slices.ContainsFunc(tb.keyed, func(k keyedItem) bool { return k.source == routed.Source }) {
+			tb.keyed = append(tb.keyed, keyedItem{source: routed.Source, names: rec.Keys.Names()})
 		}
 		meta := flatten.Meta{
 			EventName: rec.EventName,
@@ -337,10 +333,10 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			Sequence:  decode.SequencePad(rec.Sequence),
 			TTLDelete: rec.TTLDelete,
 		}
-		if routed.OldImage != nil {
-			meta.OldImage = tb.f.AppendImageJSON(nil, routed.OldImage)
+		if !routed.OldImage.IsZero() {
+			meta.OldImage = tb.f.AppendImageJSON(nil, routed.OldImage.Attrs())
 		}
-		tb.batch.Add(meta, routed.Image)
+		tb.batch.AddItem(meta, routed.Image)
 		tb.records = append(tb.records, i)
 		tb.sources = append(tb.sources, routed.Source)
 	}
@@ -350,7 +346,7 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		// still hold (source, position, raw bytes) is what setting them
 		// aside needs.
 		for _, rec := range b.Records {
-			rec.Keys, rec.NewImage, rec.OldImage = nil, nil, nil
+			rec.Keys, rec.NewImage, rec.OldImage = flatten.Item{}, flatten.Item{}, flatten.Item{}
 		}
 	}
 

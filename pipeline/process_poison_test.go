@@ -6,12 +6,10 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,7 +21,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ddblake/ddblake/flatten"
+	"github.com/ddblake/ddblake/internal/eventtest"
 	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/direct"
@@ -176,18 +174,8 @@ func poisonProcessor(t testing.TB, dir string) (*Processor, *faultyStore) {
 }
 
 // goodElements are three good records of a Lambda event, of two tables,
-// with event IDs that name them; the last is hourly.
-func goodElements(t testing.TB) []string {
-	return []string{
-		streamRecord(map[string]string{"eventID": `"good-0"`}, map[string]string{
-			"NewImage": `{"roomId":{"S":"room-1"},"sk":{"S":"MSG#0001"},"body":{"S":"안녕"},"price":{"N":"12.50"},"n":{"N":"7"}}`}),
-		streamRecord(map[string]string{"eventID": `"good-1"`, "eventName": `"MODIFY"`}, map[string]string{
-			"NewImage": `{"roomId":{"S":"room-1"},"sk":{"S":"MSG#0002"},"body":{"S":"hi"},"meta":{"S":"{\"k\":\"v\"}"},"secret":{"S":"pw"}}`,
-			"OldImage": `{"roomId":{"S":"room-1"},"sk":{"S":"MSG#0002"},"body":{"S":"h"}}`}),
-		streamRecord(map[string]string{"eventID": `"good-2"`, "eventSourceARN": `"arn:aws:dynamodb:ap-northeast-2:123456789012:table/chat-rooms/stream/x"`},
-			map[string]string{"Keys": `{"roomId":{"S":"room-9"}}`, "NewImage": `{"roomId":{"S":"room-9"},"title":{"S":"t"}}`}),
-	}
-}
+// with event IDs that name them; the last is hourly (eventtest.Good).
+func goodElements(t testing.TB) []string { return eventtest.Good(t) }
 
 // goodTables are the lake tables of goodElements, by event ID.
 var goodTables = map[string]string{"good-0": "chat_messages", "good-1": "chat_messages", "good-2": "chat_rooms"}
@@ -239,95 +227,10 @@ func requireGoodLanded(t testing.TB, dir string, res Result, err error, what str
 	}
 }
 
-// poisonElements are records, each valid JSON, that carry what one
-// record can carry at the edges of every range that becomes a path, a
-// file name, a partition, a Parquet value or an S3 key.
-func poisonElements(t testing.TB) map[string]string {
-	arn := func(table string) map[string]string {
-		return map[string]string{"eventSourceARN": `"arn:aws:dynamodb:ap-northeast-2:123456789012:table/` + table + `/stream/x"`}
-	}
-	img := func(attrs string) map[string]string {
-		return map[string]string{"NewImage": `{"roomId":{"S":"room-p"},"sk":{"S":"MSG#p"}` + attrs + `}`}
-	}
-	long := func(n int) string { return strings.Repeat("x", n) }
-	out := map[string]string{
-		"year 10000 seconds":         streamRecord(nil, map[string]string{"ApproximateCreationDateTime": year10000Seconds}),
-		"year 10000 float seconds":   streamRecord(nil, map[string]string{"ApproximateCreationDateTime": year10000Seconds + ".000"}),
-		"year 10000 exponent":        streamRecord(nil, map[string]string{"ApproximateCreationDateTime": "2.534023008e11"}),
-		"year 10000 RFC 3339":        streamRecord(nil, map[string]string{"ApproximateCreationDateTime": `"9999-12-31T23:00:00-01:00"`}),
-		"year 10000 milliseconds":    kinesisRecord(t, "2", kinesisData(nil, map[string]string{"ApproximateCreationDateTime": year10000Millis})),
-		"year 10000 microseconds":    kinesisRecord(t, "3", kinesisData(nil, map[string]string{"ApproximateCreationDateTime": year10000Micros, "ApproximateCreationDateTimePrecision": `"MICROSECOND"`})),
-		"last microsecond of 9999":   kinesisRecord(t, "4", kinesisData(nil, map[string]string{"ApproximateCreationDateTime": "253402300799999999", "ApproximateCreationDateTimePrecision": `"MICROSECOND"`})),
-		"last second of 9999 hourly": streamRecord(arn("chat-rooms"), map[string]string{"ApproximateCreationDateTime": "253402300799.999999"}),
-		"epoch":                      streamRecord(nil, map[string]string{"ApproximateCreationDateTime": "0"}),
-		"1969":                       streamRecord(nil, map[string]string{"ApproximateCreationDateTime": `"1969-12-31T23:59:59Z"`}),
-		"negative time":              streamRecord(nil, map[string]string{"ApproximateCreationDateTime": "-1"}),
-		"NaN time":                   streamRecord(nil, map[string]string{"ApproximateCreationDateTime": `"NaN"`}),
-		"huge time":                  streamRecord(nil, map[string]string{"ApproximateCreationDateTime": "1e400"}),
-		"table _errors":              streamRecord(arn("_errors"), nil),
-		"table _ddblake":             streamRecord(arn("_ddblake"), nil),
-		"table _unknown":             streamRecord(arn("_unknown"), nil),
-		"table _inputs":              streamRecord(arn("_inputs"), nil),
-		"table ...":                  streamRecord(arn("..."), nil),
-		"table ---":                  kinesisRecord(t, "5", kinesisData(map[string]string{"tableName": `"---"`}, nil)),
-		"table 2 chars":              streamRecord(arn("ab"), nil),
-		"table 256 chars":            streamRecord(arn(long(256)), nil),
-		"table ../x":                 kinesisRecord(t, "6", kinesisData(map[string]string{"tableName": `"../x"`}, nil)),
-		"sequence 40 digits":         streamRecord(nil, map[string]string{"SequenceNumber": `"` + strings.Repeat("9", 40) + `"`}),
-		"sequence 1 digit":           streamRecord(nil, map[string]string{"SequenceNumber": `"0"`}),
-		"kinesis sequence 128":       kinesisRecord(t, strings.Repeat("9", 128), kinesisData(nil, nil)),
-		"kinesis sequence 129":       kinesisRecord(t, strings.Repeat("9", 129), kinesisData(nil, nil)),
-		"event id 256 bytes":         streamRecord(map[string]string{"eventID": `"` + long(256) + `"`}, nil),
-		"event id 257 bytes":         streamRecord(map[string]string{"eventID": `"` + long(257) + `"`}, nil),
-		"event id lone surrogate":    streamRecord(map[string]string{"eventID": `"\ud800"`}, nil),
-		"38 digits":                  streamRecord(nil, img(`,"n":{"N":"12345678901234567890123456789012345678"},"price":{"N":"99999999999999999999999999999999999999"}`)),
-		"smallest number":            streamRecord(nil, img(`,"n":{"N":"1E-130"},"price":{"N":"-1E-130"}`)),
-		"largest number":             streamRecord(nil, img(`,"n":{"N":"9.9999999999999999999999999999999999999E+125"},"price":{"N":"-9.99E+125"}`)),
-		"38 fraction digits":         streamRecord(nil, img(`,"n":{"N":"0.00000000000000000000000000000000000001"},"f":{"N":"0.1"}`)),
-		"numbers in lists and sets":  streamRecord(nil, img(`,"ns":{"NS":["1E-130","9.99E+125","1"]},"nl":{"L":[{"N":"1E+125"},{"N":"1"}]}`)),
-		"string 350 KB":              streamRecord(nil, img(`,"body":{"S":"`+long(350_000)+`"}`)),
-		"binary of 0xff":             streamRecord(nil, img(`,"blob":{"B":"`+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xff}, 100_000))+`"}`)),
-		"attribute name 64 KB":       streamRecord(nil, img(`,"`+long(65_535)+`":{"S":"x"}`)),
-		"attribute name 64 KB + 1":   streamRecord(nil, img(`,"`+long(65_536)+`":{"S":"x"}`)),
-		"empty attribute name":       streamRecord(nil, img(`,"":{"M":{"":{"S":"x"}}}`)),
-		"empty nested name":          streamRecord(nil, img(`,"m":{"M":{"":{"M":{}}}}`)),
-		"attribute name 300 bytes":   streamRecord(nil, img(`,"`+strings.Repeat("가", 100)+`":{"S":"x"}`)),
-		"nested name over 255":       streamRecord(nil, img(`,"a":{"M":{"`+long(200)+`":{"M":{"`+long(200)+`":{"S":"x"}}}}}`)),
-		"names of metadata columns":  streamRecord(nil, img(`,"_extra":{"S":"x"},"_event_name":{"S":"x"},"dt":{"S":"x"},"hr":{"N":"1"},"_old_image":{"S":"x"},"_latest_rank":{"N":"1"}`)),
-		"names that sanitize empty":  streamRecord(nil, img(`,"이름":{"S":"x"},"___":{"S":"y"},"-":{"N":"1"}`)),
-		"nesting 32 levels":          streamRecord(nil, img(`,"d":`+strings.Repeat(`{"M":{"n":`, 31)+`{"S":"deep"}`+strings.Repeat("}}", 31))),
-		"nesting 33 levels":          streamRecord(nil, img(`,"d":`+strings.Repeat(`{"M":{"n":`, 32)+`{"S":"deep"}`+strings.Repeat("}}", 32))),
-		"type change":                streamRecord(nil, img(`,"body":{"N":"1"},"n":{"S":"seven"},"price":{"BOOL":true}`)),
-		"empty values":               streamRecord(nil, img(`,"e":{"L":[]},"m":{"M":{}},"z":{"NULL":true},"s":{"S":""}`)),
-		"lone surrogate in a value":  streamRecord(nil, img(`,"body":{"S":"\ud800"}`)),
-		"lone surrogate in a name":   streamRecord(nil, img(`,"\udc00":{"S":"x"}`)),
-		"lone surrogate in meta":     streamRecord(nil, img(`,"meta":{"S":"{\"k\":\"\\ud800\"}"}`)),
-		"meta with repeated keys":    streamRecord(nil, img(`,"meta":{"S":"{\"k\":1,\"k\":2}"}`)),
-		"meta nested deep":           streamRecord(nil, img(`,"meta":{"S":"`+strings.Repeat(`{\"a\":`, 40)+`1`+strings.Repeat("}", 40)+`"}`)),
-		"two NewImage":               strings.Replace(streamRecord(nil, nil), `"NewImage":`, `"NewImage":{"roomId":{"S":"x"}},"NewImage":`, 1),
-		"two eventName":              strings.Replace(streamRecord(nil, nil), `"eventName":`, `"eventName":"REMOVE","eventName":`, 1),
-		"two dynamodb":               strings.Replace(streamRecord(nil, nil), `"dynamodb":`, `"dynamodb":{},"dynamodb":`, 1),
-		"item over 400 KB":           streamRecord(nil, img(`,"body":{"S":"`+long(flatten.MaxItemBytes)+`"}`)),
-		"OLD_IMAGE modify":           streamRecord(map[string]string{"eventName": `"MODIFY"`}, map[string]string{"NewImage": "", "OldImage": `{"roomId":{"S":"room-1"},"sk":{"S":"MSG#0001"},"body":{"S":"before"},"secret":{"S":"pw"}}`}),
-		"KEYS_ONLY remove":           streamRecord(map[string]string{"eventName": `"REMOVE"`}, map[string]string{"NewImage": ""}),
-		"modify with nothing":        streamRecord(map[string]string{"eventName": `"MODIFY"`}, map[string]string{"NewImage": "", "Keys": ""}),
-		"routed to notices":          streamRecord(nil, map[string]string{"NewImage": `{"roomId":{"S":"room-1"},"sk":{"S":"NOTICE#1"}}`}),
-		"not an object":              `[1,2,3]`,
-		"a string":                   `"x"`,
-		"null":                       `null`,
-		"kinesis data not base64":    kinesisRecord(t, "7", "{"),
-		"whole event as a record":    string(event(streamRecord(nil, nil))),
-	}
-	for n := 3; n <= 255; n += 36 {
-		out[fmt.Sprintf("table %d chars", n)] = streamRecord(arn(long(n)), nil)
-	}
-	for n := 248; n <= 255; n++ {
-		out[fmt.Sprintf("table %d chars", n)] = streamRecord(arn(long(n)), nil)
-		out[fmt.Sprintf("camel table %d chars", n)] = kinesisRecord(t, "8", kinesisData(map[string]string{"tableName": `"` + strings.Repeat("aB", n)[:n] + `"`}, nil))
-		out[fmt.Sprintf("dotted table %d chars", n)] = streamRecord(arn(strings.Repeat("a.", n)[:n]), nil)
-	}
-	return out
-}
+// poisonElements are records at the edges of every range that becomes a
+// path, a file name, a partition, a Parquet value or an S3 key
+// (eventtest.Poison).
+func poisonElements(t testing.TB) map[string]string { return eventtest.Poison(t) }
 
 // TestProcessorPoisonNeverFailsABatch puts each poison record in the
 // middle of good records, runs the batch through the Processor into a

@@ -45,7 +45,7 @@ func records(t *testing.T, items ...string) []*decode.ChangeRecord {
 		img, err := flatten.ParseItemBytes([]byte(it))
 		require.NoError(t, err)
 		out = append(out, &decode.ChangeRecord{Source: "test", Index: i, Table: "chat-messages", EventName: "INSERT",
-			Sequence: fmt.Sprint(100 + i), EventTimeMicros: 1775001600000000 + int64(i), NewImage: img})
+			Sequence: fmt.Sprint(100 + i), EventTimeMicros: 1775001600000000 + int64(i), NewImage: flatten.ItemOf(img)})
 	}
 	return out
 }

@@ -30,10 +30,10 @@ type Routed struct {
 	// Config holds the rules (without routes).
 	Config TableConfig
 	// Image is what the row's data columns are made from (see Route).
-	Image []flatten.Attr
+	Image flatten.Item
 	// OldImage is the record's OldImage when Image is neither it nor a
 	// NewImage: it goes to the row's _old_image, not to its columns.
-	OldImage []flatten.Attr
+	OldImage flatten.Item
 	// Source is the record's account and region; not Known when the
 	// input named none.
 	Source schemas.Source
@@ -60,20 +60,20 @@ func (c *Config) Route(rec *decode.ChangeRecord) (Routed, error) {
 	if table == "" || !decode.ValidTableName(rec.Table) {
 		return Routed{}, fmt.Errorf("%w: %q", decode.ErrBadTable, rec.Table)
 	}
-	image, old, full := rec.NewImage, []flatten.Attr(nil), rec.NewImage
+	image, old, full := rec.NewImage, flatten.Item{}, rec.NewImage
 	switch {
-	case image != nil:
-	case rec.EventName == decode.EventRemove && rec.OldImage != nil:
+	case !image.IsZero():
+	case rec.EventName == decode.EventRemove && !rec.OldImage.IsZero():
 		image, full = rec.OldImage, rec.OldImage
-	case rec.OldImage != nil:
+	case !rec.OldImage.IsZero():
 		image, old, full = rec.Keys, rec.OldImage, rec.OldImage
-		if image == nil {
-			image = []flatten.Attr{} // no keys to show: the row holds only _old_image
+		if image.IsZero() {
+			image = flatten.ItemOf([]flatten.Attr{}) // no keys to show: the row holds only _old_image
 		}
 	default:
 		image, full = rec.Keys, rec.Keys
 	}
-	if image == nil {
+	if image.IsZero() {
 		return Routed{}, fmt.Errorf("%w: %s record has no image and no keys", decode.ErrBadRecord, rec.EventName)
 	}
 	src := rec.SourceOf()
@@ -86,7 +86,7 @@ func (c *Config) Route(rec *decode.ChangeRecord) (Routed, error) {
 		configName = name
 	}
 	cfg := c.Table(configName)
-	if to := cfg.Route(full); to != "" {
+	if to := cfg.RouteItem(full); to != "" {
 		r := Routed{Origin: schemas.Origin{Route: to}, Table: to, ConfigName: configName, Config: cfg, Image: image, OldImage: old, Source: src}
 		if _, own := c.tables()[to]; own {
 			r.ConfigName, r.Config = to, c.Table(to)

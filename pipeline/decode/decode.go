@@ -147,6 +147,12 @@ type Decoder struct {
 	// For DecodeEvent with Workers > 1.
 	spans   []eventSpan
 	helpers []*Decoder
+
+	// fast reads records in one pass (see fastElement).
+	fast fastReader
+	// parserOnly turns the fast path off: every record is decoded by the
+	// parser path, which the fast one must match (tests compare them).
+	parserOnly bool
 }
 
 // NewDecoder returns a Decoder, or an error when opts are invalid.

@@ -33,6 +33,7 @@ func (d *Decoder) decodeEventParallel(payload []byte, source string, fn RecordFu
 	workers := min(d.opts.Workers, len(spans))
 	for len(d.helpers) < workers-1 {
 		h, _ := NewDecoder(d.opts) // d.opts are valid
+		h.parserOnly = d.parserOnly
 		d.helpers = append(d.helpers, h)
 	}
 	decodeRun := func(wd *Decoder, lo, hi int) {

@@ -68,7 +68,7 @@ func checkDecoded(t *testing.T, data []byte, plain bool) RecordFunc {
 				t.Fatalf("sequence %q", rec.Sequence)
 			}
 		}
-		if rec.Keys == nil && rec.NewImage == nil && rec.OldImage == nil {
+		if rec.Keys.IsZero() && rec.NewImage.IsZero() && rec.OldImage.IsZero() {
 			t.Fatalf("record with no keys and no image")
 		}
 		if rec.TTLDelete && rec.EventName != EventRemove {

@@ -91,11 +91,11 @@ type goldenInError struct {
 	Index  int    `json:"index"`
 }
 
-func imageJSON(attrs []flatten.Attr) json.RawMessage {
-	if attrs == nil {
+func imageJSON(item flatten.Item) json.RawMessage {
+	if item.IsZero() {
 		return nil
 	}
-	return flatten.AppendItemJSON(nil, attrs)
+	return flatten.AppendItemJSON(nil, item.Attrs())
 }
 
 func timeText(us int64) string {
@@ -130,6 +130,8 @@ func decodeAll(t *testing.T, src string, format Format, opts Options) []goldenIn
 	require.NoError(t, err)
 	var out []goldenInput
 	for _, in := range ins {
+		fast, parser := bothWays(t, opts, func(d *Decoder, fn RecordFunc) error { return d.DecodeInput(ctx, in, format, fn) })
+		requireSameRows(t, fast, parser)
 		g := goldenInput{Input: in.Name, Kind: map[InputKind]string{InputFile: "file", InputExport: "export", InputStream: "stream"}[in.Kind], Records: []goldenRecord{}}
 		err := dec.DecodeInput(ctx, in, format, func(rec *ChangeRecord, rerr *RecordError) error {
 			require.True(t, (rec == nil) != (rerr == nil), "exactly one of record and error")

@@ -373,6 +373,11 @@ func (d *Decoder) decodeLine(raw []byte, mode lineMode) (*ChangeRecord, *RecordE
 
 // decodeItemLine reads a full-export line {"Item":{...}}.
 func (d *Decoder) decodeItemLine(raw []byte, mode lineMode) (*ChangeRecord, *RecordError) {
+	if !d.parserOnly {
+		if rec, ok := d.fastItemLine(raw, mode); ok {
+			return rec, nil
+		}
+	}
 	rerr := &RecordError{Table: mode.table, EventTimeMicros: mode.time}
 	v, err := d.outer.ParseBytes(raw)
 	if err != nil {
@@ -392,7 +397,7 @@ func (d *Decoder) decodeItemLine(raw []byte, mode lineMode) (*ChangeRecord, *Rec
 		rerr.Err = err
 		return nil, rerr
 	}
-	if rec.NewImage == nil {
+	if rec.NewImage.IsZero() {
 		rerr.Path, rerr.Err = "Item", fmt.Errorf("%w: Item is null", ErrBadRecord)
 		return nil, rerr
 	}
@@ -406,6 +411,11 @@ func (d *Decoder) decodeItemLine(raw []byte, mode lineMode) (*ChangeRecord, *Rec
 // decodeIncrementalLine reads an incremental-export line
 // {"Metadata":{"WriteTimestampMicros":...},"Keys":...,"NewImage":...,"OldImage":...}.
 func (d *Decoder) decodeIncrementalLine(raw []byte, mode lineMode) (*ChangeRecord, *RecordError) {
+	if !d.parserOnly {
+		if rec, ok := d.fastIncrementalLine(raw, mode); ok {
+			return rec, nil
+		}
+	}
 	rerr := &RecordError{Table: mode.table}
 	v, err := d.outer.ParseBytes(raw)
 	if err != nil {
@@ -432,9 +442,9 @@ func (d *Decoder) decodeIncrementalLine(raw []byte, mode lineMode) (*ChangeRecor
 	hasOld := false
 	for _, im := range [...]struct {
 		name string
-		dst  *[]flatten.Attr
+		dst  *flatten.Item
 	}{{"Keys", &rec.Keys}, {"NewImage", &rec.NewImage}, {"OldImage", &rec.OldImage}} {
-		if im.dst == &rec.OldImage && d.opts.UnusedOldImages && rec.NewImage != nil {
+		if im.dst == &rec.OldImage && d.opts.UnusedOldImages && !rec.NewImage.IsZero() {
 			im.dst = nil // checked only
 		}
 		has, err := d.parseImage(v, im.name, im.dst, rerr, "")
@@ -446,14 +456,14 @@ func (d *Decoder) decodeIncrementalLine(raw []byte, mode lineMode) (*ChangeRecor
 			hasOld = has
 		}
 	}
-	if rec.Keys == nil {
+	if rec.Keys.IsZero() {
 		rerr.Path, rerr.Err = "Keys", fmt.Errorf("%w: no Keys", ErrBadRecord)
 		return nil, rerr
 	}
 	switch {
-	case rec.NewImage != nil && !hasOld:
+	case !rec.NewImage.IsZero() && !hasOld:
 		rec.EventName = EventInsert
-	case rec.NewImage != nil:
+	case !rec.NewImage.IsZero():
 		rec.EventName = EventModify
 	default:
 		rec.EventName = EventRemove

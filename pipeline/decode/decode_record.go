@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/ddblake/ddblake/flatten"
 	"github.com/valyala/fastjson"
+	"github.com/valyala/fastjson/fastfloat"
 )
 
 // Time units of the timestamps, as powers of ten below a second.
@@ -29,6 +31,11 @@ const maxMicros = 253402300800 * 1e6
 // on its own (it has tableName). want restricts the kind for documents
 // read with an explicit format. The caller sets Source, Index and Raw.
 func (d *Decoder) decodeElement(raw []byte, want Format) (*ChangeRecord, *RecordError) {
+	if !d.parserOnly {
+		if rec, ok := d.fastElement(raw, want); ok {
+			return rec, nil
+		}
+	}
 	v, err := d.outer.ParseBytes(raw)
 	if err != nil {
 		return nil, &RecordError{Err: fmt.Errorf("%w: not valid JSON: %v", ErrBadRecord, err)}
@@ -293,14 +300,14 @@ func (d *Decoder) readStreamRecord(v *fastjson.Value, rec *ChangeRecord, rerr *R
 		return err
 	}
 	old := &rec.OldImage
-	if d.opts.UnusedOldImages && rec.NewImage != nil {
+	if d.opts.UnusedOldImages && !rec.NewImage.IsZero() {
 		old = nil // checked only
 	}
 	hasOld, err := d.parseImage(ddb, "OldImage", old, rerr, at+"dynamodb.")
 	if err != nil {
 		return err
 	}
-	if rec.Keys == nil && rec.NewImage == nil && !hasOld {
+	if rec.Keys.IsZero() && rec.NewImage.IsZero() && !hasOld {
 		rerr.Path = at + "dynamodb"
 		return fmt.Errorf("%w: no Keys, NewImage or OldImage", ErrBadRecord)
 	}
@@ -308,10 +315,10 @@ func (d *Decoder) readStreamRecord(v *fastjson.Value, rec *ChangeRecord, rerr *R
 	return nil
 }
 
-// parseImage reads the item obj[name] into *dst, leaving it nil when the
+// parseImage reads the item obj[name] into *dst, leaving it zero when the
 // field is absent or null, and reports whether it is there. With dst nil
 // the item is checked as it would be read, but not kept.
-func (d *Decoder) parseImage(obj *fastjson.Value, name string, dst *[]flatten.Attr, rerr *RecordError, at string) (bool, error) {
+func (d *Decoder) parseImage(obj *fastjson.Value, name string, dst *flatten.Item, rerr *RecordError, at string) (bool, error) {
 	iv := obj.Get(name)
 	if iv == nil || iv.Type() == fastjson.TypeNull {
 		return false, nil
@@ -346,7 +353,7 @@ func (d *Decoder) parseImage(obj *fastjson.Value, name string, dst *[]flatten.At
 	if attrs == nil {
 		attrs = []flatten.Attr{}
 	}
-	*dst = attrs
+	*dst = flatten.ItemOf(attrs)
 	return true, nil
 }
 
@@ -521,25 +528,41 @@ func (d *Decoder) timeMicros(v *fastjson.Value, unit int) (int64, error) {
 	if v == nil {
 		return 0, fmt.Errorf("%w: missing", ErrBadTime)
 	}
-	var text []byte
 	switch v.Type() {
 	case fastjson.TypeNumber:
-		if n, err := v.Int64(); err == nil {
-			return scaleMicros(n, unit)
-		}
 		d.num = v.MarshalTo(d.num[:0])
-		text = d.num
+		return timeNumber(d.num, unit)
 	case fastjson.TypeString:
-		text, _ = v.StringBytes()
-		if len(text) > 0 && (text[0] < '0' || text[0] > '9') || bytes.IndexByte(text, '-') > 0 || bytes.IndexByte(text, ':') >= 0 {
-			t, err := time.Parse(time.RFC3339Nano, string(text))
-			if err != nil {
-				return 0, fmt.Errorf("%w: %q is neither a number nor an RFC 3339 time", ErrBadTime, clip(text))
-			}
-			return checkMicros(t.UnixMicro(), text)
+		text, _ := v.StringBytes()
+		return timeString(text, unit)
+	}
+	return 0, fmt.Errorf("%w: %s, want a number", ErrBadTime, v.Type())
+}
+
+// timeNumber reads a time given as the text of a JSON number, in units of
+// 10^-unit seconds; see timeMicros.
+func timeNumber(text []byte, unit int) (int64, error) {
+	// The parse only reads its input, and its error is dropped.
+	if n, err := fastfloat.ParseInt64(unsafe.String(unsafe.SliceData(text), len(text))); err == nil {
+		return scaleMicros(n, unit)
+	}
+	m, err := decimalMicros(string(text), unit)
+	if err != nil {
+		return 0, err
+	}
+	return checkMicros(m, text)
+}
+
+// timeString reads a time given as a JSON string (its text unescaped):
+// a number in units of 10^-unit seconds, or an RFC 3339 time; see
+// timeMicros.
+func timeString(text []byte, unit int) (int64, error) {
+	if len(text) > 0 && (text[0] < '0' || text[0] > '9') || bytes.IndexByte(text, '-') > 0 || bytes.IndexByte(text, ':') >= 0 {
+		t, err := time.Parse(time.RFC3339Nano, string(text))
+		if err != nil {
+			return 0, fmt.Errorf("%w: %q is neither a number nor an RFC 3339 time", ErrBadTime, clip(text))
 		}
-	default:
-		return 0, fmt.Errorf("%w: %s, want a number", ErrBadTime, v.Type())
+		return checkMicros(t.UnixMicro(), text)
 	}
 	m, err := decimalMicros(string(text), unit)
 	if err != nil {

@@ -41,10 +41,12 @@ type ChangeRecord struct {
 	Sequence string
 	// EventTimeMicros is when the change happened, Unix microseconds UTC.
 	EventTimeMicros int64
-	// Keys, NewImage and OldImage are nil when absent.
-	Keys     []flatten.Attr
-	NewImage []flatten.Attr
-	OldImage []flatten.Attr
+	// Keys, NewImage and OldImage are the record's images, zero when
+	// absent (see Options.UnusedOldImages). Their strings may share the
+	// memory of Raw.
+	Keys     flatten.Item
+	NewImage flatten.Item
+	OldImage flatten.Item
 	// TTLDelete is true for a REMOVE made by DynamoDB's TTL expiry.
 	TTLDelete bool
 	// Raw is the bytes the record was read from, for the quarantine.

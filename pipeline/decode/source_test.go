@@ -294,9 +294,9 @@ func TestExport(t *testing.T) {
 		require.Equal(t, micros("2026-04-01T00:00:00Z"), rec.EventTimeMicros, "exportTime")
 		require.Empty(t, rec.Sequence)
 		require.Empty(t, rec.EventID)
-		require.Nil(t, rec.Keys)
-		require.Nil(t, rec.OldImage)
-		require.NotEmpty(t, rec.NewImage)
+		require.True(t, rec.Keys.IsZero())
+		require.True(t, rec.OldImage.IsZero())
+		require.NotZero(t, rec.NewImage.Len())
 		require.True(t, bytes.HasPrefix(rec.Raw, []byte(`{"Item":`)))
 	}
 	require.Equal(t, dataFile("full", "xyz3fxa5rm3hplhyqvxlrmfxtm.json.gz"), c.recs[0].Source)
@@ -371,9 +371,9 @@ func TestIncrementalExport(t *testing.T) {
 		rec := c.recs[i]
 		require.Equal(t, w.event, rec.EventName, "record %d", i)
 		require.Equal(t, micros(w.time), rec.EventTimeMicros, "record %d", i)
-		require.Equal(t, w.hasNew, rec.NewImage != nil)
-		require.Equal(t, w.hasOld, rec.OldImage != nil)
-		require.NotEmpty(t, rec.Keys)
+		require.Equal(t, w.hasNew, !rec.NewImage.IsZero())
+		require.Equal(t, w.hasOld, !rec.OldImage.IsZero())
+		require.NotZero(t, rec.Keys.Len())
 		require.Equal(t, "chat-messages", rec.Table)
 		require.Empty(t, rec.Sequence)
 	}

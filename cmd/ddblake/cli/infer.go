@@ -166,7 +166,7 @@ func (sc *inferScan) worker(ctx context.Context, in *input, queue <-chan decode.
 			if err == nil {
 				var t *inferTable
 				if t, err = sc.table(tables, routed.ConfigName, routed.Config); err == nil {
-					t.batch.Add(flatten.Meta{EventName: rec.EventName}, routed.Image)
+					t.batch.AddItem(flatten.Meta{EventName: rec.EventName}, routed.Image)
 					if t.batch.Len() >= inferBatchItems {
 						t.inf.Add(t.batch)
 						t.batch.Reset()

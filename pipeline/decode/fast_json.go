@@ -1,0 +1,667 @@
+package decode
+
+import (
+	"bytes"
+	"encoding/base64"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/ddblake/ddblake/flatten"
+)
+
+// The fast path reads a record's bytes once, from its first byte to its
+// last, into a ChangeRecord whose images are flatten.Items built as their
+// JSON is read: no parse tree, no Attr or Value. It accepts a record only
+// when it is sure that the parser path (fastjson, then ParseItem and the
+// checks of decodeElement) accepts it too and reads the same record from
+// it; for anything else (a record that may be bad, or one of the rare
+// shapes it leaves to the parser: an escape in a key, a record over
+// 400 KB, a number written in a way JSON does not allow...) it reports
+// false and the parser path decodes the record, with its errors. So the
+// two paths give the same records and the same errors; the fast one is
+// the common case's speed.
+
+// fastMaxDepth bounds the JSON nesting the fast path reads (the parser
+// allows 300); deeper records are left to the parser.
+const fastMaxDepth = 100
+
+// escChunkBytes is the size of the chunks unescaped strings are cut from.
+const escChunkBytes = 32 << 10
+
+// fastReader reads JSON text for the fast path. Strings without escapes
+// are views of src; unescaped ones are cut from chunks that are never
+// written again once handed out, so the Items built share either src's
+// memory or memory of their own.
+type fastReader struct {
+	src   []byte
+	esc   []byte            // the chunk unescaped strings are cut from
+	names map[string]string // interned attribute names
+	items flatten.ItemBuilder
+	keys  [][]byte              // names of the maps being read, for duplicate checks
+	sets  []map[string]struct{} // by depth: the names of a map of many
+	b64   []byte                // scratch memory of base64 checks
+}
+
+// skipWS returns the offset of the first byte at or after i that is not
+// JSON white space.
+func skipWS(src []byte, i int) int {
+	for i < len(src) {
+		switch src[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// str reads the string whose opening quote is src[i]: its text,
+// unescaped, and the offset after its closing quote. It fails on an
+// escape that CheckEscapes refuses.
+func (r *fastReader) str(i int) ([]byte, int, bool) {
+	src := r.src
+	j := i + 1
+	q := bytes.IndexByte(src[j:], '"')
+	if q < 0 {
+		return nil, 0, false
+	}
+	q += j
+	if bytes.IndexByte(src[j:q], '\\') < 0 {
+		return src[j:q], q + 1, true
+	}
+	return r.unescape(j)
+}
+
+// unescape reads the string whose text starts at src[j] and holds an
+// escape, into r.esc.
+func (r *fastReader) unescape(j int) ([]byte, int, bool) {
+	src := r.src
+	if len(r.esc) > escChunkBytes-256 || r.esc == nil {
+		r.esc = make([]byte, 0, escChunkBytes)
+	}
+	start := len(r.esc)
+	for {
+		k := j
+		for k < len(src) && src[k] != '\\' && src[k] != '"' {
+			k++
+		}
+		if k >= len(src) {
+			r.esc = r.esc[:start]
+			return nil, 0, false
+		}
+		r.esc = append(r.esc, src[j:k]...)
+		if src[k] == '"' {
+			end := len(r.esc)
+			return r.esc[start:end:end], k + 1, true
+		}
+		n, ok := r.appendEscape(src[k:])
+		if !ok {
+			r.esc = r.esc[:start]
+			return nil, 0, false
+		}
+		j = k + n
+	}
+}
+
+// appendEscape appends to r.esc what the escape at the start of b stands
+// for, as the parser unescapes it, and returns its length; it fails
+// where CheckEscapes does.
+func (r *fastReader) appendEscape(b []byte) (int, bool) {
+	if len(b) < 2 {
+		return 0, false
+	}
+	var c byte
+	switch b[1] {
+	case '"', '\\', '/':
+		c = b[1]
+	case 'b':
+		c = '\b'
+	case 'f':
+		c = '\f'
+	case 'n':
+		c = '\n'
+	case 'r':
+		c = '\r'
+	case 't':
+		c = '\t'
+	case 'u':
+		x, ok := hex4(b[2:])
+		if !ok {
+			return 0, false
+		}
+		if x < 0xD800 || x > 0xDFFF {
+			r.esc = utf8.AppendRune(r.esc, rune(x))
+			return 6, true
+		}
+		if x >= 0xDC00 || len(b) < 12 || b[6] != '\\' || b[7] != 'u' {
+			return 0, false
+		}
+		y, ok := hex4(b[8:])
+		if !ok || y < 0xDC00 || y > 0xDFFF {
+			return 0, false
+		}
+		r.esc = utf8.AppendRune(r.esc, utf16.DecodeRune(rune(x), rune(y)))
+		return 12, true
+	default:
+		return 0, false
+	}
+	r.esc = append(r.esc, c)
+	return 2, true
+}
+
+// hex4 reads four hex digits.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var x rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		x = x<<4 | rune(c)
+	}
+	return x, true
+}
+
+// skipStr moves past the string whose opening quote is src[i], checking
+// its escapes.
+func (r *fastReader) skipStr(i int) (int, bool) {
+	src := r.src
+	j := i + 1
+	for {
+		q := bytes.IndexByte(src[j:], '"')
+		if q < 0 {
+			return 0, false
+		}
+		q += j
+		k := q - 1
+		for src[k] == '\\' {
+			k--
+		}
+		if (q-1-k)%2 == 0 { // not escaped
+			if seg := src[i+1 : q]; bytes.IndexByte(seg, '\\') >= 0 && flatten.CheckEscapes(seg) != nil {
+				return 0, false
+			}
+			return q + 1, true
+		}
+		j = q + 1
+	}
+}
+
+// number moves past the JSON number at src[i].
+func number(src []byte, i int) (int, bool) {
+	j := i
+	if j < len(src) && src[j] == '-' {
+		j++
+	}
+	if j >= len(src) {
+		return 0, false
+	}
+	switch c := src[j]; {
+	case c == '0':
+		j++
+	case c >= '1' && c <= '9':
+		j = digits(src, j+1)
+	default:
+		return 0, false
+	}
+	if j < len(src) && src[j] == '.' {
+		d := digits(src, j+1)
+		if d == j+1 {
+			return 0, false
+		}
+		j = d
+	}
+	if j < len(src) && (src[j] == 'e' || src[j] == 'E') {
+		j++
+		if j < len(src) && (src[j] == '+' || src[j] == '-') {
+			j++
+		}
+		d := digits(src, j)
+		if d == j {
+			return 0, false
+		}
+		j = d
+	}
+	return j, true
+}
+
+func digits(src []byte, j int) int {
+	for j < len(src) && src[j] >= '0' && src[j] <= '9' {
+		j++
+	}
+	return j
+}
+
+// literal moves past the literal word at src[i].
+func literal(src []byte, i int, word string) (int, bool) {
+	if len(src)-i < len(word) || string(src[i:i+len(word)]) != word {
+		return 0, false
+	}
+	return i + len(word), true
+}
+
+// skip moves past the JSON value at src[i], checking it, at nesting
+// depth (the record's own object is 1).
+func (r *fastReader) skip(i, depth int) (int, bool) {
+	src := r.src
+	if i >= len(src) {
+		return 0, false
+	}
+	switch src[i] {
+	case '"':
+		return r.skipStr(i)
+	case '{':
+		if depth >= fastMaxDepth {
+			return 0, false
+		}
+		i = skipWS(src, i+1)
+		if i < len(src) && src[i] == '}' {
+			return i + 1, true
+		}
+		for {
+			if i >= len(src) || src[i] != '"' {
+				return 0, false
+			}
+			var ok bool
+			if i, ok = r.skipStr(i); !ok {
+				return 0, false
+			}
+			if i = skipWS(src, i); i >= len(src) || src[i] != ':' {
+				return 0, false
+			}
+			if i, ok = r.skip(skipWS(src, i+1), depth+1); !ok {
+				return 0, false
+			}
+			if i = skipWS(src, i); i >= len(src) {
+				return 0, false
+			}
+			switch src[i] {
+			case ',':
+				i = skipWS(src, i+1)
+			case '}':
+				return i + 1, true
+			default:
+				return 0, false
+			}
+		}
+	case '[':
+		if depth >= fastMaxDepth {
+			return 0, false
+		}
+		i = skipWS(src, i+1)
+		if i < len(src) && src[i] == ']' {
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if i, ok = r.skip(i, depth+1); !ok {
+				return 0, false
+			}
+			if i = skipWS(src, i); i >= len(src) {
+				return 0, false
+			}
+			switch src[i] {
+			case ',':
+				i = skipWS(src, i+1)
+			case ']':
+				return i + 1, true
+			default:
+				return 0, false
+			}
+		}
+	case 't':
+		return literal(src, i, "true")
+	case 'f':
+		return literal(src, i, "false")
+	case 'n':
+		return literal(src, i, "null")
+	}
+	return number(src, i)
+}
+
+// viewString returns b as a string sharing its memory.
+func viewString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// Bounds of the attribute names a fastReader keeps, as ItemParser's.
+const (
+	fastNameMaxLen     = 40
+	fastNameMaxEntries = 1 << 14
+)
+
+// name returns b as a string of its own memory, interned when short.
+func (r *fastReader) name(b []byte) string {
+	if len(b) > fastNameMaxLen {
+		return string(b)
+	}
+	if s, ok := r.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if r.names == nil {
+		r.names = make(map[string]string, 256)
+	}
+	if len(r.names) < fastNameMaxEntries {
+		r.names[s] = s
+	}
+	return s
+}
+
+// item reads the DynamoDB JSON item (an object of attributes) at src[i],
+// built into an Item when build is set, else only checked as ParseItem
+// would read it.
+func (r *fastReader) item(i int, build bool) (flatten.Item, int, bool) {
+	if build {
+		r.items.Begin()
+	}
+	end, ok := r.attrs(i, 1, build)
+	if !ok {
+		if build {
+			r.items.Discard()
+		}
+		return flatten.Item{}, 0, false
+	}
+	if !build {
+		return flatten.Item{}, end, true
+	}
+	return r.items.Item(), end, true
+}
+
+// maxLinearNames is the size of map whose names are checked for
+// duplicates one against the other; larger ones use a set.
+const maxLinearNames = 32
+
+// attrs reads an object of attributes at src[i]: an item (depth 1), or
+// the value of an M (at its depth + 1).
+func (r *fastReader) attrs(i, depth int, build bool) (int, bool) {
+	src := r.src
+	if i >= len(src) || src[i] != '{' {
+		return 0, false
+	}
+	i = skipWS(src, i+1)
+	if i < len(src) && src[i] == '}' {
+		return i + 1, true
+	}
+	mark := len(r.keys)
+	end, ok := r.attrList(i, depth, build, mark)
+	r.keys = r.keys[:mark]
+	if len(r.sets) > depth && r.sets[depth] != nil {
+		clear(r.sets[depth])
+	}
+	return end, ok
+}
+
+func (r *fastReader) attrList(i, depth int, build bool, mark int) (int, bool) {
+	src := r.src
+	for {
+		if i >= len(src) || src[i] != '"' {
+			return 0, false
+		}
+		j := i + 1
+		q := bytes.IndexByte(src[j:], '"')
+		if q < 0 {
+			return 0, false
+		}
+		q += j
+		name := src[j:q]
+		if len(name) == 0 || len(name) > flatten.MaxNameBytes || bytes.IndexByte(name, '\\') >= 0 || !utf8.Valid(name) {
+			return 0, false // an escaped name is left to the parser
+		}
+		if r.seen(name, depth, mark) {
+			return 0, false
+		}
+		if i = skipWS(src, q+1); i >= len(src) || src[i] != ':' {
+			return 0, false
+		}
+		var nm string
+		if build {
+			nm = r.name(name)
+		}
+		var ok bool
+		if i, ok = r.value(skipWS(src, i+1), depth, build, nm); !ok {
+			return 0, false
+		}
+		if i = skipWS(src, i); i >= len(src) {
+			return 0, false
+		}
+		switch src[i] {
+		case ',':
+			i = skipWS(src, i+1)
+		case '}':
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
+}
+
+// seen reports whether name was read before in the map being read
+// (whose names are r.keys[mark:]), and notes it.
+func (r *fastReader) seen(name []byte, depth, mark int) bool {
+	names := r.keys[mark:]
+	if len(names) < maxLinearNames {
+		for _, k := range names {
+			if string(k) == string(name) {
+				return true
+			}
+		}
+		r.keys = append(r.keys, name)
+		return false
+	}
+	for len(r.sets) <= depth {
+		r.sets = append(r.sets, nil)
+	}
+	set := r.sets[depth]
+	if set == nil {
+		set = make(map[string]struct{})
+		r.sets[depth] = set
+	}
+	if len(set) == 0 {
+		for _, k := range names {
+			set[string(k)] = struct{}{}
+		}
+	}
+	if _, dup := set[string(name)]; dup {
+		return true
+	}
+	set[string(name)] = struct{}{}
+	r.keys = append(r.keys, name)
+	return false
+}
+
+// tagKind returns the kind of a type tag.
+func tagKind(tag []byte) (flatten.Kind, bool) {
+	switch string(tag) {
+	case "S":
+		return flatten.S, true
+	case "N":
+		return flatten.N, true
+	case "B":
+		return flatten.B, true
+	case "BOOL":
+		return flatten.BOOL, true
+	case "NULL":
+		return flatten.NULL, true
+	case "M":
+		return flatten.M, true
+	case "L":
+		return flatten.L, true
+	case "SS":
+		return flatten.SS, true
+	case "NS":
+		return flatten.NS, true
+	case "BS":
+		return flatten.BS, true
+	}
+	return flatten.KindInvalid, false
+}
+
+// value reads an attribute value ({"S":"x"}) at src[i], at depth.
+func (r *fastReader) value(i, depth int, build bool, name string) (int, bool) {
+	src := r.src
+	if depth > flatten.MaxDepth || i >= len(src) || src[i] != '{' {
+		return 0, false
+	}
+	if i = skipWS(src, i+1); i >= len(src) || src[i] != '"' {
+		return 0, false
+	}
+	j := i + 1
+	q := bytes.IndexByte(src[j:], '"')
+	if q < 0 {
+		return 0, false
+	}
+	q += j
+	kind, ok := tagKind(src[j:q])
+	if !ok {
+		return 0, false
+	}
+	if i = skipWS(src, q+1); i >= len(src) || src[i] != ':' {
+		return 0, false
+	}
+	if i = skipWS(src, i+1); i >= len(src) {
+		return 0, false
+	}
+	switch kind {
+	case flatten.S, flatten.N, flatten.B:
+		if src[i] != '"' {
+			return 0, false
+		}
+		var s []byte
+		if s, i, ok = r.str(i); !ok || !r.scalarOK(kind, s) {
+			return 0, false
+		}
+		if build {
+			r.items.Text(name, kind, viewString(s))
+		}
+	case flatten.BOOL:
+		v := src[i] == 't'
+		if v {
+			i, ok = literal(src, i, "true")
+		} else {
+			i, ok = literal(src, i, "false")
+		}
+		if !ok {
+			return 0, false
+		}
+		if build {
+			r.items.Bool(name, v)
+		}
+	case flatten.NULL:
+		if i, ok = literal(src, i, "true"); !ok {
+			return 0, false
+		}
+		if build {
+			r.items.Null(name)
+		}
+	case flatten.M:
+		if build {
+			r.items.Open(name, flatten.M)
+		}
+		if i, ok = r.attrs(i, depth+1, build); !ok {
+			return 0, false
+		}
+		if build {
+			r.items.Close()
+		}
+	default: // L and sets
+		if src[i] != '[' {
+			return 0, false
+		}
+		if build {
+			r.items.Open(name, kind)
+		}
+		if i, ok = r.members(skipWS(src, i+1), kind, depth, build); !ok {
+			return 0, false
+		}
+		if build {
+			r.items.Close()
+		}
+	}
+	if i = skipWS(src, i); i >= len(src) || src[i] != '}' {
+		return 0, false // more than one type
+	}
+	return i + 1, true
+}
+
+// members reads the elements of an L or the members of a set, from after
+// its '['.
+func (r *fastReader) members(i int, kind flatten.Kind, depth int, build bool) (int, bool) {
+	src := r.src
+	if i < len(src) && src[i] == ']' {
+		return i + 1, kind == flatten.L // a set is never empty
+	}
+	member := flatten.S
+	switch kind {
+	case flatten.NS:
+		member = flatten.N
+	case flatten.BS:
+		member = flatten.B
+	}
+	for {
+		var ok bool
+		if kind == flatten.L {
+			if i, ok = r.value(i, depth+1, build, ""); !ok {
+				return 0, false
+			}
+		} else {
+			if i >= len(src) || src[i] != '"' {
+				return 0, false
+			}
+			var s []byte
+			if s, i, ok = r.str(i); !ok || !r.scalarOK(member, s) {
+				return 0, false
+			}
+			if build {
+				r.items.Text("", member, viewString(s))
+			}
+		}
+		if i = skipWS(src, i); i >= len(src) {
+			return 0, false
+		}
+		switch src[i] {
+		case ',':
+			i = skipWS(src, i+1)
+		case ']':
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
+}
+
+// scalarOK checks the text of an S (UTF-8), N (a number DynamoDB holds)
+// or B (base64, padded or not) as ParseItem does.
+func (r *fastReader) scalarOK(kind flatten.Kind, s []byte) bool {
+	switch kind {
+	case flatten.S:
+		return utf8.Valid(s)
+	case flatten.N:
+		return flatten.ValidNumber(s)
+	}
+	n := base64.RawStdEncoding.DecodedLen(len(s)) + 2
+	if cap(r.b64) < n {
+		r.b64 = make([]byte, n)
+	}
+	out := r.b64[:n]
+	if _, err := base64.StdEncoding.Decode(out, s); err != nil {
+		if _, err := base64.RawStdEncoding.Decode(out, s); err != nil {
+			return false
+		}
+	}
+	return true
+}

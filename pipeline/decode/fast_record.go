@@ -36,7 +36,7 @@ type image struct {
 // line, the data of a Kinesis record) holds that decoding reads.
 type streamFields struct {
 	eventSource, eventSourceARN, eventName, eventID, tableName, awsRegion field
-	records, kinesis, dynamodb, userIdentity                            field
+	records, kinesis, dynamodb, userIdentity                              field
 	// In dynamodb.
 	sequence, time, precision field
 	keys, newImage, oldImage  image

@@ -26,6 +26,12 @@ type docScanner struct {
 
 	lineOff int // newlines before buf[lineOff] have been counted
 	lines   int // newlines before buf[lineOff]
+
+	// read, when set, reads the element that starts at buf[start] and
+	// returns the offset after it, or -1 to have it skipped (and emitted
+	// for decoding) as any other: the scan then needs no second pass
+	// over an element read whole.
+	read func(buf []byte, start int) int
 }
 
 var errScanTooLarge = errors.New("too large")
@@ -249,16 +255,43 @@ func (s *docScanner) expect(c byte) error {
 	return nil
 }
 
+// readElement calls read on the element at pos, when there is a read.
+func (s *docScanner) readElement() int {
+	if s.read == nil || s.pos >= len(s.buf) {
+		return -1
+	}
+	return s.read(s.buf, s.pos)
+}
+
 // decodeDocs decodes one or more {"Records":[...]} documents, one after
 // another. want is FormatLambda or FormatKinesis to insist on one kind of
 // record, FormatAuto to take both. copyRaw copies each record's bytes
 // (the buffer is reused when reading from a stream).
 func (d *Decoder) decodeDocs(ctx context.Context, s *docScanner, source string, want Format, copyRaw bool, fn RecordFunc) error {
+	var read *ChangeRecord // the element the scanner had read
+	if !copyRaw && !d.parserOnly {
+		// The records of a document held whole are read where they lie,
+		// in one pass: their bytes stay where they are.
+		s.read = func(buf []byte, start int) int {
+			rec, end, ok := d.fastElementAt(buf, start, want)
+			if !ok {
+				return -1
+			}
+			read = rec
+			return end
+		}
+	}
 	return s.scanDocs(source, func(raw []byte, start, index int) error {
 		if copyRaw {
 			raw = bytes.Clone(raw)
 		}
-		rec, rerr := d.decodeElement(raw, want)
+		var rec *ChangeRecord
+		var rerr *RecordError
+		if read != nil {
+			rec, read = read, nil
+		} else {
+			rec, rerr = d.decodeElement(raw, want)
+		}
 		if rerr != nil {
 			rerr.Source, rerr.Index, rerr.Line, rerr.Raw = source, index, s.lineAt(start), raw
 		} else {
@@ -359,7 +392,9 @@ func (s *docScanner) scanDocs(source string, emit func(raw []byte, start, index 
 					}
 				}
 				s.keep = s.pos
-				if err := s.skipValue(); err != nil {
+				if end := s.readElement(); end > s.pos {
+					s.pos = end
+				} else if err := s.skipValue(); err != nil {
 					return fail(err)
 				}
 				if err := emit(s.buf[s.keep:s.pos], s.keep, index); err != nil {

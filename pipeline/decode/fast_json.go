@@ -3,6 +3,8 @@ package decode
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -36,7 +38,7 @@ const escChunkBytes = 32 << 10
 type fastReader struct {
 	src   []byte
 	esc   []byte            // the chunk unescaped strings are cut from
-	names map[string]string // interned attribute names
+	names nameCache // interned attribute names
 	items flatten.ItemBuilder
 	keys  [][]byte              // names of the maps being read, for duplicate checks
 	sets  []map[string]struct{} // by depth: the names of a map of many
@@ -63,12 +65,23 @@ func skipWS(src []byte, i int) int {
 func (r *fastReader) str(i int) ([]byte, int, bool) {
 	src := r.src
 	j := i + 1
-	q := bytes.IndexByte(src[j:], '"')
+	// Most strings are short: look at their first bytes one by one, then
+	// search the rest.
+	k := j
+	for n := min(len(src), j+16); k < n; k++ {
+		switch src[k] {
+		case '"':
+			return src[j:k], k + 1, true
+		case '\\':
+			return r.unescape(j)
+		}
+	}
+	q := bytes.IndexByte(src[k:], '"')
 	if q < 0 {
 		return nil, 0, false
 	}
-	q += j
-	if bytes.IndexByte(src[j:q], '\\') < 0 {
+	q += k
+	if bytes.IndexByte(src[k:q], '\\') < 0 {
 		return src[j:q], q + 1, true
 	}
 	return r.unescape(j)
@@ -338,26 +351,52 @@ func viewString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// Bounds of the attribute names a fastReader keeps, as ItemParser's.
+// nameCache interns attribute names, which repeat from item to item: a
+// table of names by a hash of their bytes, each slot holding the last
+// name that hashed to it. A name found there was checked (UTF-8, length)
+// when it was put there.
+type nameCache struct {
+	slots []string
+}
+
+// Bounds of the names a nameCache keeps.
 const (
-	fastNameMaxLen     = 40
-	fastNameMaxEntries = 1 << 14
+	nameCacheSlots  = 1 << 12
+	nameCacheMaxLen = 64
 )
 
-// name returns b as a string of its own memory, interned when short.
-func (r *fastReader) name(b []byte) string {
-	if len(b) > fastNameMaxLen {
-		return string(b)
+// hashName is a hash of b (from its length and its first and last eight
+// bytes: enough to tell attribute names apart).
+func hashName(b []byte) uint32 {
+	var x uint64
+	if len(b) >= 8 {
+		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[len(b)-8:]), 29)
+	} else {
+		for i, c := range b {
+			x |= uint64(c) << (8 * i)
+		}
 	}
-	if s, ok := r.names[string(b)]; ok {
-		return s
+	x = (x ^ uint64(len(b))) * 0x9E3779B97F4A7C15
+	return uint32(x >> 32)
+}
+
+// lookup returns the name b hashed to h when the cache holds it.
+func (c *nameCache) lookup(b []byte, h uint32) (string, bool) {
+	if c.slots == nil || len(b) == 0 || len(b) > nameCacheMaxLen {
+		return "", false
 	}
+	s := c.slots[h&(nameCacheSlots-1)]
+	return s, len(s) == len(b) && s == string(b)
+}
+
+// add returns b as a string of its own memory, kept when short.
+func (c *nameCache) add(b []byte, h uint32) string {
 	s := string(b)
-	if r.names == nil {
-		r.names = make(map[string]string, 256)
-	}
-	if len(r.names) < fastNameMaxEntries {
-		r.names[s] = s
+	if len(b) <= nameCacheMaxLen {
+		if c.slots == nil {
+			c.slots = make([]string, nameCacheSlots)
+		}
+		c.slots[h&(nameCacheSlots-1)] = s
 	}
 	return s
 }
@@ -408,29 +447,37 @@ func (r *fastReader) attrs(i, depth int, build bool) (int, bool) {
 
 func (r *fastReader) attrList(i, depth int, build bool, mark int) (int, bool) {
 	src := r.src
+	var bloom uint64 // a bit per name read, by its hash
 	for {
 		if i >= len(src) || src[i] != '"' {
 			return 0, false
 		}
 		j := i + 1
-		q := bytes.IndexByte(src[j:], '"')
-		if q < 0 {
-			return 0, false
+		q := j
+		for q < len(src) && src[q] != '"' && src[q] != '\\' {
+			q++
 		}
-		q += j
-		name := src[j:q]
-		if len(name) == 0 || len(name) > flatten.MaxNameBytes || bytes.IndexByte(name, '\\') >= 0 || !utf8.Valid(name) {
+		if q >= len(src) || src[q] != '"' {
 			return 0, false // an escaped name is left to the parser
 		}
-		if r.seen(name, depth, mark) {
+		name := src[j:q]
+		h := hashName(name)
+		nm, known := r.names.lookup(name, h)
+		if !known {
+			if len(name) == 0 || len(name) > flatten.MaxNameBytes || !utf8.Valid(name) {
+				return 0, false
+			}
+			if build {
+				nm = r.names.add(name, h)
+			}
+		}
+		bit := uint64(1) << (h >> 26)
+		if r.seen(name, depth, mark, bloom&bit != 0) {
 			return 0, false
 		}
+		bloom |= bit
 		if i = skipWS(src, q+1); i >= len(src) || src[i] != ':' {
 			return 0, false
-		}
-		var nm string
-		if build {
-			nm = r.name(name)
 		}
 		var ok bool
 		if i, ok = r.value(skipWS(src, i+1), depth, build, nm); !ok {
@@ -451,13 +498,16 @@ func (r *fastReader) attrList(i, depth int, build bool, mark int) (int, bool) {
 }
 
 // seen reports whether name was read before in the map being read
-// (whose names are r.keys[mark:]), and notes it.
-func (r *fastReader) seen(name []byte, depth, mark int) bool {
+// (whose names are r.keys[mark:]), and notes it. maybe is false when the
+// name's hash says it was not.
+func (r *fastReader) seen(name []byte, depth, mark int, maybe bool) bool {
 	names := r.keys[mark:]
 	if len(names) < maxLinearNames {
-		for _, k := range names {
-			if string(k) == string(name) {
-				return true
+		if maybe {
+			for _, k := range names {
+				if string(k) == string(name) {
+					return true
+				}
 			}
 		}
 		r.keys = append(r.keys, name)

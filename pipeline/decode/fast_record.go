@@ -274,17 +274,35 @@ func (d *Decoder) fastElement(raw []byte, want Format) (*ChangeRecord, bool) {
 	if !d.fastDocument(raw, func(i int) (int, bool) { return d.streamObject(i, &f, true) }) {
 		return nil, false
 	}
+	return d.fastFields(&f, want)
+}
+
+// fastElementAt is fastElement of the element of a document that starts
+// at buf[start] (an object): the record and the offset after it.
+func (d *Decoder) fastElementAt(buf []byte, start int, want Format) (*ChangeRecord, int, bool) {
+	var f streamFields
+	d.fast.src = buf
+	end, ok := d.streamObject(start, &f, true)
+	if !ok || end-start > flatten.MaxItemBytes {
+		return nil, 0, false
+	}
+	rec, ok := d.fastFields(&f, want)
+	return rec, end, ok
+}
+
+// fastFields is fastElement of the fields read.
+func (d *Decoder) fastFields(f *streamFields, want Format) (*ChangeRecord, bool) {
 	if f.records.t != jsonAbsent {
 		return nil, false
 	}
 	rec := &ChangeRecord{}
 	if f.kinesis.t != jsonAbsent {
-		if want == FormatLambda || !d.fastKinesis(&f, rec) {
+		if want == FormatLambda || !d.fastKinesis(f, rec) {
 			return nil, false
 		}
 		return rec, true
 	}
-	if want == FormatKinesis || !d.fastStream(&f, rec, f.tableName.t != jsonAbsent) {
+	if want == FormatKinesis || !d.fastStream(f, rec, f.tableName.t != jsonAbsent) {
 		return nil, false
 	}
 	return rec, true

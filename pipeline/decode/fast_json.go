@@ -37,7 +37,7 @@ const escChunkBytes = 32 << 10
 // memory or memory of their own.
 type fastReader struct {
 	src   []byte
-	esc   []byte            // the chunk unescaped strings are cut from
+	esc   []byte    // the chunk unescaped strings are cut from
 	names nameCache // interned attribute names
 	items flatten.ItemBuilder
 	keys  [][]byte              // names of the maps being read, for duplicate checks

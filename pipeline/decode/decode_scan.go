@@ -268,28 +268,36 @@ func (s *docScanner) readElement() int {
 // record, FormatAuto to take both. copyRaw copies each record's bytes
 // (the buffer is reused when reading from a stream).
 func (d *Decoder) decodeDocs(ctx context.Context, s *docScanner, source string, want Format, copyRaw bool, fn RecordFunc) error {
-	var read *ChangeRecord // the element the scanner had read
-	if !copyRaw && !d.parserOnly {
-		// The records of a document held whole are read where they lie,
-		// in one pass: their bytes stay where they are.
+	// The records are read where they lie, in the pass of the scan that
+	// finds them; a record read from a buffer the scanner reuses gets a
+	// copy of its bytes, which its images are moved to.
+	var (
+		read    *ChangeRecord // the element the scanner had read
+		readRaw []byte
+	)
+	if !d.parserOnly {
 		s.read = func(buf []byte, start int) int {
 			rec, end, ok := d.fastElementAt(buf, start, want)
 			if !ok {
 				return -1
 			}
-			read = rec
+			read, readRaw = rec, buf[start:end]
+			if copyRaw {
+				readRaw = bytes.Clone(readRaw)
+				d.fast.moveImages(rec, buf[start:end], readRaw)
+			}
 			return end
 		}
 	}
 	return s.scanDocs(source, func(raw []byte, start, index int) error {
-		if copyRaw {
-			raw = bytes.Clone(raw)
-		}
 		var rec *ChangeRecord
 		var rerr *RecordError
 		if read != nil {
-			rec, read = read, nil
+			rec, raw, read, readRaw = read, readRaw, nil, nil
 		} else {
+			if copyRaw {
+				raw = bytes.Clone(raw)
+			}
 			rec, rerr = d.decodeElement(raw, want)
 		}
 		if rerr != nil {

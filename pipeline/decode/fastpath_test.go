@@ -491,3 +491,38 @@ func readAllSeeker(r io.Reader) []byte {
 	}
 	return b
 }
+
+// TestFastPathStreamedRecordsKeepTheirImages reads event documents from
+// a stream, whose buffer the scanner refills, keeps every record to the
+// end, and then compares them with the parser's: the images of a record
+// read where it lay in the buffer were moved to the record's own copy of
+// its bytes, so refills do not change them.
+func TestFastPathStreamedRecordsKeepTheirImages(t *testing.T) {
+	var recs []string
+	for i := range 3000 {
+		recs = append(recs, streamRecord(map[string]string{"eventID": fmt.Sprintf(`"e%d"`, i)}, map[string]string{
+			"NewImage": fmt.Sprintf(`{"roomId":{"S":"room-%d"},"body":{"S":"message %d \u00e9 %s"},"n":{"N":"%d"},"tags":{"SS":["a%d","b"]}}`, i, i, strings.Repeat("x", i%300), i, i)}))
+	}
+	payload := event(recs...)
+	payload = append(payload, event(recs[:100]...)...) // a second document
+	for _, chunk := range []int{1 << 10, 7777, 1 << 20} {
+		var ways [2][]*ChangeRecord
+		for i := range ways {
+			d, err := NewDecoder(Options{})
+			require.NoError(t, err)
+			d.parserOnly = i == 1
+			err = d.Decode(context.Background(), &chunkReader{r: bytes.NewReader(payload), n: chunk}, "stream", FormatLambda,
+				func(rec *ChangeRecord, rerr *RecordError) error {
+					require.Nil(t, rerr)
+					ways[i] = append(ways[i], rec)
+					return nil
+				})
+			require.NoError(t, err)
+		}
+		require.Len(t, ways[0], 3100)
+		for i := range ways[0] {
+			require.Equal(t, traceOf(ways[1][i], nil), traceOf(ways[0][i], nil), "chunk %d record %d", chunk, i)
+		}
+		requireSameRows(t, ways[0], ways[1])
+	}
+}

@@ -157,6 +157,71 @@ func checkNumber(text []byte) error {
 	return nil
 }
 
+// plainInt reads s when it is a plain integer of at most 18 digits
+// (-?[0-9]{1,18}), which ParseNumber reads as the same int64.
+func plainInt(s string) (int64, bool) {
+	neg := len(s) > 0 && s[0] == '-'
+	d := s
+	if neg {
+		d = s[1:]
+	}
+	if len(d) == 0 || len(d) > 18 {
+		return 0, false
+	}
+	var v int64
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// plainDecimal reports whether s is already the text a decimal(precision,
+// scale) cell holds for it (what ParseNumber then Text(scale) give), and
+// fits the column: an optional '-' (not before a zero), an integer part
+// "0" or without leading zeros of at most precision-scale digits, and,
+// when scale > 0, a '.' and exactly scale digits.
+func plainDecimal(s string, precision, scale int) bool {
+	i := 0
+	if len(s) > 0 && s[0] == '-' {
+		i = 1
+	}
+	start := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	intPart := s[start:i]
+	switch {
+	case intPart == "":
+		return false
+	case intPart[0] == '0' && len(intPart) > 1:
+		return false
+	case intPart != "0" && len(intPart) > precision-scale:
+		return false
+	}
+	nonzero := intPart != "0"
+	if scale > 0 {
+		if i >= len(s) || s[i] != '.' || len(s)-i-1 != scale {
+			return false
+		}
+		for _, c := range []byte(s[i+1:]) {
+			if c < '0' || c > '9' {
+				return false
+			}
+			nonzero = nonzero || c != '0'
+		}
+	} else if i != len(s) {
+		return false
+	}
+	return start == 0 || nonzero
+}
+
 // IsZero reports whether n is zero.
 func (n Number) IsZero() bool { return n.Digits == "" }
 

@@ -109,3 +109,63 @@ func FuzzCheckNumber(f *testing.F) {
 		require.Equal(t, perr == nil, cerr == nil, "ParseNumber: %v; checkNumber: %v", perr, cerr)
 	})
 }
+
+// requirePlainAsParsed checks the shortcuts of convert against the
+// general path they stand for: an integer plainInt reads is what
+// ParseNumber and Int64 give, and a text plainDecimal takes is what
+// ParseNumber and Text give for a column it fits.
+func requirePlainAsParsed(t *testing.T, s string) {
+	if v, ok := plainInt(s); ok {
+		n, err := ParseNumber(s)
+		require.NoError(t, err, s)
+		w, ok := n.Int64()
+		require.True(t, ok, s)
+		require.Equal(t, w, v, s)
+	}
+	for _, ps := range [][2]int{{38, 0}, {38, 2}, {12, 2}, {5, 5}, {3, 1}, {38, 37}} {
+		if !plainDecimal(s, ps[0], ps[1]) {
+			continue
+		}
+		n, err := ParseNumber(s)
+		require.NoError(t, err, s)
+		require.LessOrEqual(t, n.FracDigits(), ps[1], s)
+		require.LessOrEqual(t, n.IntDigits(), ps[0]-ps[1], s)
+		require.Equal(t, n.Text(ps[1]), s, "decimal(%d,%d)", ps[0], ps[1])
+	}
+}
+
+// TestPlainNumbers checks plainInt and plainDecimal on numbers of every
+// shape near their edges.
+func TestPlainNumbers(t *testing.T) {
+	taken := 0
+	for _, sign := range []string{"", "-", "+"} {
+		for _, ip := range []string{"", "0", "00", "7", "07", "10", "120", "999", "123456789012345678", "1234567890123456789", strings.Repeat("9", 36)} {
+			for _, fp := range []string{"", ".", ".0", ".5", ".50", ".05", ".00", ".1234567890123456789012345678901234567", "e1", ".5e-1"} {
+				s := sign + ip + fp
+				requirePlainAsParsed(t, s)
+				if _, ok := plainInt(s); ok {
+					taken++
+				}
+				if plainDecimal(s, 38, 2) {
+					taken++
+				}
+			}
+		}
+	}
+	require.Greater(t, taken, 20, "the shortcuts take the plain numbers")
+	v, ok := plainInt("-123456789012345678")
+	require.True(t, ok)
+	require.Equal(t, int64(-123456789012345678), v)
+	require.True(t, plainDecimal("-0.05", 38, 2))
+	require.False(t, plainDecimal("-0.00", 38, 2), "negative zero is written 0.00")
+	require.False(t, plainDecimal("1.5", 38, 2), "1.50 in a decimal(38,2)")
+}
+
+// FuzzPlainNumbers checks the shortcuts against the general path on any
+// text.
+func FuzzPlainNumbers(f *testing.F) {
+	for _, s := range []string{"0", "-0", "12", "-1.50", "0.05", "007", "1e3", "123456789012345678"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { requirePlainAsParsed(t, s) })
+}

@@ -320,6 +320,11 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			}
 			tb = &tableBatch{origin: routed.Origin, asked: routed.Table, table: rec.Table, config: routed.Config,
 				f: f, batch: f.NewBatch(), keys: routed.Config.Keys}
+			if len(order) == 0 {
+				// Most batches are of one table: room for all of its records.
+				tb.records = make([]int, 0, len(b.Records)-i)
+				tb.sources = make([]schemas.Source, 0, len(b.Records)-i)
+			}
 			tables[routed.Origin] = tb
 			order = append(order, tb)
 		}

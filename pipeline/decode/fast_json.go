@@ -73,26 +73,42 @@ func skipWS(src []byte, i int) int {
 func (r *fastReader) str(i int) ([]byte, int, bool) {
 	src := r.src
 	j := i + 1
-	// Most strings are short: look at their first bytes one by one, then
-	// search the rest.
-	k := j
-	for n := min(len(src), j+16); k < n; k++ {
-		switch src[k] {
-		case '"':
-			return src[j:k], k + 1, true
-		case '\\':
-			return r.unescape(j)
-		}
-	}
-	q := bytes.IndexByte(src[k:], '"')
-	if q < 0 {
+	k := quoteOrEscape(src, j)
+	switch {
+	case k >= len(src):
 		return nil, 0, false
-	}
-	q += k
-	if bytes.IndexByte(src[k:q], '\\') < 0 {
-		return src[j:q], q + 1, true
+	case src[k] == '"':
+		return src[j:k], k + 1, true
 	}
 	return r.unescape(j)
+}
+
+// Eight bytes at a time (SWAR): the bytes of a word, and its bytes that
+// are zero.
+const (
+	swarLow  = 0x0101010101010101
+	swarHigh = 0x8080808080808080
+)
+
+// zeroBytes marks the zero bytes of x with their high bit (the lowest
+// mark is exact; marks above it may be false).
+func zeroBytes(x uint64) uint64 { return (x - swarLow) &^ x & swarHigh }
+
+// quoteOrEscape returns the offset of the first '"' or '\\' at or after
+// j, or len(src).
+func quoteOrEscape(src []byte, j int) int {
+	for ; j+8 <= len(src); j += 8 {
+		x := binary.LittleEndian.Uint64(src[j:])
+		if m := zeroBytes(x^(swarLow*'"')) | zeroBytes(x^(swarLow*'\\')); m != 0 {
+			return j + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; j < len(src); j++ {
+		if c := src[j]; c == '"' || c == '\\' {
+			return j
+		}
+	}
+	return len(src)
 }
 
 // unescape reads the string whose text starts at src[j] and holds an
@@ -461,10 +477,7 @@ func (r *fastReader) attrList(i, depth int, build bool, mark int) (int, bool) {
 			return 0, false
 		}
 		j := i + 1
-		q := j
-		for q < len(src) && src[q] != '"' && src[q] != '\\' {
-			q++
-		}
+		q := quoteOrEscape(src, j)
 		if q >= len(src) || src[q] != '"' {
 			return 0, false // an escaped name is left to the parser
 		}
@@ -542,6 +555,21 @@ func (r *fastReader) seen(name []byte, depth, mark int, maybe bool) bool {
 	return false
 }
 
+// tagAt reads the type tag that starts at src[j] (after its opening
+// quote): its kind and the offset after its closing quote, or
+// KindInvalid.
+func tagAt(src []byte, j int) (flatten.Kind, int) {
+	for n := j; n < len(src) && n < j+5; n++ {
+		if src[n] == '"' {
+			if k, ok := tagKind(src[j:n]); ok {
+				return k, n + 1
+			}
+			break
+		}
+	}
+	return flatten.KindInvalid, 0
+}
+
 // tagKind returns the kind of a type tag.
 func tagKind(tag []byte) (flatten.Kind, bool) {
 	switch string(tag) {
@@ -578,22 +606,17 @@ func (r *fastReader) value(i, depth int, build bool, name string) (int, bool) {
 	if i = skipWS(src, i+1); i >= len(src) || src[i] != '"' {
 		return 0, false
 	}
-	j := i + 1
-	q := bytes.IndexByte(src[j:], '"')
-	if q < 0 {
+	kind, q := tagAt(src, i+1)
+	if kind == flatten.KindInvalid {
 		return 0, false
 	}
-	q += j
-	kind, ok := tagKind(src[j:q])
-	if !ok {
-		return 0, false
-	}
-	if i = skipWS(src, q+1); i >= len(src) || src[i] != ':' {
+	if i = skipWS(src, q); i >= len(src) || src[i] != ':' {
 		return 0, false
 	}
 	if i = skipWS(src, i+1); i >= len(src) {
 		return 0, false
 	}
+	var ok bool
 	switch kind {
 	case flatten.S, flatten.N, flatten.B:
 		if src[i] != '"' {

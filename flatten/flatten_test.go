@@ -15,30 +15,61 @@ import (
 
 // run flattens batches of DynamoDB JSON items in order, growing one schema
 // as the pipeline does, and returns the schema and every row.
+// run flattens batches of items under cfg, each batch's new columns
+// added before its rows are built. It runs three ways and requires the
+// same schema, rows and counts of each: the items' attributes through
+// Batch.Add, the same as Items through Batch.AddItem, and AddItem again
+// with what each batch's schema says learned (Flattener.Learn) before
+// the next batch.
 func run(t testing.TB, cfg TableConfig, batches ...[]string) (*schemas.Schema, []Row, Stats) {
 	t.Helper()
-	f, err := New(cfg)
-	require.NoError(t, err)
-	s := schemas.NewSchema("t")
-	var rows []Row
-	var st Stats
-	b := f.NewBatch()
-	for bi, batch := range batches {
-		b.Reset()
-		for i, in := range batch {
-			item, err := ParseItemBytes([]byte(in))
-			require.NoError(t, err, "batch %d item %d", bi, i)
-			b.Add(Meta{EventName: "INSERT", EventTime: 1775001600000 + int64(i)}, item)
-		}
-		for _, c := range b.Propose(s) {
-			_, err := s.Add(c)
-			require.NoError(t, err)
-		}
-		var bst Stats
-		rows, bst = b.Rows(rows, s)
-		st.Add(bst)
+	type result struct {
+		s    *schemas.Schema
+		rows []Row
+		st   Stats
 	}
-	return s, rows, st
+	var results [3]result
+	for way := range results {
+		f, err := New(cfg)
+		require.NoError(t, err)
+		s := schemas.NewSchema("t")
+		var rows []Row
+		var st Stats
+		b := f.NewBatch()
+		for bi, batch := range batches {
+			b.Reset()
+			for i, in := range batch {
+				item, err := ParseItemBytes([]byte(in))
+				require.NoError(t, err, "batch %d item %d", bi, i)
+				meta := Meta{EventName: "INSERT", EventTime: 1775001600000 + int64(i)}
+				if way == 0 {
+					b.Add(meta, item)
+				} else {
+					b.AddItem(meta, ItemOf(item))
+				}
+			}
+			for _, c := range b.Propose(s) {
+				_, err := s.Add(c)
+				require.NoError(t, err)
+			}
+			var bst Stats
+			rows, bst = b.Rows(rows, s)
+			st.Add(bst)
+			if way == 2 {
+				f.Learn(s)
+			}
+		}
+		results[way] = result{s, rows, st}
+	}
+	for way := 1; way < len(results); way++ {
+		require.Equal(t, results[0].s.Columns, results[way].s.Columns, "way %d: columns", way)
+		require.Equal(t, results[0].st, results[way].st, "way %d: counts", way)
+		require.Equal(t, len(results[0].rows), len(results[way].rows), "way %d: rows", way)
+		for i := range results[0].rows {
+			require.Equal(t, results[0].rows[i], results[way].rows[i], "way %d: row %d", way, i)
+		}
+	}
+	return results[1].s, results[1].rows, results[1].st
 }
 
 func colType(t testing.TB, s *schemas.Schema, name string) string {

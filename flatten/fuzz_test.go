@@ -35,13 +35,22 @@ func FuzzFlatten(f *testing.F) {
 			if err != nil {
 				continue
 			}
+			require.Equal(t, item, ItemOf(item).Attrs(), "an Item holds its attributes")
 			b.Reset()
 			b.Add(Meta{EventName: "INSERT"}, item)
-			for _, c := range b.Propose(s) {
+			byNodes := fl.NewBatch()
+			byNodes.AddItem(Meta{EventName: "INSERT"}, ItemOf(item))
+			cols := b.Propose(s)
+			require.Equal(t, cols, byNodes.Propose(s), "AddItem proposes what Add does")
+			for _, c := range cols {
 				_, err := s.Add(c)
 				require.NoError(t, err)
 			}
-			rows, _ := b.Rows(nil, s)
+			rows, st := b.Rows(nil, s)
+			rowsByNodes, stByNodes := byNodes.Rows(nil, s)
+			require.Equal(t, rows, rowsByNodes, "AddItem gives the rows Add does")
+			require.Equal(t, st, stByNodes)
+			byNodes.Release()
 			require.Len(t, rows, 1)
 			for _, c := range s.Columns {
 				require.Regexp(t, `^[a-z0-9_]{1,255}$`, c.Name)

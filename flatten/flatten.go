@@ -186,13 +186,17 @@ type mapSpan struct {
 	nodes []itemNode
 }
 
-// value returns the map, building it from its nodes on first use.
-func (sp *mapSpan) value() Value {
+// spanValue returns the map of sp, building it from its nodes on first
+// use.
+func (b *Batch) spanValue(sp *mapSpan) Value {
 	if sp.nodes != nil {
-		sp.v, sp.nodes = nodeValue(sp.nodes), nil
+		sp.v, sp.nodes = nodeValueIn(sp.nodes, &b.vals), nil
 	}
 	return sp.v
 }
+
+// value builds the Value of the nodes sub (see AddItem).
+func (b *Batch) value(sub []itemNode) Value { return nodeValueIn(sub, &b.vals) }
 
 // Batch collects the flattened leaves of many items so that the types of
 // new columns can be decided from all of the batch's values, then builds
@@ -215,8 +219,9 @@ type Batch struct {
 	paths      map[pathKey]string
 	parser     fastjson.Parser
 	extra      []byte
-	hmac       hash.Hash // masks, made on first use
-	scratch    []byte    // the text of a value being masked
+	hmac       hash.Hash  // masks, made on first use
+	scratch    []byte     // the text of a value being masked
+	vals       valueSlabs // the lists and maps of the Values built from Items
 }
 
 type pathKey struct{ parent, name string }
@@ -265,6 +270,7 @@ func (b *Batch) Reset() {
 	clear(b.spans)
 	b.spans = b.spans[:0]
 	b.omitted = 0
+	b.vals.reset()
 }
 
 // FirstDay is the UTC day (YYYY-MM-DD) of the batch's earliest event
@@ -337,7 +343,7 @@ func (b *Batch) walkNodes(nodes []itemNode, parent string, depth int) {
 		if n.kind == M {
 			b.walkMapNode(sub, path, depth)
 		} else {
-			b.walkValue(nodeValue(sub), path, depth)
+			b.walkValue(b.value(sub), path, depth)
 		}
 		b.segs = b.segs[:len(b.segs)-1]
 		i += int(n.size)
@@ -353,19 +359,19 @@ func (b *Batch) walkMapNode(sub []itemNode, path string, depth int) {
 			b.omitted++
 			return
 		case Mask:
-			b.leaves = append(b.leaves, leaf{path: path, v: b.mask(nodeValue(sub))})
+			b.leaves = append(b.leaves, leaf{path: path, v: b.mask(b.value(sub))})
 			return
 		}
 	}
 	if _, ok := f.declared[path]; ok {
-		b.leaf(path, nodeValue(sub))
+		b.leaf(path, b.value(sub))
 		return
 	}
 	if len(sub) > 1 { // a map with attributes
 		mapCol, known := f.known(path)
 		switch {
 		case known && mapCol:
-			b.mapLeaf(path, nodeValue(sub))
+			b.mapLeaf(path, b.value(sub))
 			return
 		case known && depth < f.depth:
 			b.walkNodes(sub[1:], path, depth+1) // flattened for good: no span to track
@@ -384,7 +390,7 @@ func (b *Batch) walkMapNode(sub []itemNode, path string, depth int) {
 			return
 		}
 	}
-	b.leaf(path, nodeValue(sub))
+	b.leaf(path, b.value(sub))
 }
 
 func (b *Batch) join(parent, name string) string {
@@ -669,7 +675,7 @@ func (b *Batch) Propose(s *schemas.Schema) []schemas.Column {
 			}
 			if sp != nil {
 				if _, ok := s.Lookup(sp.path); !ok {
-					v, _ := b.ruled(sp.value(), segsOf(&segs, sp.path))
+					v, _ := b.ruled(b.spanValue(sp), segsOf(&segs, sp.path))
 					acc(sp.path).addEntries(v.M)
 				}
 				continue
@@ -730,7 +736,7 @@ func (b *Batch) decideMaps(s *schemas.Schema) map[string]schemas.Type {
 			st = newMapStats()
 			stats[sp.path] = st
 		}
-		v, _ := b.ruled(sp.value(), segsOf(&segs, sp.path))
+		v, _ := b.ruled(b.spanValue(sp), segsOf(&segs, sp.path))
 		st.addKeys(v.M)
 	}
 	out := map[string]schemas.Type{}
@@ -986,7 +992,7 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 			}
 			if sp != nil {
 				idx, _ := s.Lookup(sp.path)
-				v, _ := b.ruled(sp.value(), segsOf(&segs, sp.path))
+				v, _ := b.ruled(b.spanValue(sp), segsOf(&segs, sp.path))
 				rb.put(s, idx, sp.path, v)
 				continue
 			}

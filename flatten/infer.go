@@ -131,7 +131,7 @@ func (in *Inferrer) Add(b *Batch) {
 				in.decl[sp.path] = mapDecl{flatten: true}
 			}
 		}
-		v, _ := b.ruled(sp.value(), segsOf(&segs, sp.path))
+		v, _ := b.ruled(b.spanValue(sp), segsOf(&segs, sp.path))
 		m.addKeys(v.M)
 		for _, e := range v.M {
 			m.values.add(e.Value)

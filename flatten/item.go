@@ -62,25 +62,29 @@ func (it Item) Attrs() []Attr {
 	if it.nodes == nil {
 		return nil
 	}
-	return attrsOf(it.nodes)
+	return attrsOf(it.nodes, nil)
 }
 
 // attrsOf builds the attributes whose nodes are nodes (a sequence of
-// siblings).
-func attrsOf(nodes []itemNode) []Attr {
+// siblings), their lists and maps cut from a (nil: allocated).
+func attrsOf(nodes []itemNode, a *valueSlabs) []Attr {
 	n := 0
 	for i := 0; i < len(nodes); i += int(nodes[i].size) {
 		n++
 	}
-	attrs := make([]Attr, 0, n)
+	attrs := a.attrs(n)
 	for i := 0; i < len(nodes); i += int(nodes[i].size) {
-		attrs = append(attrs, Attr{Name: nodes[i].name, Value: nodeValue(nodes[i:])})
+		attrs = append(attrs, Attr{Name: nodes[i].name, Value: nodeValueIn(nodes[i:], a)})
 	}
 	return attrs
 }
 
 // nodeValue builds the Value of nodes[0], with its members.
-func nodeValue(nodes []itemNode) Value {
+func nodeValue(nodes []itemNode) Value { return nodeValueIn(nodes, nil) }
+
+// nodeValueIn is nodeValue with the lists and maps cut from a (nil:
+// allocated).
+func nodeValueIn(nodes []itemNode, a *valueSlabs) Value {
 	n := &nodes[0]
 	switch n.kind {
 	case S, N:
@@ -92,20 +96,89 @@ func nodeValue(nodes []itemNode) Value {
 	case NULL:
 		return Value{Kind: NULL}
 	case M:
-		return Value{Kind: M, M: attrsOf(nodes[1:n.size])}
+		return Value{Kind: M, M: attrsOf(nodes[1:n.size], a)}
 	case L, SS, NS, BS:
 		members := nodes[1:n.size]
 		count := 0
 		for i := 0; i < len(members); i += int(members[i].size) {
 			count++
 		}
-		l := make([]Value, 0, count)
+		l := a.values(count)
 		for i := 0; i < len(members); i += int(members[i].size) {
-			l = append(l, nodeValue(members[i:]))
+			l = append(l, nodeValueIn(members[i:], a))
 		}
 		return Value{Kind: n.kind, L: l}
 	}
 	return Value{}
+}
+
+// valueSlabs hands out the lists and maps of the Values a Batch builds
+// from Items, cut from chunks the batch keeps and reuses once reset:
+// what a batch gives out (rows, proposed columns) holds no list or map
+// of a Value, only their strings and bytes, so nothing outlives them.
+type valueSlabs struct {
+	vals slab[Value]
+	atts slab[Attr]
+}
+
+// values returns an empty slice with room for n Values.
+func (a *valueSlabs) values(n int) []Value {
+	if a == nil {
+		return make([]Value, 0, n)
+	}
+	return a.vals.take(n)
+}
+
+// attrs returns an empty slice with room for n Attrs.
+func (a *valueSlabs) attrs(n int) []Attr {
+	if a == nil {
+		return make([]Attr, 0, n)
+	}
+	return a.atts.take(n)
+}
+
+func (a *valueSlabs) reset() {
+	a.vals.reset()
+	a.atts.reset()
+}
+
+// slab cuts slices from chunks it keeps until reset.
+type slab[T any] struct {
+	chunks [][]T
+	cur    int // chunks[cur] is cut from at off
+	off    int
+}
+
+// slabChunk is the length of a slab's chunks; longer slices are
+// allocated on their own.
+const slabChunk = 1024
+
+// take returns an empty slice with room for n, of memory of its own until
+// reset.
+func (s *slab[T]) take(n int) []T {
+	if n > slabChunk/8 {
+		return make([]T, 0, n)
+	}
+	for {
+		if s.cur < len(s.chunks) {
+			if c := s.chunks[s.cur]; s.off+n <= len(c) {
+				out := c[s.off : s.off : s.off+n]
+				s.off += n
+				return out
+			}
+			s.cur, s.off = s.cur+1, 0
+			continue
+		}
+		s.chunks = append(s.chunks, make([]T, slabChunk))
+	}
+}
+
+// reset clears what was cut (dropping its references) for reuse.
+func (s *slab[T]) reset() {
+	for i := 0; i < len(s.chunks) && i <= s.cur; i++ {
+		clear(s.chunks[i])
+	}
+	s.cur, s.off = 0, 0
 }
 
 // decodeBase64String is decodeBase64 of text the builder was given

@@ -63,35 +63,61 @@ func BenchmarkParseItem(b *testing.B) {
 	b.ReportMetric(float64(len(imgs))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
+// benchFlatten measures flattening items into typed rows, both ways: as
+// attributes (Batch.Add) and as Items (Batch.AddItem, the decoders'
+// way). learn makes the Flattener learn the schema after the first
+// batch, as the Processor does after a commit.
+func benchFlatten(b *testing.B, f *flatten.Flattener, items [][]flatten.Attr, size int, event string, learn bool, check func(*schemas.Schema)) {
+	nodes := make([]flatten.Item, len(items))
+	for i, it := range items {
+		nodes[i] = flatten.ItemOf(it)
+	}
+	for _, way := range []string{"attrs", "items"} {
+		b.Run(way, func(b *testing.B) {
+			s := schemas.NewSchema("chat_messages")
+			batch := f.NewBatch()
+			var rows []flatten.Row
+			run := func() {
+				batch.Reset()
+				for i := range items {
+					meta := flatten.Meta{EventName: event, EventTime: 1775001600000 + int64(i)}
+					if way == "attrs" {
+						batch.Add(meta, items[i])
+					} else {
+						batch.AddItem(meta, nodes[i])
+					}
+				}
+				for _, c := range batch.Propose(s) {
+					if _, err := s.Add(c); err != nil {
+						b.Fatal(err)
+					}
+				}
+				rows, _ = batch.Rows(rows[:0], s)
+			}
+			run()
+			if check != nil {
+				check(s)
+			}
+			if learn {
+				f.Learn(s)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for b.Loop() {
+				run()
+			}
+			b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
 // BenchmarkFlatten measures flattening parsed items into typed rows with
 // a warm schema, the steady state of a stream: the Flattener has learned
 // the schema's map columns, as the Processor teaches it after a commit.
 func BenchmarkFlatten(b *testing.B) {
 	event, items, f := benchItems(b)
-	s := schemas.NewSchema("chat_messages")
-	batch := f.NewBatch()
-	var rows []flatten.Row
-	run := func() {
-		batch.Reset()
-		for i, it := range items {
-			batch.Add(flatten.Meta{EventName: "MODIFY", EventTime: 1775001600000 + int64(i)}, it)
-		}
-		for _, c := range batch.Propose(s) {
-			if _, err := s.Add(c); err != nil {
-				b.Fatal(err)
-			}
-		}
-		rows, _ = batch.Rows(rows[:0], s)
-	}
-	run()
-	f.Learn(s)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(event)))
-	b.ResetTimer()
-	for b.Loop() {
-		run()
-	}
-	b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	benchFlatten(b, f, items, len(event), "MODIFY", true, nil)
 }
 
 // benchItems returns the benchmark event, its items parsed, and a
@@ -128,29 +154,7 @@ func BenchmarkFlattenRules(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := schemas.NewSchema("chat_messages")
-	batch := f.NewBatch()
-	var rows []flatten.Row
-	run := func() {
-		batch.Reset()
-		for i, it := range items {
-			batch.Add(flatten.Meta{EventName: "MODIFY", EventTime: 1775001600000 + int64(i)}, it)
-		}
-		for _, c := range batch.Propose(s) {
-			if _, err := s.Add(c); err != nil {
-				b.Fatal(err)
-			}
-		}
-		rows, _ = batch.Rows(rows[:0], s)
-	}
-	run()
-	b.ReportAllocs()
-	b.SetBytes(int64(len(event)))
-	b.ResetTimer()
-	for b.Loop() {
-		run()
-	}
-	b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	benchFlatten(b, f, items, len(event), "MODIFY", false, nil)
 }
 
 // BenchmarkFlattenIDMaps measures flattening messages whose readBy map is
@@ -180,31 +184,9 @@ func BenchmarkFlattenIDMaps(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := schemas.NewSchema("chat_messages")
-	batch := f.NewBatch()
-	var rows []flatten.Row
-	run := func() {
-		batch.Reset()
-		for i, it := range items {
-			batch.Add(flatten.Meta{EventName: "INSERT", EventTime: 1775001600000 + int64(i)}, it)
+	benchFlatten(b, f, items, size, "INSERT", true, func(s *schemas.Schema) {
+		if len(s.Columns) != 4 {
+			b.Fatalf("%d columns", len(s.Columns))
 		}
-		for _, c := range batch.Propose(s) {
-			if _, err := s.Add(c); err != nil {
-				b.Fatal(err)
-			}
-		}
-		rows, _ = batch.Rows(rows[:0], s)
-	}
-	run()
-	if len(s.Columns) != 4 {
-		b.Fatalf("%d columns", len(s.Columns))
-	}
-	f.Learn(s)
-	b.ReportAllocs()
-	b.SetBytes(int64(size))
-	b.ResetTimer()
-	for b.Loop() {
-		run()
-	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
 }

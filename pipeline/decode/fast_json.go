@@ -120,10 +120,7 @@ func (r *fastReader) unescape(j int) ([]byte, int, bool) {
 	}
 	start := len(r.esc)
 	for {
-		k := j
-		for k < len(src) && src[k] != '\\' && src[k] != '"' {
-			k++
-		}
+		k := quoteOrEscape(src, j)
 		if k >= len(src) {
 			r.esc = r.esc[:start]
 			return nil, 0, false

@@ -8,6 +8,12 @@
 // _extra: every value without a typed column is kept there, in DynamoDB
 // JSON, so nothing is lost.
 //
+// Items come two ways: as attributes ([]Attr, a tree of Values, read by
+// ParseItem; Batch.Add), or as an Item, a flat list of nodes a decoder
+// builds straight from its input with an ItemBuilder (Batch.AddItem,
+// which builds Values only for what lands whole in one column or in
+// _extra). Both give the same rows.
+//
 // Example:
 //
 //	f, _ := flatten.New(flatten.TableConfig{Omit: []string{"debug"}})

@@ -77,7 +77,7 @@ type Options struct {
 	// still called in order from the calling goroutine, once the payload
 	// is decoded.
 	Workers int
-	// UnusedOldImages, when set, leaves ChangeRecord.OldImage nil on a
+	// UnusedOldImages, when set, leaves ChangeRecord.OldImage zero on a
 	// record that has a NewImage: no row uses that OldImage (see
 	// pipeline.Route), so it is only checked, as it would be read (a bad
 	// one still fails the record, with the same error), and not built,
@@ -172,7 +172,8 @@ func NewDecoder(opts Options) (*Decoder, error) {
 // The payload is a DynamoDB stream event or a Kinesis event
 // ({"Records":[...]}); each record's kind is told by its eventSource.
 // A record's Index is its position in Records and its Raw the exact bytes
-// of the element, sharing payload's memory.
+// of the element, sharing payload's memory, as its images' strings do:
+// payload must not change while the records are used.
 //
 // A record that cannot be read is passed to fn as a *RecordError and the
 // rest go on. A payload that is not such a document, or is cut short,

@@ -10,6 +10,12 @@
 // arguments (files, directories, export folders, "-", s3:// URIs) into
 // Inputs read through an ObjectReader.
 //
+// A record is read in one pass over its bytes into a ChangeRecord whose
+// images are flatten.Items (see docs/DESIGN.md, Inputs); a record that
+// pass does not take on its own (one that is bad in any way, or of a
+// rare shape) is read by the JSON parser and flatten.ParseItem instead,
+// which the one-pass reader matches record for record, error for error.
+//
 // Bad data never stops good data: a record that cannot be read reaches
 // the callback as a *RecordError holding its raw bytes, to be set aside,
 // and the rest go on; an input that cannot be read further ends with an

@@ -257,11 +257,23 @@ func (s *docScanner) expect(c byte) error {
 
 // readElement calls read on the element at pos, when there is a read.
 func (s *docScanner) readElement() int {
-	if s.read == nil || s.pos >= len(s.buf) {
+	if s.read == nil {
+		return -1
+	}
+	if len(s.buf)-s.pos < readAhead {
+		// Most records are then whole in the buffer: one cut at its end
+		// would be skipped over and read a second time.
+		s.fill()
+	}
+	if s.pos >= len(s.buf) {
 		return -1
 	}
 	return s.read(s.buf, s.pos)
 }
+
+// readAhead is what a streamed document's buffer holds past a record
+// about to be read, when the input has that much left.
+const readAhead = 64 << 10
 
 // decodeDocs decodes one or more {"Records":[...]} documents, one after
 // another. want is FormatLambda or FormatKinesis to insist on one kind of

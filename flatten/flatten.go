@@ -984,6 +984,7 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 	for i, meta := range b.metas {
 		row := Row{Meta: meta}
 		rb.reset()
+		rb.vals = cells.reserve(len(s.Columns))
 		w := b.walk(i, folds)
 		for {
 			l, sp, ok := w.next()
@@ -1012,7 +1013,11 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 		// The row is as long as its last cell: shorter rows read as nulls
 		// to the end, and a wide, sparse table does not cost a cell per
 		// column per row.
-		if len(rb.cells) > 0 {
+		switch {
+		case rb.n == 0:
+		case rb.vals != nil:
+			row.Values = cells.commit(rb.last + 1)
+		default:
 			row.Values = cells.take(rb.last + 1)
 			for _, c := range rb.cells {
 				row.Values[c.idx] = c.d
@@ -1050,12 +1055,37 @@ func (s *datumSlab) take(n int) []Datum {
 	return out
 }
 
+// reserve returns n zero cells for a row to write its cells into, in
+// place, before it knows how many it keeps (commit); nil when n is too
+// many to reserve.
+func (s *datumSlab) reserve(n int) []Datum {
+	if n > datumChunk/4 {
+		return nil
+	}
+	if len(s.free) < n {
+		s.free = make([]Datum, datumChunk)
+	}
+	return s.free[:n]
+}
+
+// commit gives the first n cells reserved to the row that wrote them;
+// the others stay zero, for the next row.
+func (s *datumSlab) commit(n int) []Datum {
+	out := s.free[:n:n]
+	s.free = s.free[n:]
+	return out
+}
+
 // rowBuilder gathers the cells and the _extra of one row.
 type rowBuilder struct {
 	extra   []leaf // misfits and empty values, in item order
 	misfits int    // how many of extra are misfits
-	cells   []rowCell
-	last    int
+	// vals, when set, receives the cells in place, by column index;
+	// else cells gathers them.
+	vals  []Datum
+	cells []rowCell
+	n     int // cells put
+	last  int // the largest column index of a cell
 }
 
 type rowCell struct {
@@ -1064,7 +1094,18 @@ type rowCell struct {
 }
 
 func (rb *rowBuilder) reset() {
-	rb.extra, rb.misfits, rb.cells, rb.last = rb.extra[:0], 0, rb.cells[:0], 0
+	rb.extra, rb.misfits, rb.vals, rb.cells, rb.n, rb.last = rb.extra[:0], 0, nil, rb.cells[:0], 0, 0
+}
+
+// cell keeps d as the cell of column idx.
+func (rb *rowBuilder) cell(idx int, d Datum) {
+	if rb.vals != nil {
+		rb.vals[idx] = d
+	} else {
+		rb.cells = append(rb.cells, rowCell{idx, d})
+	}
+	rb.n++
+	rb.last = max(rb.last, idx)
 }
 
 // misfit keeps l in _extra as a value that has no fitting column.
@@ -1087,18 +1128,16 @@ func (rb *rowBuilder) put(s *schemas.Schema, idx int, path string, v Value) {
 			rb.extra = append(rb.extra, leaf{path: JoinPath(path, e.Name), v: e.Value})
 		}
 		if d.Valid {
-			rb.cells = append(rb.cells, rowCell{idx, d})
-			rb.last = max(rb.last, idx)
+			rb.cell(idx, d)
 		}
 		return
 	}
-	d, ok := Convert(v, *c)
+	d, ok := convertCell(&v, c)
 	if !ok {
 		rb.misfit(leaf{path: path, v: v})
 		return
 	}
-	rb.cells = append(rb.cells, rowCell{idx, d})
-	rb.last = max(rb.last, idx)
+	rb.cell(idx, d)
 }
 
 // Convert returns v as a cell of column c, or false when it does not fit.
@@ -1106,7 +1145,11 @@ func (rb *rowBuilder) put(s *schemas.Schema, idx int, path string, v Value) {
 // _extra (see Rows). A map fits a map column when every entry fits its
 // value type (Rows keeps the entries that fit and puts the others in
 // _extra).
-func Convert(v Value, c schemas.Column) (Datum, bool) {
+func Convert(v Value, c schemas.Column) (Datum, bool) { return convertCell(&v, &c) }
+
+// convertCell is Convert without copies of its arguments.
+func convertCell(vp *Value, c *schemas.Column) (Datum, bool) {
+	v := *vp
 	if isEmpty(v) {
 		return Datum{}, false
 	}
@@ -1117,7 +1160,7 @@ func Convert(v Value, c schemas.Column) (Datum, bool) {
 		if v.Kind != M {
 			return Datum{}, false
 		}
-		d, bad, empty := convertMap(v, c)
+		d, bad, empty := convertMap(v, *c)
 		return d, len(bad)+len(empty) == 0
 	}
 	return convert(v, c.Type, c.Declared)

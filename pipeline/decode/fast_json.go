@@ -45,6 +45,14 @@ type fastReader struct {
 	b64   []byte                // scratch memory of base64 checks
 }
 
+// release drops the reader's references to the input it read, so that
+// a decoder kept between inputs does not keep their memory.
+func (r *fastReader) release() {
+	r.src = nil
+	clear(r.keys[:cap(r.keys)])
+	r.keys = r.keys[:0]
+}
+
 // moveImages moves the strings of rec's images that lie in from to the
 // same offsets of to, a copy of from.
 func (r *fastReader) moveImages(rec *ChangeRecord, from, to []byte) {

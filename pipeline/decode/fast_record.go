@@ -270,6 +270,7 @@ func (d *Decoder) fastDocument(raw []byte, read func(i int) (int, bool)) bool {
 // fastElement is decodeElement's fast path: the record, or false to
 // leave raw to the parser.
 func (d *Decoder) fastElement(raw []byte, want Format) (*ChangeRecord, bool) {
+	defer d.fast.release()
 	var f streamFields
 	if !d.fastDocument(raw, func(i int) (int, bool) { return d.streamObject(i, &f, true) }) {
 		return nil, false
@@ -280,6 +281,7 @@ func (d *Decoder) fastElement(raw []byte, want Format) (*ChangeRecord, bool) {
 // fastElementAt is fastElement of the element of a document that starts
 // at buf[start] (an object): the record and the offset after it.
 func (d *Decoder) fastElementAt(buf []byte, start int, want Format) (*ChangeRecord, int, bool) {
+	defer d.fast.release()
 	var f streamFields
 	d.fast.src = buf
 	end, ok := d.streamObject(start, &f, true)
@@ -461,6 +463,7 @@ func (d *Decoder) fastStream(f *streamFields, rec *ChangeRecord, kinesisData boo
 
 // fastItemLine is decodeItemLine's fast path.
 func (d *Decoder) fastItemLine(raw []byte, mode lineMode) (*ChangeRecord, bool) {
+	defer d.fast.release()
 	var it image
 	r := &d.fast
 	ok := d.fastDocument(raw, func(i int) (int, bool) {
@@ -480,6 +483,7 @@ func (d *Decoder) fastItemLine(raw []byte, mode lineMode) (*ChangeRecord, bool) 
 
 // fastIncrementalLine is decodeIncrementalLine's fast path.
 func (d *Decoder) fastIncrementalLine(raw []byte, mode lineMode) (*ChangeRecord, bool) {
+	defer d.fast.release()
 	var (
 		meta, ts              field
 		keys, newImage, old   image

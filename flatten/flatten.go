@@ -294,22 +294,33 @@ func (b *Batch) Len() int { return len(b.metas) }
 // had been added; Omitted still counts the attributes omitted from the
 // dropped items.
 func (b *Batch) Keep(keep func(i int) bool) {
-	var metas []Meta
-	var starts []int
-	var leaves []leaf
+	var (
+		metas              []Meta
+		starts, spanStarts []int
+		leaves             []leaf
+		spans              []mapSpan
+	)
 	for i, m := range b.metas {
 		if !keep(i) {
 			continue
 		}
-		end := len(b.leaves)
+		end, spEnd := len(b.leaves), len(b.spans)
 		if i+1 < len(b.starts) {
-			end = b.starts[i+1]
+			end, spEnd = b.starts[i+1], b.spanStarts[i+1]
 		}
+		// The item's maps keep their leaves, at their new place.
+		shift := len(leaves) - b.starts[i]
 		metas = append(metas, m)
 		starts = append(starts, len(leaves))
+		spanStarts = append(spanStarts, len(spans))
 		leaves = append(leaves, b.leaves[b.starts[i]:end]...)
+		for _, sp := range b.spans[b.spanStarts[i]:spEnd] {
+			sp.start += shift
+			sp.end += shift
+			spans = append(spans, sp)
+		}
 	}
-	b.metas, b.starts, b.leaves = metas, starts, leaves
+	b.metas, b.starts, b.leaves, b.spanStarts, b.spans = metas, starts, leaves, spanStarts, spans
 }
 
 // Add flattens one item (the image chosen for the row) with its metadata.

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -419,4 +420,49 @@ func TestBatchKeep(t *testing.T) {
 	cols, rows = build(func(int) bool { return false })
 	require.Empty(t, cols)
 	require.Empty(t, rows)
+}
+
+// TestBatchKeepMaps drops items that hold maps (a map with keys that read
+// as data, which becomes a map column, and one of names, flattened): the
+// items kept propose and build what a batch of only them would, their
+// maps folded or flattened from their own values.
+func TestBatchKeepMaps(t *testing.T) {
+	items := []string{
+		`{"readBy":{"M":{"u0uqeh6k":{"N":"1"},"u9x8y7z6":{"N":"2"}}},"sender":{"M":{"name":{"S":"a"}}}}`,
+		`{"a":{"S":"x"},"readBy":{"M":{"u1a2b3c4":{"S":"late"},"u5d6e7f8":{"N":"3"}}}}`,
+		`{"sender":{"M":{"name":{"S":"b"},"age":{"N":"4"}}},"readBy":{"M":{"u9z9z9z9":{"N":"5"}}}}`,
+		`{"b":{"N":"1.5"}}`,
+	}
+	for drop := range items {
+		t.Run(fmt.Sprint("drop ", drop), func(t *testing.T) {
+			build := func(useKeep bool) ([]schemas.Column, []Row) {
+				f, err := New(TableConfig{})
+				require.NoError(t, err)
+				b := f.NewBatch()
+				for i, it := range items {
+					if !useKeep && i == drop {
+						continue
+					}
+					item, err := ParseItemBytes([]byte(it))
+					require.NoError(t, err)
+					b.AddItem(Meta{EventName: "INSERT", EventTime: int64(i)}, ItemOf(item))
+				}
+				if useKeep {
+					b.Keep(func(i int) bool { return i != drop })
+				}
+				s := schemas.NewSchema("t")
+				cols := b.Propose(s)
+				for _, c := range cols {
+					_, err := s.Add(c)
+					require.NoError(t, err)
+				}
+				rows, _ := b.Rows(nil, s)
+				return cols, rows
+			}
+			cols, rows := build(true)
+			wantCols, wantRows := build(false)
+			require.Equal(t, wantCols, cols)
+			require.Equal(t, wantRows, rows)
+		})
+	}
 }

@@ -163,3 +163,39 @@ func TestRemoveStaleDuringWrites(t *testing.T) {
 	require.Len(t, data, 4*n, "no conditional write lost its update")
 	require.Empty(t, privateFiles(t, lake))
 }
+
+// TestSpoolIsPrivateUntilPut: a spool is a file of the private folder,
+// which a sweep of stale files leaves alone while it is written (its
+// writer holds its lock), renamed into place by Put; nothing stays behind
+// after Put or Discard.
+func TestSpoolIsPrivateUntilPut(t *testing.T) {
+	ctx := context.Background()
+	lake := t.TempDir()
+	st, err := localstore.New(lake)
+	require.NoError(t, err)
+	const key = "t/dt=2026-04-01/a-0000.parquet"
+	sp, err := st.CreateSpool(key)
+	require.NoError(t, err)
+	_, err = sp.Write([]byte("PAR1 growing"))
+	require.NoError(t, err)
+	require.Len(t, privateFiles(t, lake), 1)
+	removed, err := st.RemoveStale()
+	require.NoError(t, err)
+	require.Zero(t, removed, "a spool being written is not stale")
+	objs, err := st.List(ctx, "")
+	require.NoError(t, err)
+	require.Empty(t, objs, "not an object before Put")
+	require.NoError(t, sp.Put(ctx))
+	got, err := st.Get(ctx, key)
+	require.NoError(t, err)
+	require.Equal(t, "PAR1 growing", string(got))
+	require.Empty(t, privateFiles(t, lake))
+
+	sp, err = st.CreateSpool(key)
+	require.NoError(t, err)
+	require.NoError(t, sp.Discard())
+	require.Empty(t, privateFiles(t, lake))
+	got, err = st.Get(ctx, key)
+	require.NoError(t, err)
+	require.Equal(t, "PAR1 growing", string(got), "a discarded spool changes nothing")
+}

@@ -428,3 +428,83 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	return nil
 }
+
+var _ sink.SpoolStore = (*Store)(nil)
+
+// CreateSpool returns a spool for key: a locked temporary file in the
+// store's private folder, renamed over key by Put (so the object is never
+// copied), removed by Discard, and by RemoveStale once its writer is gone.
+func (s *Store) CreateSpool(key string) (sink.Spool, error) {
+	root, err := s.open("put", key, false)
+	if err != nil {
+		return nil, err
+	}
+	f, tmp, err := createTemp(root, path.Base(key))
+	if err != nil {
+		_ = root.Close()
+		return nil, &sink.KeyError{Op: "put", Key: key, Err: err}
+	}
+	return &spool{root: root, f: f, tmp: tmp, key: key}, nil
+}
+
+// spool is a file of the store's private folder being written for key.
+type spool struct {
+	root *os.Root
+	f    *os.File
+	tmp  string
+	key  string
+	done bool
+}
+
+func (s *spool) Write(b []byte) (int, error)             { return s.f.Write(b) }
+func (s *spool) ReadAt(b []byte, off int64) (int, error) { return s.f.ReadAt(b, off) }
+
+// Put syncs the file and renames it over the key, as Store.Put does.
+func (s *spool) Put(ctx context.Context) error {
+	if s.done {
+		return &sink.KeyError{Op: "put", Key: s.key, Err: os.ErrClosed}
+	}
+	s.done = true
+	defer s.root.Close()
+	fail := func(err error) error {
+		_ = s.root.Remove(s.tmp)
+		_ = s.f.Close()
+		return &sink.KeyError{Op: "put", Key: s.key, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	dir := path.Dir(s.key)
+	if dir != "." {
+		if err := s.root.MkdirAll(dir, 0o755); err != nil {
+			return fail(err)
+		}
+	}
+	if err := s.f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := s.root.Rename(s.tmp, s.key); err != nil {
+		return fail(err)
+	}
+	if err := s.f.Close(); err != nil { // releases the lock, after the rename
+		return &sink.KeyError{Op: "put", Key: s.key, Err: err}
+	}
+	if err := syncDir(s.root, dir); err != nil {
+		return &sink.KeyError{Op: "put", Key: s.key, Err: err}
+	}
+	return nil
+}
+
+// Discard removes the file.
+func (s *spool) Discard() error {
+	if s.done {
+		return nil
+	}
+	s.done = true
+	defer s.root.Close()
+	err := s.root.Remove(s.tmp)
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

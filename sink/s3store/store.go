@@ -160,12 +160,20 @@ func (s *Store) Put(ctx context.Context, key string, body []byte) error {
 	if err != nil {
 		return err
 	}
-	if int64(len(body)) > s.opts.PartSize {
-		err = s.multipart(ctx, obj, body)
+	return s.put(ctx, key, obj, bytes.NewReader(body), int64(len(body)))
+}
+
+// put uploads size bytes of body with one PutObject, or a multipart
+// upload when it is larger than the part size. The parts are read from
+// body as sections, seekable as the SDK needs them: nothing is buffered.
+func (s *Store) put(ctx context.Context, key, obj string, body io.ReaderAt, size int64) error {
+	var err error
+	if size > s.opts.PartSize {
+		err = s.multipart(ctx, obj, body, size)
 	} else {
 		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
-			Bucket: &s.bucket, Key: &obj, Body: bytes.NewReader(body),
-			ContentLength: aws.Int64(int64(len(body))), ContentType: contentType(key),
+			Bucket: &s.bucket, Key: &obj, Body: io.NewSectionReader(body, 0, size),
+			ContentLength: aws.Int64(size), ContentType: contentType(key),
 		})
 	}
 	if err != nil {
@@ -176,8 +184,8 @@ func (s *Store) Put(ctx context.Context, key string, body []byte) error {
 
 // multipart uploads body in parts, Concurrency at a time, and completes
 // the upload; on any failure it aborts it, so no parts linger.
-func (s *Store) multipart(ctx context.Context, obj string, body []byte) error {
-	partSize := max(s.opts.PartSize, (int64(len(body))+maxParts-1)/maxParts)
+func (s *Store) multipart(ctx context.Context, obj string, body io.ReaderAt, size int64) error {
+	partSize := max(s.opts.PartSize, (size+maxParts-1)/maxParts)
 	created, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket: &s.bucket, Key: &obj, ContentType: contentType(obj),
 	})
@@ -193,7 +201,7 @@ func (s *Store) multipart(ctx context.Context, obj string, body []byte) error {
 		}
 		return cause
 	}
-	n := int((int64(len(body)) + partSize - 1) / partSize)
+	n := int((size + partSize - 1) / partSize)
 	parts := make([]types.CompletedPart, n)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -201,7 +209,7 @@ func (s *Store) multipart(ctx context.Context, obj string, body []byte) error {
 	var wg sync.WaitGroup
 	for i := range n {
 		start := int64(i) * partSize
-		chunk := body[start:min(start+partSize, int64(len(body)))]
+		length := min(partSize, size-start)
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -216,7 +224,7 @@ func (s *Store) multipart(ctx context.Context, obj string, body []byte) error {
 			num := int32(i + 1)
 			out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
 				Bucket: &s.bucket, Key: &obj, UploadId: created.UploadId, PartNumber: &num,
-				Body: bytes.NewReader(chunk), ContentLength: aws.Int64(int64(len(chunk))),
+				Body: io.NewSectionReader(body, start, length), ContentLength: aws.Int64(length),
 			})
 			if err != nil {
 				cancel(fmt.Errorf("part %d: %w", num, err))
@@ -239,6 +247,38 @@ func (s *Store) multipart(ctx context.Context, obj string, body []byte) error {
 		return abort(err)
 	}
 	return nil
+}
+
+var _ sink.SpoolStore = (*Store)(nil)
+
+// CreateSpool returns a spool for key: a file in the system's temporary
+// directory (removed at once where the system allows, so a process that
+// dies leaves nothing), uploaded by Put as Put uploads a body, in parts
+// read from the file.
+func (s *Store) CreateSpool(key string) (sink.Spool, error) {
+	obj, err := s.object("put", key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := sink.NewTempFile("")
+	if err != nil {
+		return nil, &sink.KeyError{Op: "put", Key: key, Err: err}
+	}
+	return &spool{TempFile: f, store: s, key: key, obj: obj}, nil
+}
+
+// spool is a temporary file being written for key.
+type spool struct {
+	*sink.TempFile
+	store *Store
+	key   string
+	obj   string
+}
+
+// Put uploads the file and removes it.
+func (sp *spool) Put(ctx context.Context) error {
+	defer sp.Discard()
+	return sp.store.put(ctx, sp.key, sp.obj, sp.File, sp.Size())
 }
 
 // Get reads the object at key.

@@ -56,6 +56,7 @@ func RunWithOptions(t *testing.T, o Options, newStore func(t *testing.T) sink.St
 		{"RegistryRace", testRegistryRace},
 		{"AtomicReplace", testAtomicReplace},
 		{"LargeBody", testLargeBody},
+		{"Spool", testSpool},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t), o) })
@@ -476,4 +477,60 @@ func testLargeBody(t *testing.T, st sink.Store, o Options) {
 	got, err = st.Get(ctx, key)
 	require.NoError(t, err)
 	require.Equal(t, "small", string(got))
+}
+
+// testSpool writes objects through sink.CreateSpool: the store's own
+// spools when it has them, else the generic one. An object written in a
+// spool is not there (or is still the old one) until Put; a discarded
+// spool leaves nothing.
+func testSpool(t *testing.T, st sink.Store, o Options) {
+	ctx := context.Background()
+	_, err := sink.CreateSpool(st, "../escape")
+	require.ErrorIs(t, err, sink.ErrBadKey)
+
+	const key = "t/dt=2026-04-01/spooled.parquet"
+	require.NoError(t, st.Put(ctx, key, []byte("old")))
+	sp, err := sink.CreateSpool(st, key)
+	require.NoError(t, err)
+	r := rand.New(rand.NewPCG(3, 3))
+	var want []byte
+	for want = nil; len(want) < o.LargeBody; {
+		chunk := make([]byte, 1+r.IntN(3<<20))
+		for i := range chunk {
+			chunk[i] = byte(r.Uint32())
+		}
+		_, err := sp.Write(chunk)
+		require.NoError(t, err)
+		want = append(want, chunk...)
+	}
+	head := make([]byte, 100)
+	_, err = sp.ReadAt(head, 10)
+	require.NoError(t, err)
+	require.Equal(t, want[10:110], head, "a spool reads back what was written")
+	got, err := st.Get(ctx, key)
+	require.NoError(t, err)
+	require.Equal(t, "old", string(got), "the object is the old one until Put")
+	require.NoError(t, sp.Put(ctx))
+	got, err = st.Get(ctx, key)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(want, got), "the spool's %d bytes put", len(want))
+
+	sp, err = sink.CreateSpool(st, "t/dt=2026-04-01/discarded.parquet")
+	require.NoError(t, err)
+	_, err = sp.Write([]byte("never"))
+	require.NoError(t, err)
+	require.NoError(t, sp.Discard())
+	objs, err := st.List(ctx, "t/")
+	require.NoError(t, err)
+	require.Equal(t, []sink.Object{{Key: key, Size: int64(len(want))}}, objs, "a discarded spool leaves no object")
+
+	// A small object, one write.
+	sp, err = sink.CreateSpool(st, "t/dt=2026-04-02/small.parquet")
+	require.NoError(t, err)
+	_, err = sp.Write([]byte("tiny"))
+	require.NoError(t, err)
+	require.NoError(t, sp.Put(ctx))
+	got, err = st.Get(ctx, "t/dt=2026-04-02/small.parquet")
+	require.NoError(t, err)
+	require.Equal(t, "tiny", string(got))
 }

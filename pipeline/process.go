@@ -31,8 +31,11 @@ type Batch struct {
 	// to the registry only after every batch with a lower ticket has, so
 	// that column names and types do not depend on which batch a
 	// scheduler ran first. Every ticket from 0 up must be processed once.
+	// A Destination that is a sink.Sequencer gets the ticket and unit
+	// (the input) with each table (sink.Place).
 	order  *commitOrder
 	ticket int
+	unit   int
 }
 
 // commitOrder lines up the schema commits of batches by ticket. It is
@@ -285,6 +288,15 @@ func (p *Processor) flattener(origin schemas.Origin, cfg TableConfig) (*flatten.
 // turn); delivery failures are in Result.FirstFailed with the error that
 // caused them joined into the returned error.
 func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
+	var place *sink.Place
+	whole := false // every row handed to the destination (see sink.Sequencer)
+	if seq, ok := p.Destination.(sink.Sequencer); ok && b.order != nil {
+		// The batch's rows are handed on in ticket order once it is
+		// done; a batch some of whose rows never reached the destination
+		// says so, and its input's files are left unfinished.
+		place = &sink.Place{Ticket: b.ticket, Unit: b.unit}
+		defer func() { seq.Done(ctx, *place, whole) }()
+	}
 	if b.order != nil {
 		// However Process returns, the batch's turn is passed on, or the
 		// batches after it would wait for ever.
@@ -370,9 +382,11 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		return res, err
 	}
 	aside = append(aside, refused...)
+	broken := false
 	for _, tb := range order {
 		if tb.schema == nil {
 			if tb.err != nil {
+				broken = true
 				errs = append(errs, tb.err)
 				for _, ri := range tb.records {
 					failed(b.Records[ri].Index)
@@ -391,8 +405,9 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		tb.batch.Release() // the rows do not share its memory
 		tb.batch = nil
 		res.Misfits += st.Misfits
-		d, err := p.Destination.Write(ctx, b.ID, &sink.Table{Name: tb.name, Schema: tb.schema, Hourly: tb.config.hourly(), Parquet: tb.config.Parquet()}, rows)
+		d, err := p.Destination.Write(ctx, b.ID, &sink.Table{Name: tb.name, Schema: tb.schema, Hourly: tb.config.hourly(), Parquet: tb.config.Parquet(), Place: place}, rows)
 		if err != nil {
+			broken = true
 			errs = append(errs, fmt.Errorf("table %s: %w", tb.name, err))
 		}
 		res.Files += d.Files
@@ -417,6 +432,7 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		res.TableRows[tb.name] += delivered
 	}
 
+	whole = !broken
 	if len(aside) > 0 {
 		if err := p.Quarantine.SetAside(ctx, b.ID, aside); err != nil {
 			errs = append(errs, fmt.Errorf("quarantine: %w", err))

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"hash"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ddblake/ddblake/pipeline/decode"
@@ -128,7 +130,12 @@ func (r *Replay) Run(ctx context.Context, inputs []decode.Input) (Summary, error
 	// reader further ahead waits holding one batch. With Workers readers
 	// and Workers writers, at most 2 × Workers batches are in memory.
 	order := &commitOrder{}
-	ticket := 0
+	var ticket atomic.Int64 // the next ticket to give
+	// A Destination that joins batches' files (sink.Sequencer) learns
+	// where each input's batches end; infos, by ticket, say whose rows
+	// its files hold.
+	seq, _ := r.Processor.Destination.(sink.Sequencer)
+	var infos []ticketInfo
 	batches := make(chan *replayBatch)
 	var writers sync.WaitGroup
 	for range workers {
@@ -167,14 +174,26 @@ func (r *Replay) Run(ctx context.Context, inputs []decode.Input) (Summary, error
 			// other, so no ticket may be given out of input order.
 			return err
 		}
-		b.order, b.ticket = order, ticket // only the reader whose turn it is sends
+		t := int(ticket.Load()) // only the reader whose turn it is sends
+		b.order, b.ticket, b.unit = order, t, b.index
+		if b.alone {
+			// A batch of standard input is named by its content: its rows
+			// share files with no other batch's.
+			b.unit = len(inputs) + t
+		}
 		select {
 		case batches <- b:
-			ticket++
-			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		mu.Lock()
+		infos = append(infos, ticketInfo{input: b.input, source: b.source, index: b.index})
+		mu.Unlock()
+		ticket.Store(int64(t + 1))
+		if b.alone && seq != nil {
+			seq.EndUnit(b.unit, t+1, true)
+		}
+		return nil
 	}
 
 	turns := make([]chan struct{}, len(inputs)+1)
@@ -193,6 +212,9 @@ func (r *Replay) Run(ctx context.Context, inputs []decode.Input) (Summary, error
 				select { // the input's batches have all gone
 				case <-turns[i]:
 				case <-ctx.Done():
+				}
+				if seq != nil && inputs[i].Kind != decode.InputStream {
+					seq.EndUnit(i, int(ticket.Load()), readToBreak(err))
 				}
 				close(turns[i+1])
 				var errs []error
@@ -223,6 +245,9 @@ func (r *Replay) Run(ctx context.Context, inputs []decode.Input) (Summary, error
 	readers.Wait()
 	close(batches)
 	writers.Wait()
+	if seq != nil {
+		sum.settle(ctx, seq.Close(ctx), infos, failed)
+	}
 	sum.Interrupted = ctx.Err() != nil
 	for i, in := range inputs {
 		if read[i] && !failed[i] {
@@ -270,6 +295,81 @@ type replayBatch struct {
 	source string // the records' Source: the input, or an export's data file
 	index  int    // the input's position in Run's inputs
 	raw    int64
+	alone  bool // a batch of standard input, whose files are its own
+}
+
+// ticketInfo is whose rows a ticket's batch holds.
+type ticketInfo struct {
+	input  string
+	source string
+	index  int
+}
+
+// contentErrors are the read errors an input's content causes: a rerun
+// reads the same content and stops at the same place, so the files of
+// what came before are final.
+var contentErrors = []error{
+	decode.ErrEmpty, decode.ErrTruncated, decode.ErrBadDocument, decode.ErrRecordTooLarge,
+	decode.ErrCorruptGzip, decode.ErrUnknownFormat, decode.ErrBadManifest, decode.ErrUnsupported,
+	decode.ErrMissingFile, decode.ErrNoTable, decode.ErrNoTime, decode.ErrChecksum, decode.ErrItemCount,
+	decode.ErrLineTooLong, decode.ErrBadIon, decode.ErrBadTable,
+}
+
+// readToBreak reports whether a read that ended with err went as far as
+// any read of the input goes: to its end, or to a break in its content.
+func readToBreak(err error) bool {
+	for _, e := range flattenJoined(err) {
+		if !slices.ContainsFunc(contentErrors, func(c error) bool { return errors.Is(e, c) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// settle folds into the summary what a Sequencer wrote: the files it put
+// and the rows of those it could not put, or left unfinished, which were
+// counted as written when their batches were processed. An input whose
+// rows were not all written is not finished. A file left unfinished by an
+// interrupt is no error: the rerun writes it.
+func (sum *Summary) settle(ctx context.Context, asm sink.Assembly, infos []ticketInfo, failed []bool) {
+	for _, f := range asm.Written {
+		sum.Files++
+		sum.Bytes += f.Bytes
+		if f.First < len(infos) {
+			src := sum.Sources[infos[f.First].source]
+			src.Files++
+			src.Bytes += f.Bytes
+			sum.Sources[infos[f.First].source] = src
+		}
+	}
+	for _, u := range asm.Unwritten {
+		var names []string
+		rows := 0
+		for _, tr := range u.Rows {
+			if tr.Ticket >= len(infos) {
+				continue
+			}
+			info := infos[tr.Ticket]
+			rows += tr.Rows
+			sum.Rows -= tr.Rows
+			sum.TableRows[u.Table] -= tr.Rows
+			src := sum.Sources[info.source]
+			src.Rows -= tr.Rows
+			sum.Sources[info.source] = src
+			failed[info.index] = true
+			if !slices.Contains(names, info.input) {
+				names = append(names, info.input)
+			}
+		}
+		if ctx.Err() != nil && errors.Is(u.Err, sink.ErrUnfinished) {
+			continue
+		}
+		if len(names) > 3 {
+			names = append(names[:3], fmt.Sprintf("and %d more", len(names)-3))
+		}
+		sum.WriteErrors = append(sum.WriteErrors, fmt.Errorf("%s: table %s: file %s: %d rows not written: %w",
+			strings.Join(names, ", "), u.Table, u.Key, rows, u.Err))
+	}
 }
 
 // readInput decodes input index, in, into batches and hands them to send,
@@ -317,9 +417,10 @@ func (r *Replay) readInput(ctx context.Context, dec *decode.Decoder, index int, 
 		if err := send(cur); err != nil {
 			return err
 		}
-		cur = &replayBatch{input: in.Name, source: cur.source, index: index, Batch: Batch{DropImages: true}}
+		cur = &replayBatch{input: in.Name, source: cur.source, index: index, Batch: Batch{DropImages: true}, alone: content != nil}
 		return nil
 	}
+	cur.alone = content != nil
 	err := dec.DecodeInput(ctx, in, r.Format, func(rec *decode.ChangeRecord, rerr *decode.RecordError) error {
 		if export {
 			source := ""

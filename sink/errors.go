@@ -26,6 +26,11 @@ var (
 	// ErrContention is returned when a registry commit lost the race to
 	// other writers more times than its retry budget allows.
 	ErrContention = errors.New("registry commit kept losing to concurrent writers")
+	// ErrUnfinished is a file a Sequencer left unwritten because its
+	// input was not read to the end or an earlier batch of it failed: the
+	// file a rerun writes under its name holds more rows, so this one
+	// must not be listed.
+	ErrUnfinished = errors.New("file left unfinished")
 )
 
 // KeyError is a store operation that failed on one key.

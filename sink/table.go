@@ -67,6 +67,9 @@ func NewTableWriter(store Store, opts ParquetOptions) (*TableWriter, error) {
 	return &TableWriter{store: store, enc: enc, parts: map[Partition][]int32{}}, nil
 }
 
+// Options returns the encoder options in force, defaults filled in.
+func (w *TableWriter) Options() ParquetOptions { return w.enc.Options() }
+
 // Write encodes rows (typed by s, partitioned by s.Hourly) and puts the
 // files, returning them in key order. It fails before writing anything
 // for a bad table name or batch ID (ErrBadName) and for a row that cannot
@@ -74,11 +77,35 @@ func NewTableWriter(store Store, opts ParquetOptions) (*TableWriter, error) {
 // stops it with a *WriteError listing the rows left unwritten, and the
 // files written before it are returned too.
 func (w *TableWriter) Write(ctx context.Context, s *schemas.Schema, batchID string, rows []flatten.Row) ([]WrittenFile, error) {
+	var out []WrittenFile
+	err := w.encode(s, batchID, rows, func(pi, done int, f WrittenFile, body []byte) error {
+		if err := w.store.Put(ctx, f.Key, body); err != nil {
+			return &WriteError{Table: s.Table, Key: f.Key, Unwritten: w.unwritten(w.parts[w.order[pi]][done:], pi), Err: err}
+		}
+		out = append(out, f)
+		return nil
+	})
+	return out, err
+}
+
+// Encode is Write without the store: it encodes the files Write would
+// put and hands each to emit, in key order, with the object it would be
+// (Key, Table, Partition, Rows and Bytes set) and its bytes, valid only
+// during the call. It fails as Write does before encoding, and stops at
+// the first error of emit.
+func (w *TableWriter) Encode(s *schemas.Schema, batchID string, rows []flatten.Row, emit func(f WrittenFile, body []byte) error) error {
+	return w.encode(s, batchID, rows, func(_, _ int, f WrittenFile, body []byte) error { return emit(f, body) })
+}
+
+// encode encodes rows file after file, calling emit with each: pi is its
+// partition's position in w.order and done the number of that
+// partition's rows in the files before it.
+func (w *TableWriter) encode(s *schemas.Schema, batchID string, rows []flatten.Row, emit func(pi, done int, f WrittenFile, body []byte) error) error {
 	if err := ValidateTable(s.Table); err != nil {
-		return nil, err
+		return err
 	}
 	if err := ValidateName(FileName(batchID, 0)); err != nil {
-		return nil, err
+		return err
 	}
 	clear(w.parts)
 	w.order = w.order[:0]
@@ -95,10 +122,9 @@ func (w *TableWriter) Write(ctx context.Context, s *schemas.Schema, batchID stri
 	})
 	for _, p := range w.order {
 		if err := p.Validate(); err != nil {
-			return nil, fmt.Errorf("table %s: event time outside years 0000-9999: %w", s.Table, err)
+			return fmt.Errorf("table %s: event time outside years 0000-9999: %w", s.Table, err)
 		}
 	}
-	var out []WrittenFile
 	for pi, p := range w.order {
 		idx := w.parts[p]
 		part, done := 0, 0
@@ -107,19 +133,18 @@ func (w *TableWriter) Write(ctx context.Context, s *schemas.Schema, batchID stri
 			if err != nil {
 				return err
 			}
-			if err := w.store.Put(ctx, key, f.Body); err != nil {
-				return &WriteError{Table: s.Table, Key: key, Unwritten: w.unwritten(idx[done:], pi), Err: err}
+			if err := emit(pi, done, WrittenFile{Key: key, Table: s.Table, Partition: p, Rows: f.Rows, Bytes: int64(len(f.Body))}, f.Body); err != nil {
+				return err
 			}
-			out = append(out, WrittenFile{Key: key, Table: s.Table, Partition: p, Rows: f.Rows, Bytes: int64(len(f.Body))})
 			part++
 			done += f.Rows
 			return nil
 		})
 		if err != nil {
-			return out, err
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // unwritten lists rest and the rows of the partitions after w.order[pi].

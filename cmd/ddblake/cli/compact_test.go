@@ -47,7 +47,8 @@ func listedRows(t *testing.T, st sink.Store) ([]string, int) {
 
 var compactLineRE = regexp.MustCompile(`^compacted 2 tables: (\d+) partitions looked at, (\d+) compacted(?:: ([\d,]+) files → ([\d,]+) files, [\d.]+ (?:B|KiB|MiB) → [\d.]+ (?:B|KiB|MiB))?; ([\d,]+) files? written, ([\d,]+) files? listed, ([\d,]+) replaced files? deleted; [\d.]+s\n$`)
 
-// TestCompactCommand replays the sample in small batches, then compacts:
+// TestCompactCommand replays the sample (many inputs, a file per input
+// and partition), then compacts:
 // the manifests list the same rows in far fewer files; a second run
 // changes nothing; --grace 0s deletes the replaced files.
 func TestCompactCommand(t *testing.T) {
@@ -58,7 +59,7 @@ func TestCompactCommand(t *testing.T) {
 	require.NoError(t, err)
 	before, files := listedRows(t, st)
 	require.Len(t, before, 381)
-	require.Greater(t, files, 50)
+	require.Greater(t, files, 20, "a file per input and partition")
 
 	res = ddblake(t, "", "compact", "--lake", lake)
 	require.Equal(t, cli.ExitOK, res.code, res.stderr)

@@ -229,7 +229,9 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	quarantine := pipeline.NewLakeErrors(store)
 	aside := &asideLog{next: quarantine}
 	bar := newProgress(s.stderr, "replaying")
-	dest := direct.NewDeferred(store)
+	// Batches of one input are joined into files of the target size per
+	// partition, in input order (see direct.Assembled).
+	dest := direct.NewAssembled(store, direct.AssembleOptions{})
 	r := &pipeline.Replay{
 		Processor: &pipeline.Processor{
 			Config:      in.config,

@@ -33,7 +33,7 @@ func profileReplay(ctx context.Context, dir, lakeDir, export string, stderr io.W
 	if err != nil {
 		return err
 	}
-	dest := direct.NewDeferred(store)
+	dest := direct.NewAssembled(store, direct.AssembleOptions{})
 	r := &pipeline.Replay{
 		Processor: &pipeline.Processor{
 			Schemas:     pipeline.NewRegistrySchemas(store),

@@ -471,9 +471,16 @@ func TestBackfillUnderEmulator(t *testing.T) {
 	db := openDuck(t)
 	want, wantKeys := s3l.listedRows(t, db, "replayed")
 	got, gotKeys := s3l.listedRows(t, db, "backfilled")
-	require.Equal(t, wantKeys, gotKeys, "the same files, listed alike")
 	require.Equal(t, len(want["chat_messages"]), int(exp.Items))
 	require.Equal(t, want, got, "row for row")
+	// The backfill writes a file per batch, named after its data file, so
+	// that any split of the data files writes the same objects; the
+	// replay joins the export's batches into files of the target size.
+	require.Len(t, gotKeys["chat_messages"], exp.Files)
+	require.Len(t, wantKeys["chat_messages"], 1)
+	for _, k := range gotKeys["chat_messages"] {
+		require.Contains(t, k, ".json.gz-", "named after its data file")
+	}
 }
 
 func mustTables(t *testing.T, st sink.Store) []string {

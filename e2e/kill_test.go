@@ -22,7 +22,7 @@ import (
 )
 
 // killChunk is the replay's batch size in the kill tests: small, so that
-// the input makes hundreds of batches and files.
+// the input makes hundreds of batches, which share files per input.
 const killChunk = "8KiB"
 
 // killInputs writes the input of the kill tests under dir: a sample set
@@ -211,7 +211,7 @@ func TestKillAndRerun(t *testing.T) {
 	require.Equal(t, 6, sum.Tables, "%s", sum.Line)
 	require.Positive(t, sum.SetAside, "the second account's records are set aside")
 	want := laketest.Files(t, fresh)
-	require.Greater(t, len(want), 300, "hundreds of files")
+	require.Greater(t, len(want), 100, "many files (an input's batches share files)")
 	db := openDuck(t)
 	wantRows := lakeRows(t, db, fresh)
 	rows := 0

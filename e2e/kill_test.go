@@ -106,14 +106,14 @@ func killInputs(t *testing.T, dir string) []string {
 	return []string{filepath.Join(dir, "sample"), jsonl, fixture("e2e", "identity", "tables.json")}
 }
 
-// killedReplay starts `ddblake replay` into lake and kills it (SIGKILL)
-// when stop says so, polling the lake; stop is given the number of files
-// the run has written so far and the time since it started. It returns
-// what the run had written when it was killed, and whether it ended on
-// its own first.
-func killedReplay(t *testing.T, lake string, sources []string, stop func(files int, since time.Duration) bool) (files int, at time.Duration, finished bool) {
+// killedReplay starts `ddblake replay --to lake args...` and kills it
+// (SIGKILL) when stop says so, polling the lake; stop is given the number
+// of files the run has written so far and the time since it started. It
+// returns what the run had written when it was killed, and whether it
+// ended on its own first.
+func killedReplay(t *testing.T, lake string, args []string, stop func(files int, since time.Duration) bool) (files int, at time.Duration, finished bool) {
 	t.Helper()
-	cmd := exec.Command(ddblakeBin, append([]string{"replay", "--chunk-size", killChunk, "--to", lake}, sources...)...)
+	cmd := exec.Command(ddblakeBin, append([]string{"replay", "--to", lake}, args...)...)
 	cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true")
 	start := time.Now()
 	require.NoError(t, cmd.Start())
@@ -238,7 +238,7 @@ func TestKillAndRerun(t *testing.T) {
 				stop = func(_ int, since time.Duration) bool { return since >= after }
 				plan = fmt.Sprintf("after %s", after.Round(time.Millisecond))
 			}
-			files, at, finished := killedReplay(t, lake, sources, stop)
+			files, at, finished := killedReplay(t, lake, append([]string{"--chunk-size", killChunk}, sources...), stop)
 			if finished {
 				moments = append(moments, fmt.Sprintf("run %d (kill planned %s) finished first, %d files", kill, plan, files))
 				continue
@@ -255,4 +255,68 @@ func TestKillAndRerun(t *testing.T) {
 
 	replay(t, fresh, 3, append([]string{"--chunk-size", killChunk}, sources...)...)
 	require.Equal(t, want, laketest.Files(t, fresh), "a rerun over the complete lake changes nothing")
+}
+
+// TestKillJoinedReplay kills, with SIGKILL at random moments, replays of
+// one large input whose batches are joined into files of the target size
+// (hundreds of batches, tables whose attributes come and go, one hourly
+// table spread over more partitions than the replay keeps files open),
+// then a rerun of it, then reruns it to the end: the lake is byte for
+// byte, and row for row as DuckDB reads it through the manifests, what a
+// fresh replay gives, and a killed run lists nothing.
+func TestKillJoinedReplay(t *testing.T) {
+	t.Parallel()
+	rounds := 2
+	if testing.Short() {
+		rounds = 1
+	}
+	dir := t.TempDir()
+	config := filepath.Join(dir, "ddblake.yaml")
+	require.NoError(t, os.WriteFile(config, []byte(joinedConfig), 0o644))
+	args := []string{"--config", config, "--chunk-size", "16KiB", sparseInput(t, dir, 6000, 80)}
+	fresh := filepath.Join(t.TempDir(), "lake")
+	start := time.Now()
+	sum := replay(t, fresh, 0, args...).Summary(t)
+	took := time.Since(start)
+	want := laketest.Files(t, fresh)
+	db := openDuck(t)
+	wantRows, files := listedLakeRows(t, db, fresh)
+	require.Equal(t, 6000, sum.Rows)
+	require.Greater(t, files, 100, "files cut by the bound on open files and the share of nulls")
+
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 2))
+	t.Logf("kill a joined replay: %d rounds, seed %d; a fresh replay writes %d data files in %s", rounds, seed, files, took.Round(time.Millisecond))
+	for round := 1; round <= rounds; round++ {
+		lake := filepath.Join(t.TempDir(), "lake")
+		var moments []string
+		for kill := 1; kill <= 2; kill++ {
+			var stop func(int, time.Duration) bool
+			if (round+kill)%2 == 0 {
+				target := 1 + rng.IntN(files)
+				stop = func(n int, _ time.Duration) bool { return n >= target }
+			} else {
+				after := time.Duration(rng.Int64N(int64(took)))
+				stop = func(_ int, since time.Duration) bool { return since >= after }
+			}
+			n, at, finished := killedReplay(t, lake, args, stop)
+			if finished {
+				moments = append(moments, fmt.Sprintf("run %d finished first", kill))
+				continue
+			}
+			moments = append(moments, fmt.Sprintf("run %d killed at %s, %d files written", kill, at.Round(time.Millisecond), n))
+			if kill == 1 {
+				rows, _ := listedLakeRows(t, db, lake)
+				for table, r := range rows {
+					require.Empty(t, r, "round %d: a killed run lists nothing of %s", round, table)
+				}
+			}
+		}
+		replay(t, lake, 0, args...)
+		require.Zero(t, hiddenLeftovers(lake), "round %d", round)
+		require.Equal(t, want, laketest.Files(t, lake), "round %d: %s", round, strings.Join(moments, "; "))
+		rows, _ := listedLakeRows(t, db, lake)
+		require.Equal(t, wantRows, rows, "round %d", round)
+		t.Logf("round %d: %s; rerun to the end: identical", round, strings.Join(moments, "; "))
+	}
 }

@@ -47,6 +47,7 @@ type Writer struct {
 	leaves int           // of the union
 	pieces []pieceRec
 	groups int
+	chunks int // the pieces' own column chunks
 	rows   int64
 	proto  thrift.CompactProtocol
 }
@@ -104,6 +105,13 @@ func (w *Writer) ColumnsWith(p *Piece) int {
 		}
 	}
 	return n
+}
+
+// NullChunksWith is the number of column chunks of nulls the joined
+// file would hold with p appended: one for each column of the schema
+// that a row group's piece lacks.
+func (w *Writer) NullChunksWith(p *Piece) int {
+	return (w.groups+p.RowGroups())*w.ColumnsWith(p) - (w.chunks + p.RowGroups()*p.Columns())
 }
 
 // Check reports whether p can be appended (an ErrMismatch when not):
@@ -226,6 +234,7 @@ func (w *Writer) Append(p *Piece) error {
 	}
 	w.pieces = append(w.pieces, rec)
 	w.groups += p.RowGroups()
+	w.chunks += p.RowGroups() * p.Columns()
 	w.rows += p.rows
 	return nil
 }

@@ -17,11 +17,18 @@ import (
 const (
 	// DefaultMaxOpen bounds the files a unit grows at once: past it, the
 	// one appended to least recently is finished.
-	DefaultMaxOpen = 32
+	DefaultMaxOpen = 64
 	// DefaultMaxChunks bounds the column chunks of a file (row groups ×
 	// columns), so its footer stays within a few megabytes whatever the
 	// table's width.
 	DefaultMaxChunks = 1 << 15
+	// nullChunkBytes is about what a column chunk of nulls costs a file:
+	// its page, its column and offset index entries, its footer entry.
+	nullChunkBytes = 160
+	// maxNullShare bounds the share of a file its null chunks take: a
+	// file takes no piece that would make them more than 1/maxNullShare
+	// of its bytes (sparse tables whose batches use few of many columns).
+	maxNullShare = 8
 )
 
 // AssembleOptions tune an Assembled destination. The zero value applies
@@ -46,8 +53,10 @@ type AssembleOptions struct {
 //
 // Pieces are joined in ticket order. A file takes a unit's pieces of its
 // table and partition, one after the other, until the next would take it
-// past the target size (or past MaxChunks column chunks, or a piece's
-// schema conflicts with it); it is then finished, as are a unit's files
+// past the target size (or past MaxChunks column chunks, or make the
+// chunks of nulls that fill the columns some pieces lack more than an
+// eighth of its bytes, or its schema conflicts with the file's); it is
+// then finished, as are a unit's files
 // when the unit ends, and the one appended to least recently when a unit
 // has MaxOpen files open. A file is named after its first piece: a file
 // of one piece is exactly the file a Destination writes for that batch.
@@ -362,11 +371,14 @@ func (a *Assembled) add(ctx context.Context, ticket, unit int, pc piece) error {
 	return nil
 }
 
-// fits reports whether pc can join o within the limits.
+// fits reports whether pc can join o within the limits: the target
+// size, the column chunks, the share of null chunks.
 func (a *Assembled) fits(o *output, pc piece) bool {
+	size := o.w.Size() + pc.p.Size()
 	return o.w.Check(pc.p) == nil &&
-		o.w.Size()+pc.p.Size() <= o.target &&
-		(o.w.RowGroups()+pc.p.RowGroups())*o.w.ColumnsWith(pc.p) <= a.opts.MaxChunks
+		size <= o.target &&
+		(o.w.RowGroups()+pc.p.RowGroups())*o.w.ColumnsWith(pc.p) <= a.opts.MaxChunks &&
+		int64(o.w.NullChunksWith(pc.p))*nullChunkBytes*maxNullShare <= size
 }
 
 // create opens the file that starts with pc.

@@ -48,7 +48,7 @@ func newBatchRun(tickets, perBatch, days int, units ...int) batchRun {
 		for k := range rows {
 			rows[k].EventTime = day0 + int64((i+k)%days)*86_400_000 + int64(k)
 			v := slices.Grow(rows[k].Values, 14)[:14]
-			switch i % 3 {
+			switch (i / 10) % 3 {
 			case 0:
 				v[12] = flatten.MapOf(flatten.Datum{Valid: true, Str: fmt.Sprintf("u%d", k)}, flatten.Datum{Valid: true, Int: int64(i)})
 			case 1:
@@ -315,4 +315,52 @@ func TestAssembledLeavesBrokenUnitsUnfinished(t *testing.T) {
 	got, n := listedRows(t, st, "things")
 	require.Equal(t, 1, n)
 	require.Len(t, got["dt=2026-04-01"], 6*30)
+}
+
+// TestAssembledBoundsNullChunks: batches whose rows use columns no other
+// batch near them uses (a wide, sparse table) do not share a file when
+// the chunks of nulls filling the columns each lacks would take more than
+// an eighth of it; batches using the same columns do.
+func TestAssembledBoundsNullChunks(t *testing.T) {
+	ctx := context.Background()
+	s := schemas.NewSchema("wide")
+	for c := range 120 {
+		_, err := s.Add(schemas.Column{Name: fmt.Sprintf("c%03d", c), Path: fmt.Sprintf("c%03d", c), Type: schemas.Bigint})
+		require.NoError(t, err)
+	}
+	// Batches 0-9 use columns 0-39, 10-19 columns 40-79, 20-29 columns
+	// 80-119: three groups of files, cut where the columns change.
+	var rows [][]flatten.Row
+	for i := range 30 {
+		var rs []flatten.Row
+		for k := range 20 {
+			v := make([]flatten.Datum, 120)
+			for c := range 40 {
+				v[(i/10)*40+c] = flatten.Datum{Valid: true, Int: int64(i*1000 + k*40 + c)}
+			}
+			rs = append(rs, flatten.Row{Meta: flatten.Meta{EventName: "INSERT", EventID: fmt.Sprint(i, k), EventTime: day0 + int64(k)}, Values: v})
+		}
+		rows = append(rows, rs)
+	}
+	dir := t.TempDir()
+	st, err := localstore.New(dir)
+	require.NoError(t, err)
+	dest := direct.NewAssembled(st, direct.AssembleOptions{})
+	dest.EndUnit(0, 30, true)
+	for i, rs := range rows {
+		place := &sink.Place{Ticket: i, Unit: 0}
+		_, err := dest.Write(ctx, batchID(i), &sink.Table{Name: "wide", Schema: s, Place: place}, rs)
+		require.NoError(t, err)
+		dest.Done(ctx, *place, true)
+	}
+	asm := dest.Close(ctx)
+	require.Empty(t, asm.Unwritten)
+	require.NoError(t, dest.Flush(ctx))
+	firsts := map[int]bool{}
+	for _, f := range asm.Written {
+		firsts[f.First] = true
+	}
+	require.Equal(t, map[int]bool{0: true, 10: true, 20: true}, firsts, "a file for each group of batches using the same columns")
+	got, _ := listedRows(t, st, "wide")
+	require.Len(t, got["dt=2026-04-01"], 600)
 }

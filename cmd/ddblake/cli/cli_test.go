@@ -270,7 +270,7 @@ func TestReplayWriteErrors(t *testing.T) {
 	require.Equal(t, cli.ExitFailed, res.code, res.stderr)
 	require.Contains(t, res.stderr, "write error: ")
 	require.Contains(t, res.stderr, "table chat_rooms")
-	require.Regexp(t, `; [\d,]+ records not written \(2 batches\)`, res.stderr)
+	require.Regexp(t, `; [\d,]+ records not written \(2 write errors\)`, res.stderr)
 	sum := parseSummary(t, res.stderr)
 	rows, _ := parquetRows(t, lake)
 	require.Equal(t, rows, sum.tables, "what the summary counts is what landed")

@@ -353,7 +353,7 @@ func summaryLine(sum pipeline.Summary, dups int, inputErrs []error, errorsAt str
 	}
 	switch unwritten := max(sum.Records-sum.Rows-sum.SetAside, 0); {
 	case len(sum.WriteErrors) > 0:
-		fmt.Fprintf(&b, "; %s not written (%s)", plural(unwritten, "record"), plural(len(sum.WriteErrors), "batch"))
+		fmt.Fprintf(&b, "; %s not written (%s)", plural(unwritten, "record"), plural(len(sum.WriteErrors), "write error"))
 	case unwritten > 0: // interrupted while writing
 		fmt.Fprintf(&b, "; %s read but not written", plural(unwritten, "record"))
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/ddblake/ddblake/flatten"
@@ -193,13 +195,22 @@ func (a *Assembled) Write(ctx context.Context, batchID string, t *sink.Table, ro
 		return d, err
 	}
 	a.mu.Lock()
+	defer a.mu.Unlock()
+	if t.Place.Ticket < a.next || a.closed {
+		// Its batch was already Done (or the run closed): nothing would
+		// join these rows.
+		err := fmt.Errorf("%w: batch %s written after it was done", sink.ErrUnfinished, batchID)
+		for _, pc := range pieces {
+			a.lost(pc.file.Table, pc.file.Key, err, []sink.TicketRows{{Ticket: t.Place.Ticket, Rows: pc.file.Rows}})
+		}
+		return d, nil
+	}
 	tp := a.tickets[t.Place.Ticket]
 	if tp == nil {
 		tp = &ticketPieces{unit: t.Place.Unit}
 		a.tickets[t.Place.Ticket] = tp
 	}
 	tp.pieces = append(tp.pieces, pieces...)
-	a.mu.Unlock()
 	return d, nil
 }
 
@@ -497,6 +508,9 @@ func (a *Assembled) Close(ctx context.Context) sink.Assembly {
 	defer a.rmu.Unlock()
 	out := a.report
 	a.report = sink.Assembly{}
+	// Finishers put files in any order: the report is in key order.
+	slices.SortFunc(out.Written, func(x, y sink.AssembledFile) int { return strings.Compare(x.Key, y.Key) })
+	slices.SortStableFunc(out.Unwritten, func(x, y sink.Unwritten) int { return strings.Compare(x.Key, y.Key) })
 	return out
 }
 

@@ -149,9 +149,19 @@ func TestJoinReadsAsThePieces(t *testing.T) {
 		// Each piece's row groups, in order, and their column chunks
 		// unchanged but for where they are.
 		var want []format.RowGroup
+		var wantCI []map[string]format.ColumnIndex // by row group, by column path
 		for _, b := range pieces {
 			pf, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
 			require.NoError(t, err)
+			cis, _, err := pf.ReadPageIndex()
+			require.NoError(t, err)
+			for g, rg := range pf.Metadata().RowGroups {
+				byPath := map[string]format.ColumnIndex{}
+				for j, c := range rg.Columns {
+					byPath[fmt.Sprint(c.MetaData.PathInSchema)] = cis[g*len(rg.Columns)+j]
+				}
+				wantCI = append(wantCI, byPath)
+			}
 			want = append(want, pf.Metadata().RowGroups...)
 		}
 		require.Len(t, md.RowGroups, len(want))
@@ -208,6 +218,17 @@ func TestJoinReadsAsThePieces(t *testing.T) {
 			require.Greater(t, pages, len(ois), "several pages in some chunks")
 		}
 		require.Len(t, cis, len(ois))
+		for g, rg := range md.RowGroups {
+			for j, c := range rg.Columns {
+				ci := cis[g*len(leaves)+j]
+				w, ok := wantCI[g][fmt.Sprint(c.MetaData.PathInSchema)]
+				if !ok {
+					require.Equal(t, []bool{true}, []bool(ci.NullPages), "a null chunk's one page is null")
+					continue
+				}
+				require.Equal(t, w, ci, "the column index of row group %d, %v: the piece's", g, c.MetaData.PathInSchema)
+			}
+		}
 
 		// Seeking to any row reads that row: the offset index finds its
 		// page in its row group.

@@ -207,16 +207,12 @@ func TestJoinedReplayReadsAsPerBatch(t *testing.T) {
 	require.Len(t, gotRows["e2e_sparse_hourly"], 4000/3+1)
 	require.Contains(t, gotRows, "e2e_maps")
 	// The sample's inputs are one batch each: their files are the
-	// batches'. The large inputs' batches share files, but for the hourly
-	// table's, a few rows each of columns others lack: joined, they would
-	// be more than an eighth nulls.
+	// batches'. The large inputs' batches share files.
 	for _, table := range []string{"e2e_sparse", "e2e_sparse_hourly", "e2e_maps"} {
 		joinedKeys, _ := listedKeys(t, joined, table)
 		batchKeys, _ := listedKeys(t, perBatch, table)
 		t.Logf("%s: %d files joined from %d", table, len(joinedKeys), len(batchKeys))
-		if table != "e2e_sparse_hourly" {
-			require.Less(t, len(joinedKeys)*3, len(batchKeys), table)
-		}
+		require.Less(t, len(joinedKeys)*3, len(batchKeys), table)
 	}
 	nulls := nullChunks(t, db, joined, "e2e_sparse", "e2e_sparse_hourly", "e2e_maps")
 	require.Positive(t, nulls, "files whose batches used different columns")

@@ -131,7 +131,7 @@ func TestAssembledReplayHoldsThePerBatchRows(t *testing.T) {
 	require.Equal(t, want.Finished, got.Finished)
 	require.Equal(t, files, got.Files, "the summary counts the files listed")
 	require.Equal(t, size, got.Bytes)
-	require.Less(t, files*3, batchFiles, "far fewer files")
+	require.Less(t, files*3, batchFiles, "far fewer files: %d joined from %d", files, batchFiles)
 	var hourly int
 	for k := range rows {
 		if strings.Contains(k, "/hr=") {

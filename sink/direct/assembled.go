@@ -27,10 +27,12 @@ const (
 	// nullChunkBytes is about what a column chunk of nulls costs a file:
 	// its page, its column and offset index entries, its footer entry.
 	nullChunkBytes = 160
-	// maxNullShare bounds the share of a file its null chunks take: a
+	// maxNullShare bounds what a file's null chunks may add to it: a
 	// file takes no piece that would make them more than 1/maxNullShare
-	// of its bytes (sparse tables whose batches use few of many columns).
-	maxNullShare = 8
+	// of the size of its pieces (sparse tables whose batches use few of
+	// many columns): a file is at most half again as large as the files
+	// it joins.
+	maxNullShare = 2
 )
 
 // AssembleOptions tune an Assembled destination. The zero value applies
@@ -56,14 +58,13 @@ type AssembleOptions struct {
 // Pieces are joined in ticket order. A file takes a unit's pieces of its
 // table and partition, one after the other, until the next would take it
 // past the target size (or past MaxChunks column chunks, or make the
-// chunks of nulls that fill the columns some pieces lack more than an
-// eighth of its bytes, or its schema conflicts with the file's); it is
-// then finished, as are a unit's files
-// when the unit ends, and the one appended to least recently when a unit
-// has MaxOpen files open. A file is named after its first piece: a file
-// of one piece is exactly the file a Destination writes for that batch.
-// So the files depend only on the unit's batches, and a rerun writes the
-// same ones.
+// chunks of nulls that fill the columns some pieces lack more than half
+// as large as its pieces, or its schema conflicts with the file's); it is
+// then finished, as are a unit's files when the unit ends, and the one
+// appended to least recently when a unit has MaxOpen files open. A file
+// is named after its first piece: a file of one piece is exactly the
+// file a Destination writes for that batch. So the files depend only on
+// the unit's batches, and a rerun writes the same ones.
 //
 // A file grows in a spool (sink.CreateSpool: the local lake's private
 // folder, or a temporary file for S3) and is put when finished, then
@@ -141,7 +142,9 @@ type unitEnd struct {
 
 // unitState is what is known of a unit while its batches are joined.
 type unitState struct {
-	broken error // why its open files and later rows are left unwritten
+	// broken says why its open files and later rows are left unwritten
+	// (set too once it ended).
+	broken error
 }
 
 type outKey struct {
@@ -285,30 +288,41 @@ func (a *Assembled) endUnits(ctx context.Context, at int) {
 }
 
 func (a *Assembled) endUnit(ctx context.Context, e unitEnd) {
-	u := a.units[e.unit]
-	delete(a.units, e.unit)
+	u := a.unit(e.unit)
+	if u.broken == nil && !e.read {
+		u.broken = fmt.Errorf("%w: its input was not read to the end", sink.ErrUnfinished)
+	}
 	for k, o := range a.open {
 		if k.unit != e.unit {
 			continue
 		}
-		switch {
-		case u != nil && u.broken != nil:
+		if u.broken != nil {
 			a.drop(o, u.broken)
-		case !e.read:
-			a.drop(o, fmt.Errorf("%w: its input was not read to the end", sink.ErrUnfinished))
-		default:
+		} else {
 			a.finish(ctx, o)
 		}
 	}
+	if u.broken == nil {
+		// Rows of the unit after its end (an end said before a canceled
+		// batch was joined) would start files of other cuts.
+		u.broken = fmt.Errorf("%w: its input had ended", sink.ErrUnfinished)
+	}
+}
+
+// unit returns the state of a unit, made on first use. The states of
+// the units ended stay, so that their later rows are refused.
+func (a *Assembled) unit(id int) *unitState {
+	u := a.units[id]
+	if u == nil {
+		u = &unitState{}
+		a.units[id] = u
+	}
+	return u
 }
 
 // join appends one batch's pieces to their files.
 func (a *Assembled) join(ctx context.Context, ticket int, tp *ticketPieces) {
-	u := a.units[tp.unit]
-	if u == nil {
-		u = &unitState{}
-		a.units[tp.unit] = u
-	}
+	u := a.unit(tp.unit)
 	if u.broken == nil && !tp.whole {
 		a.breakUnit(tp.unit, u, fmt.Errorf("%w: a batch of its input (ticket %d) was not written whole", sink.ErrUnfinished, ticket))
 	}

@@ -14,11 +14,13 @@ import (
 
 	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/internal/laketest"
+	"github.com/ddblake/ddblake/internal/s3test"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/direct"
 	"github.com/ddblake/ddblake/sink/localstore"
 	"github.com/ddblake/ddblake/sink/manifest"
+	"github.com/ddblake/ddblake/sink/s3store"
 )
 
 const day0 = int64(1775001600000) // 2026-04-01T00:00:00Z
@@ -363,4 +365,48 @@ func TestAssembledBoundsNullChunks(t *testing.T) {
 	require.Equal(t, map[int]bool{0: true, 10: true, 20: true}, firsts, "a file for each group of batches using the same columns")
 	got, _ := listedRows(t, st, "wide")
 	require.Len(t, got["dt=2026-04-01"], 600)
+}
+
+// TestAssembledOnS3 joins a run into an S3 lake (gofakes3), the files
+// uploaded in parts from their spools: the data files are those of a
+// local lake, byte for byte.
+func TestAssembledOnS3(t *testing.T) {
+	units := make([]int, 30)
+	for i := 16; i < 30; i++ {
+		units[i] = 1
+	}
+	run := newBatchRun(30, 40, 2, units...)
+	dir := t.TempDir()
+	local, err := localstore.New(dir)
+	require.NoError(t, err)
+	require.Empty(t, run.write(t, direct.NewAssembled(local, direct.AssembleOptions{}), seq(30), true).Unwritten)
+
+	srv := s3test.New(t)
+	srv.Store(t, "lake", "")
+	remote, err := s3store.New(srv.Client, "s3://lake/p", s3store.Options{PartSize: 32 << 10, Concurrency: 2})
+	require.NoError(t, err)
+	asm := run.write(t, direct.NewAssembled(remote, direct.AssembleOptions{}), seq(30), true)
+	require.Empty(t, asm.Unwritten)
+	var big int
+	for _, f := range asm.Written {
+		if f.Bytes > 32<<10 {
+			big++
+		}
+	}
+	require.Positive(t, big, "files uploaded in several parts")
+	data := func(files map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range files {
+			if strings.HasSuffix(k, ".parquet") {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	want := data(laketest.Files(t, dir))
+	require.NotEmpty(t, want)
+	require.Equal(t, want, data(laketest.StoreFiles(t, remote)))
+	got, _ := listedRows(t, remote, "things")
+	wantRows, _ := listedRows(t, local, "things")
+	require.Equal(t, wantRows, got)
 }

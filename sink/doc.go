@@ -21,7 +21,11 @@
 //   - TableWriter ties it together for one table and batch.
 //   - Destination, Table and Delivery are what the pipeline hands a
 //     batch's rows to and hears back; its implementations are
-//     sink/direct (Parquet in the lake) and sink/firehose.
+//     sink/direct (Parquet in the lake) and sink/firehose. A Sequencer
+//     (sink/direct's Assembled) is a Destination that joins the files of
+//     many batches, in the order of their Place.
+//   - Spool and SpoolStore let a writer grow a large object in a local
+//     file and put it without reading it into memory.
 //
 // A batch, as the replay runner or the Lambda does it:
 //

@@ -7,7 +7,12 @@
 //
 //   - Destination, the sink.Destination; New lists each batch's files
 //     before Write returns (the Lambda), NewDeferred lists them at Flush
-//     (the replay).
+//     (the backfill).
+//   - Assembled, the replay's sink.Sequencer: it joins the files of an
+//     input's batches, encoded in parallel, into files of the target size
+//     per partition, in ticket order (sink/concat), grows them in spools
+//     and lists them at Flush; a file of one batch is the file Destination
+//     writes for it.
 //
 // A row the lake cannot hold (an event time no partition can name, a
 // cell the encoder refuses) is set aside with sink.ErrUnwritable and the

@@ -118,7 +118,7 @@ func rowsOf(t testing.TB, files ...[]byte) []string {
 	return out
 }
 
-var small = sink.ParquetOptions{PageBytes: 128, RowGroupBytes: 6 << 10}
+var small = sink.ParquetOptions{PageBytes: 128, RowGroupBytes: 3 << 10}
 
 // TestJoinReadsAsThePieces joins pieces that use different columns (maps,
 // lists, decimals, binary, columns only some pieces have): parquet-go

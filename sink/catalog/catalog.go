@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"net"
@@ -315,7 +316,8 @@ func (c *Catalog) sleep(ctx context.Context, n int) error {
 }
 
 // retryable reports errors whose outcome is unknown or that clear by
-// waiting: throttling, server errors, timeouts and dropped connections.
+// waiting: throttling, server errors, timeouts, dropped connections and
+// answers cut short.
 func retryable(err error) bool {
 	var api smithy.APIError
 	if errors.As(err, &api) {
@@ -331,6 +333,10 @@ func retryable(err error) bool {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {
+		return true
+	}
+	// An answer cut short: the call may have been served.
+	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
 	// An attempt's own timeout; the caller's context ending stops the loop

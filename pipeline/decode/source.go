@@ -173,16 +173,24 @@ type Input struct {
 }
 
 // Identity identifies the input's content for deterministic object
-// names: its name with its ETag, else its size; just its name for a
-// stream. The same file or object, unchanged, has the same identity.
+// names: where it lives with its ETag, else its size; just its name for
+// a stream. The same file or object, unchanged, has the same identity,
+// whatever name it was given: a local file is named by its absolute
+// path with symbolic links resolved (a.jsonl from its folder, ./a.jsonl,
+// dir/a.jsonl from the folder above and /abs/dir/a.jsonl are one file),
+// an S3 object by its bucket and key.
 func (in Input) Identity() string {
+	name := in.Name
+	if p, ok := localPath(in); ok {
+		name = p
+	}
 	switch {
 	case in.ETag != "":
-		return in.Name + "#etag=" + in.ETag
+		return name + "#etag=" + in.ETag
 	case in.Size >= 0 && in.Kind != InputStream:
-		return in.Name + "#size=" + strconv.FormatInt(in.Size, 10)
+		return name + "#size=" + strconv.FormatInt(in.Size, 10)
 	}
-	return in.Name
+	return name
 }
 
 // StreamInput returns an Input that reads r once, named name.

@@ -68,16 +68,29 @@ func holdingExport(loc string, locs []string, exports []int, self int) (int, boo
 // name of the same file or object. A stream is located by its name:
 // "-" is standard input, however often it is given.
 func location(in Input) string {
+	if p, ok := localPath(in); ok {
+		return "file:" + p
+	}
+	if _, local := in.Store.(LocalFS); local && in.Kind != InputStream {
+		return "file:" + in.Name
+	}
+	return in.Name
+}
+
+// localPath is the absolute, slash-separated path of a local file or
+// export folder, with symbolic links resolved (when they resolve);
+// false for other inputs, and when no absolute path can be made.
+func localPath(in Input) (string, bool) {
 	l, ok := in.Store.(LocalFS)
 	if !ok || in.Kind == InputStream {
-		return in.Name
+		return "", false
 	}
 	p, err := filepath.Abs(l.osPath(in.Key))
 	if err != nil {
-		return "file:" + in.Name
+		return "", false
 	}
 	if real, err := filepath.EvalSymlinks(p); err == nil {
 		p = real
 	}
-	return "file:" + filepath.ToSlash(p)
+	return filepath.ToSlash(p), true
 }

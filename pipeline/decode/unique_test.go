@@ -81,3 +81,42 @@ func TestUniqueS3AndStdin(t *testing.T) {
 	require.Equal(t, "s3://b/streams/1.json", dups[0].Of)
 	require.True(t, dups[1].InExport)
 }
+
+// TestIdentityIsWhereTheFileLives: the identity that names a replay's
+// objects is the same for every name of one local file or export (from
+// its folder, from the folder above, absolute, through a symbolic link),
+// so that replaying it again from another working directory overwrites
+// the files of the first run rather than adding its rows twice; another
+// file of the same name and size has another identity.
+func TestIdentityIsWhereTheFileLives(t *testing.T) {
+	dir := t.TempDir()
+	line := []byte(streamRecord(nil, nil) + "\n")
+	require.NoError(t, writeFile(filepath.Join(dir, "in", "a.jsonl"), line))
+	require.NoError(t, writeFile(filepath.Join(dir, "other", "a.jsonl"), line))
+	require.NoError(t, os.Symlink(filepath.Join(dir, "in"), filepath.Join(dir, "link")))
+	copyDir(t, "export/full", filepath.Join(dir, "in", "exp"))
+
+	ctx := context.Background()
+	identity := func(root, src string) string {
+		t.Helper()
+		r := Resolver{Local: LocalFS{Root: root}}
+		ins, err := r.Resolve(ctx, src)
+		require.NoError(t, err)
+		require.Len(t, ins, 1)
+		return ins[0].Identity()
+	}
+	for _, name := range []string{"a.jsonl", "exp"} {
+		want := identity(filepath.Join(dir, "in"), name)
+		for _, alias := range []struct{ root, src string }{
+			{filepath.Join(dir, "in"), "./" + name},
+			{dir, "in/" + name},
+			{dir, "other/../in/" + name},
+			{"", filepath.Join(dir, "in", name)},
+			{filepath.Join(dir, "link"), name},
+			{dir, "link/" + name},
+		} {
+			require.Equal(t, want, identity(alias.root, alias.src), "%s from %s", alias.src, alias.root)
+		}
+	}
+	require.NotEqual(t, identity(dir, "in/a.jsonl"), identity(dir, "other/a.jsonl"))
+}

@@ -177,6 +177,12 @@ func (c TableConfig) depth() int {
 }
 
 // pathSet matches attribute paths against configured dotted patterns.
+//
+// A dot of a pattern separates names, and stands as well for a dot inside
+// a name: "user.email" names the attribute "email" of the map "user" and
+// the attribute named "user.email" (DynamoDB names may hold dots), so
+// that a rule written for either hides both. "*" stands for one whole
+// name, dots included, or for one dot-separated part of a name.
 type pathSet [][]string
 
 func newPathSet(patterns []string) pathSet {
@@ -189,7 +195,14 @@ func newPathSet(patterns []string) pathSet {
 
 // match reports whether segs (the segments of a path) equal a pattern.
 func (ps pathSet) match(segs []string) bool {
+	dotted := hasDot(segs)
 	for _, p := range ps {
+		if dotted {
+			if reach(p, segs, 0, func(end int) bool { return end == len(p) }) {
+				return true
+			}
+			continue
+		}
 		if len(p) != len(segs) {
 			continue
 		}
@@ -210,7 +223,14 @@ func (ps pathSet) match(segs []string) bool {
 // below reports whether a pattern names a path strictly below segs: one
 // longer than segs whose first segments match segs.
 func (ps pathSet) below(segs []string) bool {
+	dotted := hasDot(segs)
 	for _, p := range ps {
+		if dotted {
+			if reach(p, segs, 0, func(end int) bool { return end < len(p) }) {
+				return true
+			}
+			continue
+		}
 		if len(p) <= len(segs) {
 			continue
 		}
@@ -226,4 +246,42 @@ func (ps pathSet) below(segs []string) bool {
 		}
 	}
 	return false
+}
+
+// hasDot reports whether a name of segs holds a dot.
+func hasDot(segs []string) bool {
+	for _, s := range segs {
+		if strings.IndexByte(s, '.') >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// reach matches segs against pattern p from its segment i on, each name
+// matching one segment of p ("*" or itself) or, when it holds dots, as
+// many segments as it has dot-separated parts; it reports whether done
+// accepts an index of p where a match of all of segs ends.
+func reach(p, segs []string, i int, done func(end int) bool) bool {
+	if len(segs) == 0 {
+		return done(i)
+	}
+	if i >= len(p) {
+		return false
+	}
+	seg := segs[0]
+	if (p[i] == "*" || p[i] == seg) && reach(p, segs[1:], i+1, done) {
+		return true
+	}
+	if strings.IndexByte(seg, '.') < 0 {
+		return false
+	}
+	j := i
+	for part := range strings.SplitSeq(seg, ".") {
+		if j >= len(p) || p[j] != "*" && p[j] != part {
+			return false
+		}
+		j++
+	}
+	return reach(p, segs[1:], j, done)
 }

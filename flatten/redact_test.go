@@ -66,6 +66,17 @@ func TestHiddenInsideLeaves(t *testing.T) {
 			secrets: []string{"SECRET-k", "SECRET-v"},
 		},
 		{
+			name: "names holding dots",
+			cfg: TableConfig{Mask: []string{"user.email", "sender.profile.phone", "contacts.*"}, Omit: []string{"debug.info", "a.*.c"},
+				Depth: 1},
+			item: `{"user.email":{"S":"SECRET-1@x.com"},"user":{"M":{"email":{"S":"SECRET-2@x.com"}}},` +
+				`"sender.profile":{"M":{"phone":{"S":"SECRET-3"}}},"sender":{"M":{"profile.phone":{"S":"SECRET-4"}}},` +
+				`"contacts":{"M":{"k@x.com":{"S":"SECRET-5"}}},` +
+				`"debug.info":{"S":"SECRET-7"},"a.b.c":{"S":"SECRET-8"},"a":{"M":{"b.c":{"S":"SECRET-9"}}},"debug.other":{"S":"kept"}}`,
+			secrets: []string{"SECRET-"},
+			masks:   []string{"SECRET-1@x.com", "SECRET-2@x.com", "SECRET-3", "SECRET-4", "SECRET-5"},
+		},
+		{
 			name:    "omitted map keyed by secrets",
 			cfg:     TableConfig{Omit: []string{"contacts"}, Depth: 1},
 			item:    `{"contacts":{"M":{"SECRET-k@x.com":{"S":"SECRET-v"}}}}`,
@@ -137,6 +148,25 @@ func TestRedactorActions(t *testing.T) {
 		segs := strings.Split(c.path, ".")
 		require.Equal(t, c.action, r.Action(segs), c.path)
 		require.Equal(t, c.hidden, r.Hidden(segs), c.path)
+	}
+	// Names holding dots: a rule's dots match them too.
+	for _, c := range []struct {
+		segs   []string
+		action Action
+		hidden int
+	}{
+		{[]string{"a.b"}, Omit, 1},
+		{[]string{"a.b", "z"}, Keep, 1},
+		{[]string{"q.c"}, Mask, 1},
+		{[]string{"q.r.c"}, Descend, 0}, // "*" is the whole name: its c is masked
+		{[]string{"q.r", "c"}, Mask, 2},
+		{[]string{"q", "c.d"}, Keep, 0},
+		{[]string{"x.y"}, Descend, 0},
+		{[]string{"x.y", "c"}, Mask, 2},
+	} {
+		segs := c.segs
+		require.Equal(t, c.action, r.Action(segs), "%q", segs)
+		require.Equal(t, c.hidden, r.Hidden(segs), "%q", segs)
 	}
 	require.True(t, r.Expands([]string{"m"}))
 	require.True(t, NewRedactor(nil, TableConfig{Expand: []string{"m"}}).Empty())

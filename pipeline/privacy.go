@@ -127,8 +127,8 @@ func (r *Redactor) SetAside(e SetAside, table string) SetAside {
 		out.Raw, out.Redacted, out.RawSize = res.Raw, RedactedMasked, len(e.Raw)
 	}
 	var re *decode.RecordError
-	if !rules.Empty() && errors.As(e.Err, &re) {
-		c := recordError(re, rules, res)
+	if (!rules.Empty() || mode == QuarantineNone) && errors.As(e.Err, &re) {
+		c := recordError(re, rules, res, mode == QuarantineNone)
 		out.Err, out.Path = c, c.Path
 	}
 	return out
@@ -138,18 +138,24 @@ func (r *Redactor) SetAside(e SetAside, table string) SetAside {
 // Redactor), for a line that names the record.
 func (r *Redactor) RecordError(e *decode.RecordError) *decode.RecordError {
 	rules := r.Rules(e.Table)
-	if rules.Empty() {
+	none := r.cfg.QuarantineMode() == QuarantineNone
+	if rules.Empty() && !none {
 		return e
 	}
-	return recordError(e, rules, redact.Record(e.Raw, rules))
+	return recordError(e, rules, redact.Record(e.Raw, rules), none)
 }
 
 // recordError returns a copy of e, without its bytes, whose reason and
 // path are redacted under rules; res is what redacting its bytes found.
-func recordError(e *decode.RecordError, rules *flatten.Redactor, res redact.Result) *decode.RecordError {
+// withhold withholds the details of every reason (quarantine: none), the
+// values and bytes of the record they quote.
+func recordError(e *decode.RecordError, rules *flatten.Redactor, res redact.Result, withhold bool) *decode.RecordError {
 	out := *e
 	out.Raw = nil
 	kind := sentinelOf(e.Err)
+	if withhold {
+		out.Err = &redactedError{kind: kind}
+	}
 	switch {
 	case res.Broken && res.NotJSON:
 		// The decoder's parser quotes the bytes around the break.

@@ -252,3 +252,37 @@ tables:
 	require.NotContains(t, string(got.Raw), laketest.SecretBody)
 	require.Contains(t, string(got.Raw), `"y"`)
 }
+
+// TestQuarantineNoneKeepsNoValue: with quarantine: none and no omit or
+// mask rule, the reasons kept and printed quote no byte of the records
+// either (a bad number's text, the parser's view of a syntax error):
+// only the class of the problem, its path and position.
+func TestQuarantineNoneKeepsNoValue(t *testing.T) {
+	const secret = "SECRET-in-a-reason"
+	records := []string{
+		`{"Item":{"id":{"S":"1"},"n":{"N":"` + secret + `"}}}`,
+		`{"Item":{"id":{"S":"1"} "s":{"S":"` + secret + `"}}}`,
+		`{"Item":{"id":{"S":"1"},"x":{"` + secret + `":"x"}}}`,
+	}
+	cfg, err := ParseConfig([]byte("quarantine: none\n"))
+	require.NoError(t, err)
+	r := NewRedactor(cfg)
+	d, err := decode.NewDecoder(decode.Options{Table: "chat", ExportTime: time.Unix(1775001600, 0)})
+	require.NoError(t, err)
+	var seen int
+	err = d.Decode(context.Background(), strings.NewReader(strings.Join(records, "\n")), "in.jsonl", decode.FormatExport,
+		func(rec *decode.ChangeRecord, rerr *decode.RecordError) error {
+			require.NotNil(t, rerr, "every record is bad")
+			require.Contains(t, rerr.Error(), secret, "the decoder's reason quotes the value")
+			seen++
+			got := r.SetAside(SetAside{Err: rerr, Raw: rerr.Raw}, "chat")
+			require.Nil(t, got.Raw)
+			require.NotContains(t, got.Err.Error(), secret)
+			require.Contains(t, got.Err.Error(), "in.jsonl")
+			require.NotContains(t, r.RecordError(rerr).Error(), secret, "the line printed")
+			require.Equal(t, errorKindOf(rerr), errorKindOf(got.Err), "the class is kept")
+			return nil
+		})
+	require.NoError(t, err)
+	require.Equal(t, len(records), seen)
+}

@@ -241,6 +241,10 @@ func (c *Catalog) syncOne(ctx context.Context, want *gluedef.TableInput, merge m
 		if err == nil {
 			return ch, nil
 		}
+		if existing == nil && glueapi.IsCode(err, glueapi.CodeEntityNotFound) {
+			// CreateTable finds no database: no retry makes one.
+			return Change{Name: name, Action: Unchanged}, fmt.Errorf("glue table %s.%s: %s: %w (does the database exist?)", c.cfg.Database, name, ch.Action, err)
+		}
 		if glueapi.IsCode(err, glueapi.CodeAlreadyExists, glueapi.CodeConcurrentModification, glueapi.CodeEntityNotFound) || retryable(err) {
 			// Another writer got there first, or the outcome is unknown:
 			// read the table again and merge once more.

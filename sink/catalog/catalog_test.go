@@ -262,3 +262,21 @@ func actions(r catalog.Result) []catalog.Action {
 	}
 	return out
 }
+
+// TestSyncMissingDatabaseFailsAtOnce: Glue answers EntityNotFoundException
+// to a GetTable and a CreateTable in a database that does not exist; no
+// retry creates the database, so the sync fails at the first CreateTable,
+// saying so, rather than spending its attempts and their backoff (every
+// Lambda batch would pay them).
+func TestSyncMissingDatabaseFailsAtOnce(t *testing.T) {
+	g := gluetest.NewServer(t)
+	c, err := catalog.New(g.Client(), catalog.Config{Database: db, Location: location, Backoff: time.Millisecond, MaxAttempts: 8})
+	require.NoError(t, err)
+	missing := gluetest.Step{ErrorType: gluetest.CodeEntityNotFound}
+	g.Script("CreateTable", missing, missing, missing, missing, missing, missing, missing, missing)
+	_, err = c.Sync(context.Background(), chatSchema(t, baseCols...), nil)
+	require.ErrorContains(t, err, gluetest.CodeEntityNotFound)
+	require.ErrorContains(t, err, "does the database exist?")
+	require.NotErrorIs(t, err, catalog.ErrRetriesExhausted)
+	require.Equal(t, 1, g.CountCalls("CreateTable"))
+}

@@ -74,7 +74,10 @@ func (l LocalFS) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// Stat describes the file key; a directory is not an object.
+// Stat describes the file key; a directory is not an object. A file that
+// is not a regular one (a pipe such as /dev/stdin or <(...), a device)
+// has Size -1: its size tells one content from another no more than its
+// name does.
 func (l LocalFS) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	fi, err := os.Stat(l.osPath(key))
 	if err != nil {
@@ -83,7 +86,11 @@ func (l LocalFS) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	if fi.IsDir() {
 		return ObjectInfo{}, fmt.Errorf("%s: is a directory", key)
 	}
-	return ObjectInfo{Key: key, Size: fi.Size(), ModTime: fi.ModTime()}, nil
+	size := fi.Size()
+	if !fi.Mode().IsRegular() {
+		size = -1 // a pipe (/dev/stdin, <(...)) or a device: its size tells nothing
+	}
+	return ObjectInfo{Key: key, Size: size, ModTime: fi.ModTime()}, nil
 }
 
 // List returns the regular files below the directory dir (following
@@ -342,7 +349,13 @@ func resolveIn(ctx context.Context, store ObjectReader, key, prefix string) ([]I
 		if err != nil {
 			return nil, notFound(err)
 		}
-		return []Input{{Kind: InputFile, Name: nameOf(key), Store: store, Key: key, Size: info.Size, ETag: info.ETag}}, nil
+		kind := InputFile
+		if info.Size < 0 && info.ETag == "" {
+			// Not a file (a pipe): no name or size tells one content
+			// from another, so it is read as a stream.
+			kind = InputStream
+		}
+		return []Input{{Kind: kind, Name: nameOf(key), Store: store, Key: key, Size: info.Size, ETag: info.ETag}}, nil
 	}
 	exports := map[string]ObjectInfo{}
 	for _, o := range list {

@@ -5,6 +5,28 @@ import (
 	"strings"
 )
 
+// Within reports whether the input's data lies in root, a local folder
+// or an s3://bucket/prefix URI: a lake a replay writes, whose own files
+// a walk of a folder holding it meets.
+func Within(in Input, root string) bool {
+	if rest, ok := strings.CutPrefix(root, "s3://"); ok {
+		return strings.HasPrefix(in.Name, "s3://"+strings.TrimSuffix(rest, "/")+"/")
+	}
+	p, ok := localPath(in)
+	if !ok {
+		return false
+	}
+	r, err := filepath.Abs(root)
+	if err != nil {
+		return false
+	}
+	if real, err := filepath.EvalSymlinks(r); err == nil {
+		r = real
+	}
+	r = strings.TrimSuffix(filepath.ToSlash(r), "/")
+	return p == r || strings.HasPrefix(p, r+"/")
+}
+
 // Duplicate is an input left out by Unique because another input reads
 // its data.
 type Duplicate struct {

@@ -120,3 +120,30 @@ func TestIdentityIsWhereTheFileLives(t *testing.T) {
 	}
 	require.NotEqual(t, identity(dir, "in/a.jsonl"), identity(dir, "other/a.jsonl"))
 }
+
+// TestWithin: an input lies in a folder (by where the file lives) or an
+// S3 prefix (by its bucket and key), not in a folder or prefix that only
+// starts like it.
+func TestWithin(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"lake/t/dt=2026-04-01/a.parquet", "lakes/b.jsonl", "c.jsonl"} {
+		require.NoError(t, writeFile(filepath.Join(dir, f), []byte("x")))
+	}
+	ctx := context.Background()
+	r := Resolver{Local: LocalFS{Root: dir}}
+	ins, err := r.Resolve(ctx, ".")
+	require.NoError(t, err)
+	require.Len(t, ins, 3)
+	var within []string
+	for _, in := range ins {
+		if Within(in, filepath.Join(dir, "lake")) {
+			within = append(within, in.Name)
+		}
+	}
+	require.Equal(t, []string{"lake/t/dt=2026-04-01/a.parquet"}, within)
+	s3 := Input{Kind: InputFile, Name: "s3://b/lake/t/x.parquet"}
+	require.True(t, Within(s3, "s3://b/lake"))
+	require.True(t, Within(s3, "s3://b/lake/"))
+	require.False(t, Within(s3, "s3://b/la"))
+	require.False(t, Within(s3, filepath.Join(dir, "lake")))
+}

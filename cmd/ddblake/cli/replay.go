@@ -110,6 +110,11 @@ type input struct {
 	duplicates []decode.Duplicate
 	// unresolved holds the sources that could not be resolved.
 	unresolved []error
+	// lake is the lake a replay writes; inLake are the inputs left out
+	// because they lie in it (its own files, met walking a folder that
+	// holds it).
+	lake   string
+	inLake []decode.Input
 }
 
 // readInputs checks the options of a command that reads SOURCEs, loads
@@ -160,6 +165,17 @@ func (s *session) checkInputs(ctx context.Context, command string, o readOptions
 func (s *session) resolveInputs(ctx context.Context, command string, in *input, sources []string) error {
 	in.inputs, in.unresolved = s.resolveAll(ctx, sources)
 	in.inputs, in.duplicates = decode.Unique(in.inputs)
+	if in.lake != "" {
+		kept := in.inputs[:0]
+		for _, x := range in.inputs {
+			if decode.Within(x, in.lake) {
+				in.inLake = append(in.inLake, x)
+				continue
+			}
+			kept = append(kept, x)
+		}
+		in.inputs = kept
+	}
 	for _, err := range in.unresolved {
 		var ee *ExitError
 		if errors.As(err, &ee) {
@@ -201,6 +217,7 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	if err := probeLake(ctx, store); err != nil {
 		return exit(ExitFailed, fmt.Errorf("replay: cannot write the lake %s: %s", store.URI(), s.describeStoreError(err)))
 	}
+	in.lake = o.to
 	if err := s.resolveInputs(ctx, "replay", in, sources); err != nil {
 		return err
 	}
@@ -282,6 +299,9 @@ func (s *session) replay(ctx context.Context, o replayOptions, sources []string)
 	lines = append(lines, groupAlike("write error: ", sum.WriteErrors)...)
 	lines = append(lines, overCapLines(sum.OverCap)...)
 	lines = append(lines, duplicateLines(in.duplicates)...)
+	if n := len(in.inLake); n > 0 {
+		lines = append(lines, fmt.Sprintf("skipped: %s inside the lake %s, which this run writes (%s...)", plural(n, "file"), o.to, in.inLake[0].Name))
+	}
 	shown, more := aside.list()
 	listErrors(s.stderr, append(lines, shown...), more)
 	if ctx.Err() != nil {

@@ -289,3 +289,56 @@ func TestAssembledStdinKeepsEachContent(t *testing.T) {
 		lake(func(s sink.Store) sink.Destination { return direct.NewDeferred(s) }),
 		lake(func(s sink.Store) sink.Destination { return direct.NewAssembled(s, direct.AssembleOptions{}) }))
 }
+
+// TestAssembledRerunWithOtherSizes replays inputs, then again into the
+// same lake with another target file size and another batch size, which
+// cut each input into other files (some under the first run's names):
+// the manifests list each row once, as a fresh replay with the second
+// sizes does, and the files of the first run no longer listed.
+func TestAssembledRerunWithOtherSizes(t *testing.T) {
+	t.Parallel()
+	inputs := rerunInputs(t, t.TempDir(), 3, 120)
+	sized := func(target ByteSize) *Config {
+		c := smallFiles()
+		c.Defaults.TargetFileSize = target
+		room := c.Tables["chat-rooms"]
+		room.TargetFileSize = target
+		c.Tables["chat-rooms"] = room
+		return c
+	}
+	bigger := func() *Config { return sized(1 << 20) }
+	fresh := t.TempDir()
+	require.Empty(t, replayAssembled(t, context.Background(), fresh, bigger(), 3<<10, 2, nil, nil, inputs...).WriteErrors)
+	wantRows, wantFiles, _ := lakeListing(t, fresh)
+
+	for _, first := range []struct {
+		name  string
+		cfg   *Config
+		chunk int64
+	}{
+		{"smaller files", sized(1 << 10), 3 << 10},
+		{"smaller batches", bigger(), 1 << 10},
+		{"smaller files and batches", sized(1 << 10), 1 << 10},
+	} {
+		lake := t.TempDir()
+		require.Empty(t, replayAssembled(t, context.Background(), lake, first.cfg, first.chunk, 2, nil, nil, inputs...).WriteErrors)
+		require.NotEqual(t, parquetNames(t, fresh), parquetNames(t, lake), "%s: the first run cuts other files", first.name)
+		again := replayAssembled(t, context.Background(), lake, bigger(), 3<<10, 2, nil, nil, inputs...)
+		require.Empty(t, again.WriteErrors)
+		rows, files, _ := lakeListing(t, lake)
+		require.Equal(t, wantRows, rows, "%s, then the default sizes: each row listed once", first.name)
+		require.Equal(t, wantFiles, files, first.name)
+	}
+}
+
+// parquetNames are the data files in the lake at dir, listed or not.
+func parquetNames(t *testing.T, dir string) []string {
+	var names []string
+	for k := range laketest.Files(t, dir) {
+		if strings.HasSuffix(k, ".parquet") {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	return names
+}

@@ -199,6 +199,33 @@ func ReplayBatchID(source string, size int64, etag string, chunk int) string {
 	return fmt.Sprintf("%s-%s-c%06d", nameStem(base, 64, "input"), hex.EncodeToString(h.Sum(nil))[:16], chunk)
 }
 
+// ReplayInputOf returns the part of a replayed file's key that names its
+// input, "<stem>-<hash>" of ReplayBatchID, so that the files of one input
+// are known whatever chunks and parts they hold; ok is false for keys not
+// named by ReplayBatchID and FileName.
+func ReplayInputOf(key string) (input string, ok bool) {
+	name := strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], ".parquet")
+	i := strings.LastIndexByte(name, '-') // before the part
+	if i < 0 || !allDigits(name[i+1:]) {
+		return "", false
+	}
+	name = name[:i]
+	j := strings.LastIndexByte(name, '-') // before the chunk
+	if j < 0 || len(name)-j < 3 || name[j+1] != 'c' || !allDigits(name[j+2:]) {
+		return "", false
+	}
+	name = name[:j]
+	k := strings.LastIndexByte(name, '-') // before the hash
+	if k < 1 || len(name)-k-1 != 16 || strings.Trim(name[k+1:], "0123456789abcdef") != "" {
+		return "", false
+	}
+	return name, true
+}
+
+func allDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
 // LambdaBatchID names one Lambda batch from its event source ARN (the
 // DynamoDB or Kinesis stream), shard and the batch's first and last
 // sequence numbers; a retried batch gets the same ID.

@@ -92,6 +92,15 @@ type Assembled struct {
 
 	rmu    sync.Mutex
 	report sink.Assembly
+	// wrote holds, by unit, the partitions its files were put in;
+	// partial, the units some of whose rows were not.
+	wrote   map[int]map[tablePartition]bool
+	partial map[int]bool
+}
+
+type tablePartition struct {
+	table     string
+	partition sink.Partition
 }
 
 var _ sink.Sequencer = (*Assembled)(nil)
@@ -116,6 +125,7 @@ func NewAssembled(store sink.Store, opts AssembleOptions) *Assembled {
 		Destination: NewDeferred(store), opts: opts,
 		tickets: map[int]*ticketPieces{}, ends: map[int][]unitEnd{}, units: map[int]*unitState{},
 		open: map[outKey]*output{}, moved: make(chan struct{}),
+		wrote: map[int]map[tablePartition]bool{}, partial: map[int]bool{},
 	}
 }
 
@@ -145,6 +155,11 @@ type unitState struct {
 	// broken says why its open files and later rows are left unwritten
 	// (set too once it ended).
 	broken error
+	// whole says that it ended read to the end with no batch cut short.
+	whole bool
+	// inputs are the replayed inputs its files are named after
+	// (sink.ReplayInputOf).
+	inputs map[string]bool
 }
 
 type outKey struct {
@@ -204,7 +219,7 @@ func (a *Assembled) Write(ctx context.Context, batchID string, t *sink.Table, ro
 		// join these rows.
 		err := fmt.Errorf("%w: batch %s written after it was done", sink.ErrUnfinished, batchID)
 		for _, pc := range pieces {
-			a.lost(pc.file.Table, pc.file.Key, err, []sink.TicketRows{{Ticket: t.Place.Ticket, Rows: pc.file.Rows}})
+			a.lost(t.Place.Unit, pc.file.Table, pc.file.Key, err, []sink.TicketRows{{Ticket: t.Place.Ticket, Rows: pc.file.Rows}})
 		}
 		return d, nil
 	}
@@ -302,6 +317,7 @@ func (a *Assembled) endUnit(ctx context.Context, e unitEnd) {
 			a.finish(ctx, o)
 		}
 	}
+	u.whole = u.broken == nil
 	if u.broken == nil {
 		// Rows of the unit after its end (an end said before a canceled
 		// batch was joined) would start files of other cuts.
@@ -328,7 +344,7 @@ func (a *Assembled) join(ctx context.Context, ticket int, tp *ticketPieces) {
 	}
 	for _, pc := range tp.pieces {
 		if u.broken != nil {
-			a.lost(pc.file.Table, pc.file.Key, u.broken, []sink.TicketRows{{Ticket: ticket, Rows: pc.file.Rows}})
+			a.lost(tp.unit, pc.file.Table, pc.file.Key, u.broken, []sink.TicketRows{{Ticket: ticket, Rows: pc.file.Rows}})
 			continue
 		}
 		if err := a.add(ctx, ticket, tp.unit, pc); err != nil {
@@ -352,6 +368,13 @@ func (a *Assembled) breakUnit(unit int, u *unitState, why error) {
 // its file's unwritten.
 func (a *Assembled) add(ctx context.Context, ticket, unit int, pc piece) error {
 	k := outKey{unit: unit, table: pc.file.Table, partition: pc.file.Partition}
+	if input, ok := sink.ReplayInputOf(pc.file.Key); ok {
+		u := a.unit(unit)
+		if u.inputs == nil {
+			u.inputs = map[string]bool{}
+		}
+		u.inputs[input] = true
+	}
 	o := a.open[k]
 	if o != nil && (pc.p == nil || !a.fits(o, pc)) {
 		a.finish(ctx, o)
@@ -369,7 +392,7 @@ func (a *Assembled) add(ctx context.Context, ticket, unit int, pc piece) error {
 		}
 		var err error
 		if o, err = a.create(ctx, k, ticket, pc); err != nil {
-			a.lost(pc.file.Table, pc.file.Key, err, []sink.TicketRows{{Ticket: ticket, Rows: pc.file.Rows}})
+			a.lost(unit, pc.file.Table, pc.file.Key, err, []sink.TicketRows{{Ticket: ticket, Rows: pc.file.Rows}})
 			return err
 		}
 		a.open[k] = o
@@ -446,13 +469,14 @@ func (a *Assembled) drop(o *output, why error) {
 	if o.side != nil {
 		_ = o.side.Discard()
 	}
-	a.lost(o.file.Table, o.file.Key, why, o.rows)
+	a.lost(o.key.unit, o.file.Table, o.file.Key, why, o.rows)
 }
 
-// lost reports rows that did not reach the lake.
-func (a *Assembled) lost(table, key string, why error, rows []sink.TicketRows) {
+// lost reports rows of unit that did not reach the lake.
+func (a *Assembled) lost(unit int, table, key string, why error, rows []sink.TicketRows) {
 	a.rmu.Lock()
 	defer a.rmu.Unlock()
+	a.partial[unit] = true
 	a.report.Unwritten = append(a.report.Unwritten, sink.Unwritten{Table: table, Key: key, Err: why, Rows: rows})
 }
 
@@ -480,11 +504,16 @@ func (a *Assembled) put(o *output) {
 		err = a.files.Add(o.ctx, []sink.WrittenFile{o.file})
 	}
 	if err != nil {
-		a.lost(o.file.Table, o.file.Key, &sink.WriteError{Table: o.file.Table, Key: o.file.Key, Err: err}, o.rows)
+		a.lost(o.key.unit, o.file.Table, o.file.Key, &sink.WriteError{Table: o.file.Table, Key: o.file.Key, Err: err}, o.rows)
 		return
 	}
 	a.rmu.Lock()
 	a.report.Written = append(a.report.Written, sink.AssembledFile{WrittenFile: o.file, First: o.first})
+	tp := tablePartition{o.file.Table, o.file.Partition}
+	if a.wrote[o.key.unit] == nil {
+		a.wrote[o.key.unit] = map[tablePartition]bool{}
+	}
+	a.wrote[o.key.unit][tp] = true
 	a.rmu.Unlock()
 }
 
@@ -504,7 +533,7 @@ func (a *Assembled) Close(ctx context.Context) sink.Assembly {
 	}
 	for ticket, tp := range a.tickets { // never joined
 		for _, pc := range tp.pieces {
-			a.lost(pc.file.Table, pc.file.Key, fmt.Errorf("%w: an earlier batch never ended", sink.ErrUnfinished),
+			a.lost(tp.unit, pc.file.Table, pc.file.Key, fmt.Errorf("%w: an earlier batch never ended", sink.ErrUnfinished),
 				[]sink.TicketRows{{Ticket: ticket, Rows: pc.file.Rows}})
 		}
 		delete(a.tickets, ticket)
@@ -518,8 +547,17 @@ func (a *Assembled) Close(ctx context.Context) sink.Assembly {
 	}
 	a.mu.Unlock()
 	a.finishes.Wait()
+	a.mu.Lock()
+	whole := map[int]map[string]bool{}
+	for id, u := range a.units {
+		if u.whole && len(u.inputs) > 0 {
+			whole[id] = u.inputs
+		}
+	}
+	a.mu.Unlock()
 	a.rmu.Lock()
 	defer a.rmu.Unlock()
+	a.supersede(whole)
 	out := a.report
 	a.report = sink.Assembly{}
 	// Finishers put files in any order: the report is in key order.
@@ -577,5 +615,25 @@ func (a *Assembled) encode(batchID string, t *sink.Table, rows []flatten.Row, en
 			return d, err
 		}
 		return d, nil
+	}
+}
+
+// supersede tells the lister, for each unit that ended whole (whole: its
+// inputs, by unit) with every file put, that its files are all of its
+// inputs' files in the partitions it wrote: files of those inputs that an
+// earlier run listed there, cut at other sizes or batches (another
+// target_file_size or chunk size), are taken out of the manifests as the
+// new ones go in, so a rerun never lists an input's rows twice. Called
+// with a.rmu held, after the finishers ended.
+func (a *Assembled) supersede(whole map[int]map[string]bool) {
+	for id, inputs := range whole {
+		if a.partial[id] {
+			continue
+		}
+		for tp := range a.wrote[id] {
+			for input := range inputs {
+				a.files.Supersede(tp.table, tp.partition, input)
+			}
+		}
 	}
 }

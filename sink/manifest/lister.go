@@ -18,6 +18,10 @@ type Lister struct {
 
 	mu      sync.Mutex
 	pending map[tablePartition][]string
+	// inputs holds, by partition, the replayed inputs (ReplayInputOf)
+	// whose files in it are all among the files kept: files of theirs
+	// listed by an earlier run and not written again go out at Flush.
+	inputs map[tablePartition]map[string]bool
 }
 
 type tablePartition struct {
@@ -33,7 +37,29 @@ func NewLister(store sink.Store) *Lister { return &Lister{store: store} }
 // that writes many batches into few partitions (replay), whose files
 // become visible together when it ends.
 func NewDeferredLister(store sink.Store) *Lister {
-	return &Lister{store: store, deferred: true, pending: map[tablePartition][]string{}}
+	return &Lister{store: store, deferred: true, pending: map[tablePartition][]string{}, inputs: map[tablePartition]map[string]bool{}}
+}
+
+// Supersede says that the files of input (sink.ReplayInputOf) in the
+// table's partition p are all among the files given to Add: at Flush,
+// the files of that input the manifest lists and that were not written
+// again (an earlier run's, cut into other files) are taken out, in the
+// same manifest write that adds the new ones. A Lister that is not
+// deferred ignores it.
+func (l *Lister) Supersede(table string, p sink.Partition, input string) {
+	if !l.deferred {
+		return
+	}
+	k := tablePartition{table, p}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.inputs[k] == nil {
+		l.inputs[k] = map[string]bool{}
+	}
+	l.inputs[k][input] = true
+	if _, ok := l.pending[k]; !ok {
+		l.pending[k] = nil
+	}
 }
 
 // Add adds files (as a TableWriter returns them) to their partitions'
@@ -53,7 +79,7 @@ func (l *Lister) Add(ctx context.Context, files []sink.WrittenFile) error {
 		l.mu.Unlock()
 		return nil
 	}
-	return l.add(ctx, groups)
+	return l.add(ctx, groups, nil)
 }
 
 // Flush adds the files kept since the last Flush. Files of partitions
@@ -61,14 +87,22 @@ func (l *Lister) Add(ctx context.Context, files []sink.WrittenFile) error {
 // the error names them.
 func (l *Lister) Flush(ctx context.Context) error {
 	l.mu.Lock()
-	groups := l.pending
-	l.pending = map[tablePartition][]string{}
+	groups, inputs := l.pending, l.inputs
+	l.pending, l.inputs = map[tablePartition][]string{}, map[tablePartition]map[string]bool{}
 	l.mu.Unlock()
-	err := l.add(ctx, groups)
+	err := l.add(ctx, groups, inputs)
 	if err != nil {
 		l.mu.Lock()
 		for k, keys := range groups {
 			l.pending[k] = append(l.pending[k], keys...)
+			if in := inputs[k]; in != nil {
+				if l.inputs[k] == nil {
+					l.inputs[k] = map[string]bool{}
+				}
+				for i := range in {
+					l.inputs[k][i] = true
+				}
+			}
 		}
 		l.mu.Unlock()
 	}
@@ -88,7 +122,7 @@ func (l *Lister) Pending() int {
 
 // add updates each partition's manifest, in table and partition order,
 // and keeps going after a failure: the error joins every failure.
-func (l *Lister) add(ctx context.Context, groups map[tablePartition][]string) error {
+func (l *Lister) add(ctx context.Context, groups map[tablePartition][]string, inputs map[tablePartition]map[string]bool) error {
 	order := make([]tablePartition, 0, len(groups))
 	for k := range groups {
 		order = append(order, k)
@@ -98,7 +132,14 @@ func (l *Lister) add(ctx context.Context, groups map[tablePartition][]string) er
 	})
 	var errs []error
 	for _, k := range order {
-		if _, err := Add(ctx, l.store, k.table, k.part, groups[k]); err != nil {
+		var stale func(string) bool
+		if in := inputs[k]; len(in) > 0 {
+			stale = func(key string) bool {
+				input, ok := sink.ReplayInputOf(key)
+				return ok && in[input]
+			}
+		}
+		if _, err := Replace(ctx, l.store, k.table, k.part, groups[k], stale); err != nil {
 			errs = append(errs, err)
 			if ctx.Err() != nil {
 				break

@@ -248,17 +248,37 @@ func Update(ctx context.Context, store sink.Store, table string, p sink.Partitio
 // written again after its rows moved into a compacted file stays out. It
 // returns how many it added.
 func Add(ctx context.Context, store sink.Store, table string, p sink.Partition, files []string) (int, error) {
+	return Replace(ctx, store, table, p, files, nil)
+}
+
+// Replace adds files as Add does and, in the same manifest write, takes
+// out the listed files that stale reports true for and that are not among
+// files: the files of an earlier run that the files now written take the
+// place of. Compacted files are never taken out. stale may be nil.
+func Replace(ctx context.Context, store sink.Store, table string, p sink.Partition, files []string, stale func(key string) bool) (int, error) {
 	dir := PartitionDir(table, p)
 	for _, f := range files {
 		if err := checkDataKey(f, dir); err != nil {
 			return 0, fmt.Errorf("%w: %s %s: %v", ErrBadManifest, table, p, err)
 		}
 	}
+	sortedFiles := sortedUnique(files)
 	var replaced map[string]bool
 	added := 0
 	err := Update(ctx, store, table, p, func(keys []string) ([]string, bool, error) {
 		missing := missingFrom(keys, files)
-		if len(missing) == 0 {
+		kept := keys
+		if stale != nil {
+			kept = slices.DeleteFunc(slices.Clone(keys), func(k string) bool {
+				if IsCompacted(k) || !stale(k) {
+					return false
+				}
+				_, written := slices.BinarySearch(sortedFiles, k)
+				return !written
+			})
+		}
+		dropped := len(kept) < len(keys)
+		if len(missing) == 0 && !dropped {
 			return nil, false, nil
 		}
 		if replaced == nil && slices.ContainsFunc(keys, IsCompacted) {
@@ -271,11 +291,11 @@ func Add(ctx context.Context, store sink.Store, table string, p sink.Partition, 
 			replaced = rec.Replaced()
 		}
 		missing = slices.DeleteFunc(missing, func(k string) bool { return replaced[k] })
-		if len(missing) == 0 {
+		if len(missing) == 0 && !dropped {
 			return nil, false, nil
 		}
 		added = len(missing)
-		return append(keys, missing...), true, nil
+		return append(kept, missing...), true, nil
 	})
 	if err != nil {
 		return 0, err

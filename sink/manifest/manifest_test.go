@@ -272,3 +272,65 @@ func TestScan(t *testing.T) {
 	require.Equal(t, sink.Partition{Day: "2026-04-02"}, parts[2].Partition)
 	require.False(t, parts[2].Manifest)
 }
+
+// TestDeferredListerSupersedes: files of a replayed input that an earlier
+// run listed and this one did not write again leave the manifest in the
+// write that lists the new ones; other inputs', Lambda batches' and
+// compacted files stay.
+func TestDeferredListerSupersedes(t *testing.T) {
+	ctx := context.Background()
+	st, err := localstore.New(t.TempDir())
+	require.NoError(t, err)
+	input := sink.ReplayBatchID("/data/a.jsonl", 0, "", 0)
+	stem, ok := sink.ReplayInputOf(sink.FileName(input, 0) + ".parquet")
+	require.True(t, ok)
+	key := func(id string, part int) string {
+		return "t/dt=2026-04-01/" + sink.FileName(id, part) + ".parquet"
+	}
+	old := []string{
+		key(sink.ReplayBatchID("/data/a.jsonl", 0, "", 0), 0), // written again
+		key(sink.ReplayBatchID("/data/a.jsonl", 0, "", 3), 0), // cut elsewhere now
+		key(sink.ReplayBatchID("/data/a.jsonl", 0, "", 7), 1),
+		key(sink.ReplayBatchID("/data/b.jsonl", 0, "", 3), 0), // another input
+		key(sink.LambdaBatchID("arn:aws:dynamodb:eu-west-1:1:table/t/stream/x", "shard-1", "100", "200"), 0),
+		"t/dt=2026-04-01/compacted/c.parquet",
+	}
+	require.NoError(t, manifest.Update(ctx, st, "t", day, func([]string) ([]string, bool, error) { return old, true, nil }))
+
+	l := manifest.NewDeferredLister(st)
+	written := []string{old[0], key(sink.ReplayBatchID("/data/a.jsonl", 0, "", 5), 0)}
+	for _, k := range written {
+		require.NoError(t, l.Add(ctx, []sink.WrittenFile{{Key: k, Table: "t", Partition: day}}))
+	}
+	l.Supersede("t", day, stem)
+	got, err := manifest.Read(ctx, st, "t", day)
+	require.NoError(t, err)
+	require.ElementsMatch(t, old, got.Keys, "nothing changes before Flush")
+	require.NoError(t, l.Flush(ctx))
+	got, err = manifest.Read(ctx, st, "t", day)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{old[0], written[1], old[3], old[4], old[5]}, got.Keys)
+}
+
+func TestReplayInputOf(t *testing.T) {
+	a0 := sink.ReplayBatchID("/data/a-c000001-0001.jsonl", 10, "", 0)
+	a9 := sink.ReplayBatchID("/data/a-c000001-0001.jsonl", 10, "", 1234567)
+	for _, k := range []string{a0, a9} {
+		in, ok := sink.ReplayInputOf("t/dt=2026-04-01/" + sink.FileName(k, 12) + ".parquet")
+		require.True(t, ok, k)
+		require.Equal(t, a0[:strings.LastIndex(a0, "-c")], in)
+	}
+	other, _ := sink.ReplayInputOf(sink.FileName(sink.ReplayBatchID("/data/b.jsonl", 10, "", 0), 0) + ".parquet")
+	require.NotEqual(t, a0[:strings.LastIndex(a0, "-c")], other)
+	for _, k := range []string{
+		"t/dt=2026-04-01/compacted/c.parquet",
+		"t/dt=2026-04-01/" + sink.FileName(sink.LambdaBatchID("arn", "shard-1", "100", "200"), 0) + ".parquet",
+		"t/dt=2026-04-01/x-0123456789abcdef-c-0000.parquet",
+		"t/dt=2026-04-01/x-0123456789abcdeg-c000001-0000.parquet",
+		"t/dt=2026-04-01/-0123456789abcdef-c000001-0000.parquet",
+		"",
+	} {
+		_, ok := sink.ReplayInputOf(k)
+		require.False(t, ok, k)
+	}
+}

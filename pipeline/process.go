@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/ddblake/ddblake/flatten"
@@ -315,8 +316,10 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 	// origins first appear; the names are given when committing.
 	tables := map[schemas.Origin]*tableBatch{}
 	var order []*tableBatch
+	route := router{c: p.Config}
+	seqs := padSequences(b.Records)
 	for i, rec := range b.Records {
-		routed, err := p.Config.Route(rec)
+		routed, err := route.route(rec)
 		if err != nil {
 			aside = append(aside, p.aside(SetAside{
 				Table: lakeTableOrEmpty(rec.Table), EventTimeMicros: rec.EventTimeMicros,
@@ -347,7 +350,7 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			EventName: rec.EventName,
 			EventID:   rec.EventID,
 			EventTime: floorDiv(rec.EventTimeMicros, 1000),
-			Sequence:  decode.SequencePad(rec.Sequence),
+			Sequence:  seqs.at(i, rec.Sequence),
 			TTLDelete: rec.TTLDelete,
 		}
 		if !routed.OldImage.IsZero() {
@@ -561,6 +564,39 @@ func (p *Processor) commitTable(ctx context.Context, tb *tableBatch) (*schemas.S
 	}
 	tb.f.Learn(s)
 	return s, nil
+}
+
+// paddedSequences holds the padded sequence numbers (decode.SequencePad)
+// of a batch's records in one string, a record's at 40 × its index: one
+// allocation for the batch rather than one per record.
+type paddedSequences string
+
+// padSequences pads the sequence numbers of records.
+func padSequences(records []*decode.ChangeRecord) paddedSequences {
+	var b strings.Builder
+	b.Grow(seqWidth * len(records))
+	for _, rec := range records {
+		seq := rec.Sequence
+		if seq == "" || len(seq) >= seqWidth {
+			seq = "" // its slot is not read
+		}
+		for range seqWidth - len(seq) {
+			b.WriteByte('0')
+		}
+		b.WriteString(seq)
+	}
+	return paddedSequences(b.String())
+}
+
+// seqWidth is the width SequencePad pads to.
+const seqWidth = 40
+
+// at returns SequencePad(seq) of record i, whose sequence is seq.
+func (p paddedSequences) at(i int, seq string) string {
+	if seq == "" || len(seq) >= seqWidth {
+		return seq
+	}
+	return string(p[seqWidth*i : seqWidth*(i+1)])
 }
 
 func lakeTableOrEmpty(dynamoName string) string {

@@ -56,8 +56,33 @@ type Routed struct {
 // account or region that the table's sources (in the configuration) do
 // not list.
 func (c *Config) Route(rec *decode.ChangeRecord) (Routed, error) {
-	table := flatten.TableName(rec.Table)
-	if table == "" || !decode.ValidTableName(rec.Table) {
+	r := router{c: c}
+	return r.route(rec)
+}
+
+// router is Route for the records of one batch, which are mostly of one
+// table and source: what depends only on a record's table name and
+// source (its lake table name, configuration name and rules) is worked
+// out once for a run of such records, not for each record.
+type router struct {
+	c *Config
+	// The last record's table and source, and what they gave (ok: the
+	// fields below are set).
+	ok         bool
+	table      string
+	src        schemas.Source
+	name       string // the DynamoDB table name the records are taken as
+	lake       string // its lake table name
+	configName string
+	cfg        TableConfig
+}
+
+// route is Route of rec.
+func (r *router) route(rec *decode.ChangeRecord) (Routed, error) {
+	c := r.c
+	src := rec.SourceOf()
+	fresh := !r.ok || rec.Table != r.table || src != r.src
+	if fresh && !decode.ValidTableName(rec.Table) {
 		return Routed{}, fmt.Errorf("%w: %q", decode.ErrBadTable, rec.Table)
 	}
 	image, old, full := rec.NewImage, flatten.Item{}, rec.NewImage
@@ -76,26 +101,29 @@ func (c *Config) Route(rec *decode.ChangeRecord) (Routed, error) {
 	if image.IsZero() {
 		return Routed{}, fmt.Errorf("%w: %s record has no image and no keys", decode.ErrBadRecord, rec.EventName)
 	}
-	src := rec.SourceOf()
-	name, err := c.sourceTable(rec.Table, src)
-	if err != nil {
-		return Routed{}, err
-	}
-	configName := rec.Table
-	if _, own := c.tables()[name]; own {
-		configName = name
-	}
-	cfg := c.Table(configName)
-	if to := cfg.RouteItem(full); to != "" {
-		r := Routed{Origin: schemas.Origin{Route: to}, Table: to, ConfigName: configName, Config: cfg, Image: image, OldImage: old, Source: src}
-		if _, own := c.tables()[to]; own {
-			r.ConfigName, r.Config = to, c.Table(to)
+	if fresh {
+		r.ok = false
+		name, err := c.sourceTable(rec.Table, src)
+		if err != nil {
+			return Routed{}, err
 		}
-		r.Config.Routes = nil
-		return r, nil
+		configName := rec.Table
+		if _, own := c.tables()[name]; own {
+			configName = name
+		}
+		*r = router{c: c, ok: true, table: rec.Table, src: src, name: name, lake: flatten.TableName(name),
+			configName: configName, cfg: c.Table(configName)}
 	}
-	return Routed{Origin: schemas.Origin{DynamoDBTable: name}, Table: flatten.TableName(name),
-		ConfigName: configName, Config: cfg, Image: image, OldImage: old, Source: src}, nil
+	if to := r.cfg.RouteItem(full); to != "" {
+		out := Routed{Origin: schemas.Origin{Route: to}, Table: to, ConfigName: r.configName, Config: r.cfg, Image: image, OldImage: old, Source: src}
+		if _, own := c.tables()[to]; own {
+			out.ConfigName, out.Config = to, c.Table(to)
+		}
+		out.Config.Routes = nil
+		return out, nil
+	}
+	return Routed{Origin: schemas.Origin{DynamoDBTable: r.name}, Table: r.lake,
+		ConfigName: r.configName, Config: r.cfg, Image: image, OldImage: old, Source: src}, nil
 }
 
 // sourceTable returns the DynamoDB table name the records of table from

@@ -49,8 +49,24 @@ func validTableName(table string) bool {
 
 var (
 	objectName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
-	dayText    = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 )
+
+// dayText reports whether s is written YYYY-MM-DD (digits and dashes).
+func dayText(s string) bool {
+	if len(s) != len("2006-01-02") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if i == 4 || i == 7 {
+			if s[i] != '-' {
+				return false
+			}
+		} else if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidateTable reports whether table may name a lake table: 1-255 bytes
 // of [a-z0-9_], and not one of the lake's own folders (_errors, _ddblake,
@@ -96,10 +112,38 @@ func PartitionOf(eventTimeMillis int64, hourly bool) Partition {
 	return p
 }
 
+// Partitions is PartitionOf for a run of event times, most of them of
+// the partition of the one before: it formats a partition once per run
+// of such times, not once per time. The zero value is ready to use.
+type Partitions struct {
+	ok     bool
+	hourly bool
+	span   int64 // the partition's position: days or hours since 1970
+	p      Partition
+	valid  error // p.Validate()
+}
+
+// Of returns PartitionOf(eventTimeMillis, hourly) and its Validate error.
+func (c *Partitions) Of(eventTimeMillis int64, hourly bool) (Partition, error) {
+	unit := int64(24 * time.Hour / time.Millisecond)
+	if hourly {
+		unit = int64(time.Hour / time.Millisecond)
+	}
+	span := eventTimeMillis / unit
+	if eventTimeMillis%unit < 0 {
+		span--
+	}
+	if !c.ok || c.hourly != hourly || c.span != span {
+		p := PartitionOf(eventTimeMillis, hourly)
+		*c = Partitions{ok: true, hourly: hourly, span: span, p: p, valid: p.Validate()}
+	}
+	return c.p, c.valid
+}
+
 // Validate reports whether p is a real date (years 0000-9999) and an hour
 // 00-23 or empty. The error wraps ErrBadName.
 func (p Partition) Validate() error {
-	if !dayText.MatchString(p.Day) {
+	if !dayText(p.Day) {
 		return fmt.Errorf("%w: partition day %q: want YYYY-MM-DD", ErrBadName, p.Day)
 	}
 	if _, err := time.Parse(time.DateOnly, p.Day); err != nil {

@@ -109,8 +109,9 @@ func (w *TableWriter) encode(s *schemas.Schema, batchID string, rows []flatten.R
 	}
 	clear(w.parts)
 	w.order = w.order[:0]
+	var parts Partitions
 	for i := range rows {
-		p := PartitionOf(rows[i].EventTime, s.Hourly)
+		p, _ := parts.Of(rows[i].EventTime, s.Hourly)
 		idx, seen := w.parts[p]
 		if !seen {
 			w.order = append(w.order, p)

@@ -542,15 +542,40 @@ func (d *Decoder) timeMicros(v *fastjson.Value, unit int) (int64, error) {
 // timeNumber reads a time given as the text of a JSON number, in units of
 // 10^-unit seconds; see timeMicros.
 func timeNumber(text []byte, unit int) (int64, error) {
-	// The parse only reads its input, and its error is dropped.
-	if n, err := fastfloat.ParseInt64(unsafe.String(unsafe.SliceData(text), len(text))); err == nil {
+	if n, ok := digitsInt64(text); ok {
 		return scaleMicros(n, unit)
+	}
+	// The parse only reads its input, and its error is dropped; text
+	// with a fraction or an exponent, which it refuses, is not given to
+	// it, as its error costs an allocation.
+	if bytes.IndexAny(text, ".eE") < 0 {
+		if n, err := fastfloat.ParseInt64(unsafe.String(unsafe.SliceData(text), len(text))); err == nil {
+			return scaleMicros(n, unit)
+		}
 	}
 	m, err := decimalMicros(string(text), unit)
 	if err != nil {
 		return 0, err
 	}
 	return checkMicros(m, text)
+}
+
+// digitsInt64 reads text made of 1 to 18 decimal digits, which no int64
+// overflows; it reports false for any other text, without the error
+// (and its allocation) that a fractional time, the common case of
+// ApproximateCreationDateTime, costs fastfloat.ParseInt64.
+func digitsInt64(text []byte) (int64, bool) {
+	if len(text) == 0 || len(text) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range text {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // timeString reads a time given as a JSON string (its text unescaped):

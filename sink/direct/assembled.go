@@ -577,8 +577,9 @@ func (a *Assembled) encode(batchID string, t *sink.Table, rows []flatten.Row, en
 		}
 		d.SetAside[i] = fmt.Errorf("%w: %w", sink.ErrUnwritable, why)
 	}
+	var parts sink.Partitions
 	for i := range rows {
-		if err := sink.PartitionOf(rows[i].EventTime, t.Schema.Hourly).Validate(); err != nil {
+		if _, err := parts.Of(rows[i].EventTime, t.Schema.Hourly); err != nil {
 			refuse(i, err)
 		}
 	}

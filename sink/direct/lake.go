@@ -98,8 +98,9 @@ func (l *Destination) Write(ctx context.Context, batchID string, t *sink.Table, 
 	// keep maps the rows handed to the writer to their index in rows;
 	// nil while they are all of rows.
 	var keep []int
+	var parts sink.Partitions
 	for i := range rows {
-		if err := sink.PartitionOf(rows[i].EventTime, t.Schema.Hourly).Validate(); err != nil {
+		if _, err := parts.Of(rows[i].EventTime, t.Schema.Hourly); err != nil {
 			refuse(i, err)
 		}
 	}

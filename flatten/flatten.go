@@ -343,6 +343,37 @@ func (b *Batch) AddItem(meta Meta, image Item) {
 	b.walkNodes(image.nodes, "", 1)
 }
 
+// Expect readies the batch for n more items like those added so far:
+// its lists of items, leaves and maps grow once, to about what they will
+// hold, rather than doubling over and over as the items come. It does
+// nothing before the first item, or when the room is there already. The
+// room for leaves is bounded, whatever n.
+func (b *Batch) Expect(n int) {
+	have := len(b.metas)
+	if have == 0 || n <= 0 {
+		return
+	}
+	b.metas = reserve(b.metas, n)
+	b.starts = reserve(b.starts, n)
+	b.spanStarts = reserve(b.spanStarts, n)
+	// An eighth more than the items so far would take, as items differ;
+	// at most what a batch kept for reuse holds (a large first item does
+	// not say that the others are).
+	guess := func(added int) int { return min(added*9/8*n/have, maxKeptLeaves) }
+	b.leaves = reserve(b.leaves, guess(len(b.leaves)))
+	b.spans = reserve(b.spans, guess(len(b.spans)))
+}
+
+// reserve returns s with room for n more elements.
+func reserve[T any](s []T, n int) []T {
+	if cap(s)-len(s) >= n {
+		return s
+	}
+	out := make([]T, len(s), len(s)+n)
+	copy(out, s)
+	return out
+}
+
 // walkNodes flattens the attributes whose nodes are nodes, found at
 // depth, as walkMap does.
 func (b *Batch) walkNodes(nodes []itemNode, parent string, depth int) {

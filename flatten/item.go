@@ -272,17 +272,69 @@ type ItemBuilder struct {
 	buf   []itemNode // buf[start:] is the item being built
 	start int
 	open  []int // indexes (from start) of the M, L and sets open
+	// Once Recycle was called: the chunks cut from since (used), and
+	// those to cut from again (free).
+	recycling  bool
+	used, free [][]itemNode
 }
 
 // itemChunkNodes is the size of the chunks Items are cut from.
 const itemChunkNodes = 4096
+
+// maxRecycledChunks bounds the chunks a builder keeps for reuse (about
+// 10 MB of nodes); past it, chunks are left to the collector.
+const maxRecycledChunks = 64
+
+// Recycle lets the builder build new Items in the memory of every Item it
+// built before: the caller must no longer use any of them (nor copies of
+// them), as their nodes will be written again. For decoders that build a
+// batch of items, hand them on, and learn when the batch is done with, as
+// a function's invocation is: the next batch's items then cost no new
+// memory. From the first call on, the builder keeps the chunks it cuts
+// Items from (up to a bound) until the next call; a builder never
+// recycled keeps none.
+func (b *ItemBuilder) Recycle() {
+	if !b.recycling {
+		b.recycling = true
+		b.buf, b.start = nil, 0
+		b.open = b.open[:0]
+		return
+	}
+	for _, c := range b.used {
+		clear(c[:cap(c)]) // drop the strings' memory
+		if len(b.free) < maxRecycledChunks {
+			b.free = append(b.free, c[:0])
+		}
+	}
+	clear(b.used)
+	b.used = b.used[:0]
+	b.buf, b.start = nil, 0
+	b.open = b.open[:0]
+}
+
+// chunk returns an empty chunk with room for n nodes at least: a
+// recycled one when it is large enough, else a new one.
+func (b *ItemBuilder) chunk(n int) []itemNode {
+	var c []itemNode
+	if k := len(b.free); k > 0 && n <= itemChunkNodes {
+		c = b.free[k-1]
+		b.free[k-1] = nil
+		b.free = b.free[:k-1]
+	} else {
+		c = make([]itemNode, 0, max(itemChunkNodes, n))
+	}
+	if b.recycling && cap(c) == itemChunkNodes && len(b.used) < maxRecycledChunks {
+		b.used = append(b.used, c)
+	}
+	return c
+}
 
 // Begin starts a new item, dropping one begun and not ended.
 func (b *ItemBuilder) Begin() {
 	b.buf = b.buf[:b.start]
 	b.open = b.open[:0]
 	if b.buf == nil || cap(b.buf)-b.start < 64 {
-		b.buf, b.start = make([]itemNode, 0, itemChunkNodes), 0
+		b.buf, b.start = b.chunk(0), 0
 	}
 }
 
@@ -355,7 +407,7 @@ func (b *ItemBuilder) push(n itemNode) {
 		// A new chunk, with the item begun moved to its start: the items
 		// already ended keep the old one.
 		cur := b.buf[b.start:]
-		nb := make([]itemNode, len(cur), max(itemChunkNodes, 2*len(cur)))
+		nb := b.chunk(2 * len(cur))[:len(cur)]
 		copy(nb, cur)
 		b.buf, b.start = nb, 0
 	}

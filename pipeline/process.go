@@ -357,6 +357,9 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 			meta.OldImage = tb.f.AppendImageJSON(nil, routed.OldImage.Attrs())
 		}
 		tb.batch.AddItem(meta, routed.Image)
+		if len(tb.records) == 0 {
+			tb.batch.Expect(len(b.Records) - i - 1) // most batches are of one table
+		}
 		tb.records = append(tb.records, i)
 		tb.sources = append(tb.sources, routed.Source)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/valyala/fastjson"
 
+	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/pipeline"
 	"github.com/ddblake/ddblake/pipeline/decode"
 	"github.com/ddblake/ddblake/sink"
@@ -145,7 +146,15 @@ func (h *Handler) invoke(ctx context.Context, payload []byte, inv *invocation) (
 		}
 		st = &decodeState{dec: dec}
 	}
-	defer h.idle.Store(st)
+	defer func() {
+		// The batch is done with: its records' images go, and the next
+		// invocation's are built in their memory.
+		for _, r := range inv.batch.Records {
+			r.Keys, r.NewImage, r.OldImage = flatten.Item{}, flatten.Item{}, flatten.Item{}
+		}
+		st.dec.RecycleImages()
+		h.idle.Store(st)
+	}()
 	if err := h.decode(st, payload, inv); err != nil {
 		inv.res.Records = len(inv.seqs) // read before the break
 		return nil, err

@@ -187,6 +187,21 @@ func (d *Decoder) DecodeEvent(payload []byte, source string, fn RecordFunc) erro
 	return d.decodeDocs(context.Background(), &s, source, FormatAuto, false, fn)
 }
 
+// RecycleImages lets the decoder build the images (Keys, NewImage,
+// OldImage) of the records it decodes next in the memory of those of
+// every record it decoded before: the caller must no longer use those
+// images, whose nodes will be written again (the records' other fields,
+// and the images' strings, which share the input's memory, are not
+// touched). Call it once a batch of records is done with, as a function
+// does at the end of an invocation; a decoder never told so keeps no
+// memory for it. See flatten.ItemBuilder.Recycle.
+func (d *Decoder) RecycleImages() {
+	d.fast.items.Recycle()
+	for _, h := range d.helpers {
+		h.RecycleImages()
+	}
+}
+
 // Event decodes a Lambda payload with a new Decoder; see
 // Decoder.DecodeEvent. Reuse a Decoder when decoding many payloads.
 func Event(payload []byte, source string, fn RecordFunc) error {

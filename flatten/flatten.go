@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 
@@ -222,6 +223,7 @@ type Batch struct {
 	hmac       hash.Hash  // masks, made on first use
 	scratch    []byte     // the text of a value being masked
 	vals       valueSlabs // the lists and maps of the Values built from Items
+	joins      *[joinSlots]joinSlot
 }
 
 type pathKey struct{ parent, name string }
@@ -238,7 +240,7 @@ func (f *Flattener) NewBatch() *Batch {
 		return b
 	}
 	f.idleMu.Unlock()
-	return &Batch{f: f, paths: make(map[pathKey]string)}
+	return &Batch{f: f, paths: make(map[pathKey]string), joins: new([joinSlots]joinSlot)}
 }
 
 // Release resets b and gives it back to its Flattener, whose NewBatch
@@ -435,7 +437,38 @@ func (b *Batch) walkMapNode(sub []itemNode, path string, depth int) {
 	b.leaf(path, b.value(sub))
 }
 
+// joinSlots is the size of a batch's cache of joined paths by the
+// identity of their parts.
+const joinSlots = 512
+
+// joinSlot is a path and the strings it was joined from.
+type joinSlot struct{ parent, name, path string }
+
+// sameString reports whether a and b are one string: the same bytes in
+// the same memory (so the same text). Decoders intern attribute names,
+// and join hands out one string per path, so the parts of a path are
+// mostly the very strings they were before.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (len(a) == 0 || unsafe.StringData(a) == unsafe.StringData(b))
+}
+
+// join returns JoinPath(parent, name), one string per path: from a small
+// cache keyed by the identity of its parts (no hashing of their text),
+// else from a map keyed by their text.
 func (b *Batch) join(parent, name string) string {
+	h := uint64(uintptr(unsafe.Pointer(unsafe.StringData(parent))))*0x9E3779B97F4A7C15 ^
+		uint64(uintptr(unsafe.Pointer(unsafe.StringData(name))))*0xC2B2AE3D27D4EB4F
+	slot := &b.joins[(h>>40)%joinSlots]
+	if sameString(slot.parent, parent) && sameString(slot.name, name) && slot.path != "" {
+		return slot.path
+	}
+	p := b.joinText(parent, name)
+	*slot = joinSlot{parent, name, p}
+	return p
+}
+
+// joinText is join by the text of the parts.
+func (b *Batch) joinText(parent, name string) string {
 	k := pathKey{parent, name}
 	if p, ok := b.paths[k]; ok {
 		return p
@@ -708,6 +741,7 @@ func (b *Batch) Propose(s *schemas.Schema) []schemas.Column {
 		return a
 	}
 	var segs map[string][]string
+	has := lookupMemo{s: s}
 	for i := range b.metas {
 		w := b.walk(i, folds)
 		for {
@@ -716,13 +750,13 @@ func (b *Batch) Propose(s *schemas.Schema) []schemas.Column {
 				break
 			}
 			if sp != nil {
-				if _, ok := s.Lookup(sp.path); !ok {
+				if !has.path(sp.path) {
 					v, _ := b.ruled(b.spanValue(sp), segsOf(&segs, sp.path))
 					acc(sp.path).addEntries(v.M)
 				}
 				continue
 			}
-			if _, ok := s.Lookup(l.path); ok {
+			if has.path(l.path) {
 				continue
 			}
 			a := acc(l.path)
@@ -744,6 +778,28 @@ func (b *Batch) Propose(s *schemas.Schema) []schemas.Column {
 		cols = append(cols, c)
 	}
 	return cols
+}
+
+// lookupMemo answers whether a schema has a column at a path, from a
+// small cache keyed by the identity of the path's string (join hands out
+// one string per path), else from the schema.
+type lookupMemo struct {
+	s     *schemas.Schema
+	slots [256]struct {
+		path string
+		has  bool
+	}
+}
+
+// path reports whether m.s has a column at path.
+func (m *lookupMemo) path(path string) bool {
+	slot := &m.slots[uint64(uintptr(unsafe.Pointer(unsafe.StringData(path))))*0x9E3779B97F4A7C15>>56]
+	if len(path) > 0 && sameString(slot.path, path) {
+		return slot.has
+	}
+	_, ok := m.s.Lookup(path)
+	slot.path, slot.has = path, ok
+	return ok
 }
 
 // segsOf returns the segments of path, splitting each path once.

@@ -150,6 +150,8 @@ type Decoder struct {
 
 	// fast reads records in one pass (see fastElement).
 	fast fastReader
+	// recs are the records newRecord hands out next.
+	recs []ChangeRecord
 	// parserOnly turns the fast path off: every record is decoded by the
 	// parser path, which the fast one must match (tests compare them).
 	parserOnly bool

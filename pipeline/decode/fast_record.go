@@ -297,7 +297,7 @@ func (d *Decoder) fastFields(f *streamFields, want Format) (*ChangeRecord, bool)
 	if f.records.t != jsonAbsent {
 		return nil, false
 	}
-	rec := &ChangeRecord{}
+	rec := d.newRecord()
 	if f.kinesis.t != jsonAbsent {
 		if want == FormatLambda || !d.fastKinesis(f, rec) {
 			return nil, false
@@ -308,6 +308,22 @@ func (d *Decoder) fastFields(f *streamFields, want Format) (*ChangeRecord, bool)
 		return nil, false
 	}
 	return rec, true
+}
+
+// recordChunk is how many records newRecord cuts from one allocation.
+const recordChunk = 64
+
+// newRecord returns a new zero record, cut from a chunk of records that
+// the decoder hands out one by one and never again: one allocation for
+// many records. A record the fast path drops after all is just left
+// unused.
+func (d *Decoder) newRecord() *ChangeRecord {
+	if len(d.recs) == 0 {
+		d.recs = make([]ChangeRecord, recordChunk)
+	}
+	rec := &d.recs[0]
+	d.recs = d.recs[1:]
+	return rec
 }
 
 // fastKinesis is decodeKinesis's fast path.
@@ -477,8 +493,10 @@ func (d *Decoder) fastItemLine(raw []byte, mode lineMode) (*ChangeRecord, bool) 
 	if !ok || !it.there {
 		return nil, false
 	}
-	return &ChangeRecord{Table: mode.table, Account: mode.account, Region: mode.region, EventName: EventSnapshot,
-		EventTimeMicros: mode.time, NewImage: it.item}, true
+	rec := d.newRecord()
+	*rec = ChangeRecord{Table: mode.table, Account: mode.account, Region: mode.region, EventName: EventSnapshot,
+		EventTimeMicros: mode.time, NewImage: it.item}
+	return rec, true
 }
 
 // fastIncrementalLine is decodeIncrementalLine's fast path.
@@ -550,7 +568,8 @@ func (d *Decoder) fastIncrementalLine(raw []byte, mode lineMode) (*ChangeRecord,
 	if err != nil || !keys.there {
 		return nil, false
 	}
-	rec := &ChangeRecord{Table: mode.table, Account: mode.account, Region: mode.region, EventTimeMicros: t,
+	rec := d.newRecord()
+	*rec = ChangeRecord{Table: mode.table, Account: mode.account, Region: mode.region, EventTimeMicros: t,
 		Keys: keys.item, NewImage: newImage.item, OldImage: old.item}
 	if d.opts.UnusedOldImages && newImage.there {
 		rec.OldImage = flatten.Item{}

@@ -602,23 +602,46 @@ func tagKind(tag []byte) (flatten.Kind, bool) {
 	return flatten.KindInvalid, false
 }
 
+// oneLetterTag is the kind of each one-letter type tag, by its letter;
+// KindInvalid for other bytes.
+var oneLetterTag = func() (t [256]flatten.Kind) {
+	for i := range t {
+		t[i] = flatten.KindInvalid
+	}
+	for _, k := range []flatten.Kind{flatten.S, flatten.N, flatten.B, flatten.M, flatten.L} {
+		t[k.String()[0]] = k
+	}
+	return t
+}()
+
 // value reads an attribute value ({"S":"x"}) at src[i], at depth.
 func (r *fastReader) value(i, depth int, build bool, name string) (int, bool) {
 	src := r.src
 	if depth > flatten.MaxDepth || i >= len(src) || src[i] != '{' {
 		return 0, false
 	}
-	if i = skipWS(src, i+1); i >= len(src) || src[i] != '"' {
-		return 0, false
+	// The compact form of a one-letter tag, {"S":, read at once; any
+	// other is read piece by piece.
+	kind := flatten.KindInvalid
+	if i+5 < len(src) && src[i+1] == '"' && src[i+3] == '"' && src[i+4] == ':' {
+		kind = oneLetterTag[src[i+2]]
 	}
-	kind, q := tagAt(src, i+1)
-	if kind == flatten.KindInvalid {
-		return 0, false
+	if kind != flatten.KindInvalid {
+		i += 5
+	} else {
+		if i = skipWS(src, i+1); i >= len(src) || src[i] != '"' {
+			return 0, false
+		}
+		var q int
+		if kind, q = tagAt(src, i+1); kind == flatten.KindInvalid {
+			return 0, false
+		}
+		if i = skipWS(src, q); i >= len(src) || src[i] != ':' {
+			return 0, false
+		}
+		i++
 	}
-	if i = skipWS(src, q); i >= len(src) || src[i] != ':' {
-		return 0, false
-	}
-	if i = skipWS(src, i+1); i >= len(src) {
+	if i = skipWS(src, i); i >= len(src) {
 		return 0, false
 	}
 	var ok bool
@@ -730,6 +753,21 @@ func (r *fastReader) members(i int, kind flatten.Kind, depth int, build bool) (i
 	}
 }
 
+// plainDigits reports whether s is 1 to 38 decimal digits and nothing
+// else: a number DynamoDB holds (38 significant digits at most, far
+// inside its range), told in one pass.
+func plainDigits(s []byte) bool {
+	if len(s) == 0 || len(s) > 38 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // scalarOK checks the text of an S (UTF-8), N (a number DynamoDB holds)
 // or B (base64, padded or not) as ParseItem does.
 func (r *fastReader) scalarOK(kind flatten.Kind, s []byte) bool {
@@ -737,7 +775,7 @@ func (r *fastReader) scalarOK(kind flatten.Kind, s []byte) bool {
 	case flatten.S:
 		return utf8.Valid(s)
 	case flatten.N:
-		return flatten.ValidNumber(s)
+		return plainDigits(s) || flatten.ValidNumber(s)
 	}
 	n := base64.RawStdEncoding.DecodedLen(len(s)) + 2
 	if cap(r.b64) < n {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/ddblake/ddblake/flatten"
 )
 
 // TestRecycleImages checks that a decoder told to recycle its images
@@ -45,5 +47,30 @@ func TestRecycleImages(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOneLetterTag checks the table of one-letter type tags against
+// tagKind, byte by byte.
+func TestOneLetterTag(t *testing.T) {
+	for c := range 256 {
+		want, ok := tagKind([]byte{byte(c)})
+		if !ok {
+			want = flatten.KindInvalid
+		}
+		if got := oneLetterTag[c]; got != want {
+			t.Errorf("tag %q: %v, want %v", byte(c), got, want)
+		}
+	}
+}
+
+// TestPlainDigits checks that what plainDigits accepts, ValidNumber
+// accepts too, around its edges.
+func TestPlainDigits(t *testing.T) {
+	for _, s := range []string{"0", "00", "7", "1775001683222", strings.Repeat("9", 38), strings.Repeat("0", 38),
+		"0" + strings.Repeat("9", 37), strings.Repeat("1", 39), "", "-1", "1.5", "1e3", "+1", " 1", "1 "} {
+		if plainDigits([]byte(s)) && !flatten.ValidNumber([]byte(s)) {
+			t.Errorf("%q: plainDigits accepts what ValidNumber refuses", s)
+		}
 	}
 }

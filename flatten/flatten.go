@@ -355,23 +355,24 @@ func (b *Batch) Expect(n int) {
 	if have == 0 || n <= 0 {
 		return
 	}
-	b.metas = reserve(b.metas, n)
-	b.starts = reserve(b.starts, n)
-	b.spanStarts = reserve(b.spanStarts, n)
-	// An eighth more than the items so far would take, as items differ;
-	// at most what a batch kept for reuse holds (a large first item does
-	// not say that the others are).
-	guess := func(added int) int { return min(added*9/8*n/have, maxKeptLeaves) }
-	b.leaves = reserve(b.leaves, guess(len(b.leaves)))
-	b.spans = reserve(b.spans, guess(len(b.spans)))
+	b.metas = reserve(b.metas, n, n)
+	b.starts = reserve(b.starts, n, n)
+	b.spanStarts = reserve(b.spanStarts, n, n)
+	// What the items so far say the others take, at most what a batch
+	// kept for reuse holds (a large first item does not say that the
+	// others are); grown, with an eighth more, as items differ.
+	guess := func(added int) int { return min(added*n/have, maxKeptLeaves) }
+	b.leaves = reserve(b.leaves, guess(len(b.leaves)), guess(len(b.leaves))*9/8)
+	b.spans = reserve(b.spans, guess(len(b.spans)), guess(len(b.spans))*9/8)
 }
 
-// reserve returns s with room for n more elements.
-func reserve[T any](s []T, n int) []T {
+// reserve returns s with room for n more elements: s itself when it has
+// it, else a copy with room for more of them (at least n).
+func reserve[T any](s []T, n, more int) []T {
 	if cap(s)-len(s) >= n {
 		return s
 	}
-	out := make([]T, len(s), len(s)+n)
+	out := make([]T, len(s), len(s)+max(n, more))
 	copy(out, s)
 	return out
 }

@@ -349,21 +349,27 @@ func (b *Batch) AddItem(meta Meta, image Item) {
 // its lists of items, leaves and maps grow once, to about what they will
 // hold, rather than doubling over and over as the items come. It does
 // nothing before the first item, or when the room is there already. The
-// room for leaves is bounded, whatever n.
+// room it takes is bounded, whatever n.
 func (b *Batch) Expect(n int) {
 	have := len(b.metas)
 	if have == 0 || n <= 0 {
 		return
 	}
-	b.metas = reserve(b.metas, n, n)
-	b.starts = reserve(b.starts, n, n)
-	b.spanStarts = reserve(b.spanStarts, n, n)
+	items := min(n, maxKeptLeaves)
+	b.metas = reserve(b.metas, items, items)
+	b.starts = reserve(b.starts, items, items)
+	b.spanStarts = reserve(b.spanStarts, items, items)
 	// What the items so far say the others take, at most what a batch
 	// kept for reuse holds (a large first item does not say that the
 	// others are); grown, with an eighth more, as items differ.
-	guess := func(added int) int { return min(added*n/have, maxKeptLeaves) }
-	b.leaves = reserve(b.leaves, guess(len(b.leaves)), guess(len(b.leaves))*9/8)
-	b.spans = reserve(b.spans, guess(len(b.spans)), guess(len(b.spans))*9/8)
+	guess := func(added int) (want, more int) {
+		want = max(min(added*n/have, maxKeptLeaves-added), 0)
+		return want, max(want, min(want*9/8, maxKeptLeaves-added))
+	}
+	leaves, moreLeaves := guess(len(b.leaves))
+	b.leaves = reserve(b.leaves, leaves, moreLeaves)
+	spans, moreSpans := guess(len(b.spans))
+	b.spans = reserve(b.spans, spans, moreSpans)
 }
 
 // reserve returns s with room for n more elements: s itself when it has

@@ -75,3 +75,40 @@ func TestItemBuilderNoRecycleKeepsNothing(t *testing.T) {
 		t.Errorf("a builder never recycled keeps %d chunks", len(b.used)+len(b.free))
 	}
 }
+
+// TestBatchExpect checks that a batch told how many more items like its
+// first will come takes them without growing its leaves again, that a
+// batch reused with room enough keeps its memory, and that the room
+// asked for never takes a batch past the size kept for reuse.
+func TestBatchExpect(t *testing.T) {
+	f, err := New(TableConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := make([]Item, 3000)
+	for i := range items {
+		items[i] = ItemOf(recycleAttrs(i))
+	}
+	b := f.NewBatch()
+	b.AddItem(Meta{}, items[0])
+	b.Expect(len(items) - 1)
+	leaves := cap(b.leaves)
+	for _, it := range items[1:] {
+		b.AddItem(Meta{}, it)
+	}
+	if cap(b.leaves) != leaves {
+		t.Errorf("leaves grew from %d to %d for %d items", leaves, cap(b.leaves), len(items))
+	}
+	b.Reset()
+	b.AddItem(Meta{}, items[0])
+	b.Expect(len(items) / 2)
+	if cap(b.leaves) != leaves {
+		t.Errorf("a reused batch with room grew its leaves from %d to %d", leaves, cap(b.leaves))
+	}
+	b.Reset()
+	b.AddItem(Meta{}, items[0])
+	b.Expect(1 << 30)
+	if cap(b.leaves) > maxKeptLeaves {
+		t.Errorf("room for %d leaves asked, past the %d kept for reuse", cap(b.leaves), maxKeptLeaves)
+	}
+}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -456,13 +457,7 @@ func testAtomicReplace(t *testing.T, st sink.Store, _ Options) {
 func testLargeBody(t *testing.T, st sink.Store, o Options) {
 	ctx := context.Background()
 	body := make([]byte, o.LargeBody)
-	r := rand.New(rand.NewPCG(7, 7))
-	for i := 0; i+8 <= len(body); i += 8 {
-		v := r.Uint64()
-		for k := range 8 {
-			body[i+k] = byte(v >> (8 * k))
-		}
-	}
+	randomBytes(body, 7)
 	const key = "big/dt=2026-04-01/big.parquet"
 	require.NoError(t, st.Put(ctx, key, body))
 	got, err := st.Get(ctx, key)
@@ -496,9 +491,7 @@ func testSpool(t *testing.T, st sink.Store, o Options) {
 	var want []byte
 	for want = nil; len(want) < o.LargeBody; {
 		chunk := make([]byte, 1+r.IntN(3<<20))
-		for i := range chunk {
-			chunk[i] = byte(r.Uint32())
-		}
+		randomBytes(chunk, uint64(len(want)))
 		_, err := sp.Write(chunk)
 		require.NoError(t, err)
 		want = append(want, chunk...)
@@ -533,4 +526,13 @@ func testSpool(t *testing.T, st sink.Store, o Options) {
 	got, err = st.Get(ctx, "t/dt=2026-04-02/small.parquet")
 	require.NoError(t, err)
 	require.Equal(t, "tiny", string(got))
+}
+
+// randomBytes fills b with bytes that do not compress, the same for the
+// same seed; in one call, so that it stays quick under the race detector
+// (a byte at a time is millions of checked writes).
+func randomBytes(b []byte, seed uint64) {
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], seed)
+	_, _ = rand.NewChaCha8(key).Read(b)
 }

@@ -25,10 +25,12 @@ demo:
 		"SELECT room_id, count(*) AS live_messages, epoch_ms(max(created_at)) AS last_message_at FROM chat_messages_latest GROUP BY room_id ORDER BY live_messages DESC LIMIT 5"
 
 # ---------------------------------------------------------------- test
-## test: gofmt and vet checks, unit tests with the race detector, then the
-## end-to-end tests that read the lake back with DuckDB; long loops
-## shortened (TESTFLAGS=-short).
-test: tools vet test-unit test-e2e
+## test: gofmt and vet checks, then the unit tests with the race detector
+## and the end-to-end tests that read the lake back with DuckDB, the two
+## at once (each leaves cores idle while its last packages or its servers
+## run); long loops shortened (TESTFLAGS=-short).
+test: tools vet
+	@$(MAKE) --no-print-directory -j2 --output-sync=line test-unit test-e2e
 
 ## test-full: what CI runs (.ci/run): make test with the long loops whole.
 test-full:

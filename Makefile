@@ -12,6 +12,11 @@ LAKE        ?= lake
 # loops, many seeds, large inputs, emulator and server tests that
 # repeat what others check); test-full clears it.
 TESTFLAGS   ?= -short
+# TESTGORACE goes to the race detector of the unit tests: make test skips
+# its one-second wait at the exit of every test binary (a goroutine left
+# running after a package's last test, racing in that second, goes
+# unreported); test-full keeps the wait.
+TESTGORACE  ?= atexit_sleep_ms=0
 
 .PHONY: demo test test-full tools vet test-unit test-e2e sample lambda bench
 
@@ -30,11 +35,11 @@ demo:
 ## at once (each leaves cores idle while its last packages or its servers
 ## run); long loops shortened (TESTFLAGS=-short).
 test: tools vet
-	@$(MAKE) --no-print-directory -j2 --output-sync=line test-unit test-e2e
+	@$(MAKE) --no-print-directory -j2 test-unit test-e2e
 
 ## test-full: what CI runs (.ci/run): make test with the long loops whole.
 test-full:
-	$(MAKE) test TESTFLAGS=
+	$(MAKE) test TESTFLAGS= TESTGORACE=
 
 ## tools: the test server the tests start as a process (the Lambda Runtime
 ## Interface Emulator); S3 and Firehose servers run inside the tests. With
@@ -53,7 +58,7 @@ vet:
 	@cd e2e && $(GO) mod tidy -diff >/dev/null || { echo "e2e/go.mod is not tidy: run go mod tidy in e2e"; $(GO) mod tidy -diff; exit 1; }
 
 test-unit:
-	$(GO) test -race -count=1 $(TESTFLAGS) ./...
+	GORACE="$(strip $(TESTGORACE) $(GORACE))" $(GO) test -race -count=1 $(TESTFLAGS) ./...
 
 test-e2e:
 	cd e2e && $(GO) test -count=1 $(TESTFLAGS) ./...

@@ -30,6 +30,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/internal/sample"
+	"github.com/ddblake/ddblake/internal/testbin"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/manifest"
 	"github.com/ddblake/ddblake/sink/s3store"
@@ -68,12 +69,9 @@ func findRIE(t *testing.T) string {
 // -tags lambda.norpc.
 func buildBootstrap(t *testing.T) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, "./cmd/ddblake-lambda")
-	cmd.Dir = repoRoot
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-	msg, err := cmd.CombinedOutput()
-	require.NoError(t, err, "build bootstrap: %s", msg)
+	out, err := testbin.Build(filepath.Join(t.TempDir(), "bootstrap"), repoRoot, "./cmd/ddblake-lambda",
+		[]string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + runtime.GOARCH}, "-tags", "lambda.norpc", "-trimpath")
+	require.NoError(t, err, "build bootstrap")
 	return out
 }
 

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ddblake/ddblake/internal/testbin"
 )
 
 // ddblakeBin is the ddblake binary built once by TestMain.
@@ -40,12 +42,11 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	ddblakeBin = filepath.Join(dir, "ddblake")
-	build := exec.Command("go", "build", "-o", ddblakeBin, "github.com/ddblake/ddblake/cmd/ddblake")
-	build.Dir = repoRoot                              // built as the main module builds it, with its go.sum
-	build.Env = append(os.Environ(), "CGO_ENABLED=0") // the CLI is CGO-free
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: building ddblake: %v\n%s", err, out)
+	// Built in the main module, as it builds it (with its go.sum), CGO-free
+	// as the CLI is.
+	ddblakeBin, err = testbin.Build(filepath.Join(dir, "ddblake"), repoRoot, "github.com/ddblake/ddblake/cmd/ddblake", []string{"CGO_ENABLED=0"})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: building ddblake: %v\n", err)
 		return 1
 	}
 	return m.Run()

@@ -31,6 +31,7 @@ import (
 	"github.com/ddblake/ddblake/internal/laketest"
 	"github.com/ddblake/ddblake/internal/proctest"
 	"github.com/ddblake/ddblake/internal/sample"
+	"github.com/ddblake/ddblake/internal/testbin"
 	"github.com/ddblake/ddblake/schemas"
 	"github.com/ddblake/ddblake/sink"
 	"github.com/ddblake/ddblake/sink/s3store"
@@ -82,11 +83,10 @@ func goTool() string {
 // linux, CGO off, -tags lambda.norpc.
 func buildBootstrap(t testing.TB, dir string) string {
 	t.Helper()
-	out := filepath.Join(dir, "bootstrap")
-	cmd := exec.Command(goTool(), "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-	msg, err := cmd.CombinedOutput()
-	require.NoError(t, err, "build bootstrap: %s", msg)
+	out, err := testbin.Build(filepath.Join(dir, "bootstrap"), ".", ".",
+		[]string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + runtime.GOARCH},
+		"-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w")
+	require.NoError(t, err, "build bootstrap")
 	return out
 }
 

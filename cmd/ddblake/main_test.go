@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddblake/ddblake/internal/laketest"
+	"github.com/ddblake/ddblake/internal/testbin"
 )
 
 // The tests of this file run the ddblake binary as a user does.
@@ -24,7 +24,6 @@ var (
 	buildOnce sync.Once
 	binPath   string
 	buildErr  error
-	buildOut  []byte
 )
 
 // binary builds ddblake once for the tests of the package.
@@ -36,15 +35,9 @@ func binary(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "ddblake")
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if p, err := exec.LookPath("go"); err == nil {
-			goTool = p
-		}
-		cmd := exec.Command(goTool, "build", "-o", binPath, ".")
-		buildOut, buildErr = cmd.CombinedOutput()
+		binPath, buildErr = testbin.Build(filepath.Join(dir, "ddblake"), ".", ".", nil)
 	})
-	require.NoError(t, buildErr, "go build: %s", buildOut)
+	require.NoError(t, buildErr)
 	return binPath
 }
 

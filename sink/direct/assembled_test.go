@@ -147,6 +147,7 @@ func listedRows(t *testing.T, st sink.Store, table string) (map[string][]string,
 // destination writes, in far fewer files, each file of one partition of
 // one unit, and the Assembly counts the files the manifests list.
 func TestAssembledJoinsInTicketOrder(t *testing.T) {
+	t.Parallel()
 	run := newBatchRun(60, 40, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2)
 	ctx := context.Background()
 
@@ -224,6 +225,7 @@ func TestAssembledOneBatchIsTheBatchFile(t *testing.T) {
 // over more partitions finishes the file appended to least recently; the
 // rows are all there, and the same order of batches gives the same files.
 func TestAssembledBoundsOpenFiles(t *testing.T) {
+	t.Parallel()
 	run := newBatchRun(40, 30, 9)
 	var first map[string]string
 	for round := range 2 {
@@ -324,6 +326,7 @@ func TestAssembledLeavesBrokenUnitsUnfinished(t *testing.T) {
 // the chunks of nulls filling the columns each lacks would take more than
 // an eighth of it; batches using the same columns do.
 func TestAssembledBoundsNullChunks(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := schemas.NewSchema("wide")
 	for c := range 120 {
@@ -371,6 +374,7 @@ func TestAssembledBoundsNullChunks(t *testing.T) {
 // uploaded in parts from their spools: the data files are those of a
 // local lake, byte for byte.
 func TestAssembledOnS3(t *testing.T) {
+	t.Parallel()
 	units := make([]int, 30)
 	for i := 16; i < 30; i++ {
 		units[i] = 1

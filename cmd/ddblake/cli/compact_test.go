@@ -52,6 +52,7 @@ var compactLineRE = regexp.MustCompile(`^compacted 2 tables: (\d+) partitions lo
 // the manifests list the same rows in far fewer files; a second run
 // changes nothing; --grace 0s deletes the replaced files.
 func TestCompactCommand(t *testing.T) {
+	t.Parallel()
 	lake := filepath.Join(t.TempDir(), "lake")
 	res := ddblake(t, "", "replay", "--to", lake, "--chunk-size", "8KiB", fixture("sample"))
 	require.Equal(t, cli.ExitOK, res.code, res.stderr)

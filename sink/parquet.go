@@ -151,7 +151,7 @@ type Encoder struct {
 	layouts []*fileLayout
 	tick    uint64
 	buf     bytes.Buffer
-	rows    []parquet.Row
+	vals    [][]parquet.Value // per leaf column, the values of a write
 	arena   arena
 	used    []colPlan
 	used2   []colPlan
@@ -163,8 +163,9 @@ type Encoder struct {
 // maxLayouts bounds how many Parquet schemas an Encoder keeps.
 const maxLayouts = 8
 
-// rowsPerWrite is how many rows are converted and written at a time; the
-// row group and file limits are checked between writes.
+// rowsPerWrite is how many rows are converted and written at a time, as
+// parquet-go's WriteRows does (pages are cut between writes); the row
+// group and file limits are checked between writes.
 const rowsPerWrite = 64
 
 // NewEncoder returns an Encoder, or an error wrapping ErrBadConfig.
@@ -333,17 +334,14 @@ func (e *Encoder) writeFile(lay *fileLayout, s *schemas.Schema, rows []flatten.R
 	e.buf.Reset()
 	e.long = false
 	w := parquet.NewGenericWriter[parquet.Row](&e.buf, lay.options...)
+	cols := w.ColumnWriters()
 	var groupStart int64
 	groups, inGroup, n := 0, 0, 0
 	for n < len(idx) {
 		k := min(len(idx)-n, rowsPerWrite)
-		if err := e.buildRows(lay, s, rows, idx[n:n+k]); err != nil {
+		if err := e.writeRows(cols, lay, s, rows, idx[n:n+k]); err != nil {
 			return 0, 0, err
 		}
-		if _, err := w.WriteRows(e.rows); err != nil {
-			return 0, 0, fmt.Errorf("table %s: write parquet rows: %w", s.Table, err)
-		}
-		e.arena.reset()
 		n += k
 		inGroup += k
 		size := w.Size()
@@ -374,47 +372,61 @@ func (e *Encoder) writeFile(lay *fileLayout, s *schemas.Schema, rows []flatten.R
 	return n, groups, nil
 }
 
-// buildRows converts rows idx into e.rows following lay.
-func (e *Encoder) buildRows(lay *fileLayout, s *schemas.Schema, rows []flatten.Row, idx []int32) error {
-	if cap(e.rows) < len(idx) {
-		e.rows = append(e.rows[:cap(e.rows)], make([]parquet.Row, len(idx)-cap(e.rows))...)
+// writeRows converts rows idx following lay, column by column, and writes
+// each leaf column's values to its column writer: what parquet-go's
+// WriteRows does with rows of at most 64 (the same pages, so the same
+// bytes) without building the rows then copying their values out by
+// column. A cell that cannot be encoded fails the write with an
+// *EncodeError naming the first such row, and its first such column.
+func (e *Encoder) writeRows(cols []*parquet.ColumnWriter, lay *fileLayout, s *schemas.Schema, rows []flatten.Row, idx []int32) error {
+	if len(e.vals) < len(cols) {
+		e.vals = append(e.vals, make([][]parquet.Value, len(cols)-len(e.vals))...)
 	}
-	e.rows = e.rows[:len(idx)]
-	for j, i := range idx {
-		r := &rows[i]
-		out := e.rows[j][:0]
-		for fi := range lay.fields {
-			f := &lay.fields[fi]
-			li := f.leaf0
-			switch f.src {
-			case srcEventName:
-				out = append(out, stringValue(r.EventName).Level(0, 0, li))
-			case srcEventID:
+	var bad *EncodeError
+	badAt := len(idx)
+	for fi := range lay.fields {
+		f := &lay.fields[fi]
+		li := f.leaf0
+		out := e.vals[li][:0]
+		switch f.src {
+		case srcEventName:
+			for _, i := range idx {
+				out = append(out, stringValue(rows[i].EventName).Level(0, 0, li))
+			}
+		case srcEventID:
+			for _, i := range idx {
+				r := &rows[i]
 				e.long = e.long || len(r.EventID) > MaxStatBytes
 				out = append(out, stringValue(r.EventID).Level(0, 0, li))
-			case srcEventTime:
-				out = append(out, parquet.Int64Value(r.EventTime).Level(0, 0, li))
-			case srcSequence:
-				out = append(out, stringValue(r.Sequence).Level(0, 0, li))
-			case srcTTLDelete:
-				out = append(out, parquet.BooleanValue(r.TTLDelete).Level(0, 0, li))
-			case srcOldImage:
-				if r.OldImage == nil {
-					out = append(out, parquet.NullValue().Level(0, 0, li))
-				} else {
-					e.long = e.long || len(r.OldImage) > MaxStatBytes
-					out = append(out, parquet.ByteArrayValue(r.OldImage).Level(0, 1, li))
-				}
-			case srcExtra:
-				if len(r.Extra) == 0 {
-					out = append(out, parquet.NullValue().Level(0, 0, li))
-				} else {
-					e.long = e.long || len(r.Extra) > MaxStatBytes
-					out = append(out, parquet.ByteArrayValue(r.Extra).Level(0, 1, li))
-				}
-			default:
+			}
+		case srcEventTime:
+			for _, i := range idx {
+				out = append(out, parquet.Int64Value(rows[i].EventTime).Level(0, 0, li))
+			}
+		case srcSequence:
+			for _, i := range idx {
+				out = append(out, stringValue(rows[i].Sequence).Level(0, 0, li))
+			}
+		case srcTTLDelete:
+			for _, i := range idx {
+				out = append(out, parquet.BooleanValue(rows[i].TTLDelete).Level(0, 0, li))
+			}
+		case srcOldImage:
+			for _, i := range idx {
+				out = e.appendBytes(out, rows[i].OldImage, rows[i].OldImage != nil, li)
+			}
+		case srcExtra:
+			for _, i := range idx {
+				out = e.appendBytes(out, rows[i].Extra, len(rows[i].Extra) > 0, li)
+			}
+		default:
+			var vals []parquet.Value
+			if f.isMap {
+				vals = e.vals[li+1][:0]
+			}
+			for j, i := range idx {
 				d := &null
-				if f.col < len(r.Values) {
+				if r := &rows[i]; f.col < len(r.Values) {
 					d = &r.Values[f.col]
 				}
 				var err error
@@ -422,7 +434,7 @@ func (e *Encoder) buildRows(lay *fileLayout, s *schemas.Schema, rows []flatten.R
 				case f.list:
 					out, err = e.appendList(out, f, d, li)
 				case f.isMap:
-					out, err = e.appendMap(out, f, d, li)
+					out, vals, err = e.appendMap(out, vals, f, d, li)
 				case !d.Valid:
 					out = append(out, parquet.NullValue().Level(0, 0, li))
 				default:
@@ -431,19 +443,56 @@ func (e *Encoder) buildRows(lay *fileLayout, s *schemas.Schema, rows []flatten.R
 					out = append(out, v.Level(0, 1, li))
 				}
 				if err != nil {
-					return &EncodeError{Table: s.Table, Row: int(i), Column: f.name, Err: err}
+					if j < badAt {
+						bad, badAt = &EncodeError{Table: s.Table, Row: int(i), Column: f.name, Err: err}, j
+					}
+					break
 				}
 			}
+			if f.isMap {
+				e.vals[li+1] = vals
+			}
 		}
-		e.rows[j] = out
+		e.vals[li] = out
 	}
+	if bad != nil {
+		e.clearValues(len(cols))
+		return bad
+	}
+	for li, c := range cols {
+		if _, err := c.WriteRowValues(e.vals[li]); err != nil {
+			e.clearValues(len(cols))
+			return fmt.Errorf("table %s: write parquet rows: %w", s.Table, err)
+		}
+	}
+	e.clearValues(len(cols))
 	return nil
+}
+
+// clearValues empties the value buffers of the first n leaf columns, and
+// the decimal arena, dropping their references to the rows' memory.
+func (e *Encoder) clearValues(n int) {
+	for li := range e.vals[:n] {
+		clear(e.vals[li])
+		e.vals[li] = e.vals[li][:0]
+	}
+	e.arena.reset()
+}
+
+// appendBytes appends the value of an optional BYTE_ARRAY metadata
+// column: b when ok, else null.
+func (e *Encoder) appendBytes(out []parquet.Value, b []byte, ok bool, li int) []parquet.Value {
+	if !ok {
+		return append(out, parquet.NullValue().Level(0, 0, li))
+	}
+	e.long = e.long || len(b) > MaxStatBytes
+	return append(out, parquet.ByteArrayValue(b).Level(0, 1, li))
 }
 
 // appendList appends the values of an optional 3-level LIST column:
 // definition level 0 for a null list, 1 for an empty one, 2 for a null
 // element and 3 for an element; repetition level 1 after the first.
-func (e *Encoder) appendList(out parquet.Row, f *layoutField, d *flatten.Datum, li int) (parquet.Row, error) {
+func (e *Encoder) appendList(out []parquet.Value, f *layoutField, d *flatten.Datum, li int) ([]parquet.Value, error) {
 	switch {
 	case !d.Valid:
 		return append(out, parquet.NullValue().Level(0, 0, li)), nil
@@ -470,24 +519,24 @@ func (e *Encoder) appendList(out parquet.Row, f *layoutField, d *flatten.Datum, 
 }
 
 // appendMap appends the values of an optional MAP column, two leaves:
-// the keys (column li) then the values (li+1), each with definition level
-// 0 for a null map, 2 for an entry, and for the values 3 when not null;
-// repetition level 1 after the first entry. A valid Datum has at least
-// one entry.
-func (e *Encoder) appendMap(out parquet.Row, f *layoutField, d *flatten.Datum, li int) (parquet.Row, error) {
+// the keys (column li, to keys) then the values (li+1, to vals), each
+// with definition level 0 for a null map, 2 for an entry, and for the
+// values 3 when not null; repetition level 1 after the first entry. A
+// valid Datum has at least one entry.
+func (e *Encoder) appendMap(keys, vals []parquet.Value, f *layoutField, d *flatten.Datum, li int) ([]parquet.Value, []parquet.Value, error) {
 	n := d.MapLen()
 	if !d.Valid || n == 0 {
-		return append(out, parquet.NullValue().Level(0, 0, li), parquet.NullValue().Level(0, 0, li+1)), nil
+		return append(keys, parquet.NullValue().Level(0, 0, li)), append(vals, parquet.NullValue().Level(0, 0, li+1)), nil
 	}
 	if len(d.List) != 2*n {
-		return out, fmt.Errorf("map cell of %d keys and values", len(d.List))
+		return keys, vals, fmt.Errorf("map cell of %d keys and values", len(d.List))
 	}
 	for k := range n {
 		rep := 1
 		if k == 0 {
 			rep = 0
 		}
-		out = append(out, stringValue(d.MapKey(k)).Level(rep, 2, li))
+		keys = append(keys, stringValue(d.MapKey(k)).Level(rep, 2, li))
 	}
 	for k := range n {
 		v := d.MapValue(k)
@@ -496,16 +545,16 @@ func (e *Encoder) appendMap(out parquet.Row, f *layoutField, d *flatten.Datum, l
 			rep = 0
 		}
 		if !v.Valid {
-			out = append(out, parquet.NullValue().Level(rep, 2, li+1))
+			vals = append(vals, parquet.NullValue().Level(rep, 2, li+1))
 			continue
 		}
 		pv, err := e.scalar(f.kind, &f.leaf, v)
 		if err != nil {
-			return out, fmt.Errorf("key %q: %w", d.MapKey(k), err)
+			return keys, vals, fmt.Errorf("key %q: %w", d.MapKey(k), err)
 		}
-		out = append(out, pv.Level(rep, 3, li+1))
+		vals = append(vals, pv.Level(rep, 3, li+1))
 	}
-	return out, nil
+	return keys, vals, nil
 }
 
 // null is the cell of a column a short row does not reach.

@@ -1078,10 +1078,10 @@ func (a *typeAcc) column() (schemas.Column, bool) {
 func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 	st := Stats{Rows: len(b.metas), Omitted: b.omitted}
 	var (
-		rb    rowBuilder
-		segs  map[string][]string
-		cells datumSlab
+		rb   rowBuilder
+		segs map[string][]string
 	)
+	cells := &rb.mem.rows
 	folds := func(path string) bool {
 		i, ok := s.Lookup(path)
 		return ok && s.Columns[i].Type.Kind == schemas.KindMap
@@ -1099,7 +1099,7 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 			if sp != nil {
 				idx, _ := s.Lookup(sp.path)
 				v, _ := b.ruled(b.spanValue(sp), segsOf(&segs, sp.path))
-				rb.put(s, idx, sp.path, v)
+				rb.put(s, idx, sp.path, &v)
 				continue
 			}
 			if isEmpty(l.v) {
@@ -1113,7 +1113,7 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 				rb.misfit(*l) // no column yet
 				continue
 			}
-			rb.put(s, idx, l.path, l.v)
+			rb.put(s, idx, l.path, &l.v)
 		}
 		// The row is as long as its last cell: shorter rows read as nulls
 		// to the end, and a wide, sparse table does not cost a cell per
@@ -1130,8 +1130,8 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 		}
 		if len(rb.extra) > 0 {
 			st.Misfits += rb.misfits
-			b.extra = appendExtra(b.extra[:0], rb.extra)
-			row.Extra = append([]byte(nil), b.extra...)
+			b.extra = rb.tree.appendExtra(b.extra[:0], rb.extra)
+			row.Extra = rb.mem.bytes(b.extra)
 		}
 		dst = append(dst, row)
 	}
@@ -1183,8 +1183,12 @@ func (s *datumSlab) commit(n int) []Datum {
 
 // rowBuilder gathers the cells and the _extra of one row.
 type rowBuilder struct {
-	extra   []leaf // misfits and empty values, in item order
-	misfits int    // how many of extra are misfits
+	mem     cellMemory // the memory of the batch's cells
+	tree    extraTree  // scratch of appendExtra
+	bad     []Attr     // scratch of put: entries of a map that do not fit
+	empty   []Attr     // scratch of put: entries of a map that are empty
+	extra   []leaf     // misfits and empty values, in item order
+	misfits int        // how many of extra are misfits
 	// vals, when set, receives the cells in place, by column index;
 	// else cells gathers them.
 	vals  []Datum
@@ -1221,25 +1225,28 @@ func (rb *rowBuilder) misfit(l leaf) {
 
 // put converts v, found at path, into the cell of column idx, or into
 // misfits.
-func (rb *rowBuilder) put(s *schemas.Schema, idx int, path string, v Value) {
+func (rb *rowBuilder) put(s *schemas.Schema, idx int, path string, v *Value) {
 	c := &s.Columns[idx]
 	if c.Type.Kind == schemas.KindMap && v.Kind == M && len(v.M) > 0 &&
 		(c.Source == "" || c.Source == v.Kind.String()) {
-		d, bad, empty := convertMap(v, *c)
-		for _, e := range bad {
+		var d Datum
+		d, rb.bad, rb.empty = convertMap(&rb.mem, v, c, rb.bad[:0], rb.empty[:0])
+		for _, e := range rb.bad {
 			rb.misfit(leaf{path: JoinPath(path, e.Name), v: e.Value})
 		}
-		for _, e := range empty { // the NULL rule, inside the map too
+		for _, e := range rb.empty { // the NULL rule, inside the map too
 			rb.extra = append(rb.extra, leaf{path: JoinPath(path, e.Name), v: e.Value})
 		}
+		clear(rb.bad)
+		clear(rb.empty)
 		if d.Valid {
 			rb.cell(idx, d)
 		}
 		return
 	}
-	d, ok := convertCell(&v, c)
+	d, ok := convertCell(&rb.mem, v, c)
 	if !ok {
-		rb.misfit(leaf{path: path, v: v})
+		rb.misfit(leaf{path: path, v: *v})
 		return
 	}
 	rb.cell(idx, d)
@@ -1250,12 +1257,12 @@ func (rb *rowBuilder) put(s *schemas.Schema, idx int, path string, v Value) {
 // _extra (see Rows). A map fits a map column when every entry fits its
 // value type (Rows keeps the entries that fit and puts the others in
 // _extra).
-func Convert(v Value, c schemas.Column) (Datum, bool) { return convertCell(&v, &c) }
+func Convert(v Value, c schemas.Column) (Datum, bool) { return convertCell(nil, &v, &c) }
 
-// convertCell is Convert without copies of its arguments.
-func convertCell(vp *Value, c *schemas.Column) (Datum, bool) {
-	v := *vp
-	if isEmpty(v) {
+// convertCell is Convert without copies of its arguments, taking the
+// cell's memory from m (from the heap when m is nil).
+func convertCell(m *cellMemory, v *Value, c *schemas.Column) (Datum, bool) {
+	if isEmpty(*v) {
 		return Datum{}, false
 	}
 	if c.Source != "" && c.Source != v.Kind.String() {
@@ -1265,10 +1272,10 @@ func convertCell(vp *Value, c *schemas.Column) (Datum, bool) {
 		if v.Kind != M {
 			return Datum{}, false
 		}
-		d, bad, empty := convertMap(v, *c)
+		d, bad, empty := convertMap(m, v, c, nil, nil)
 		return d, len(bad)+len(empty) == 0
 	}
-	return convert(v, c.Type, c.Declared)
+	return convert(m, v, &c.Type, c.Declared)
 }
 
 // convertMap returns the non-empty map v as a cell of the map column c,
@@ -1279,26 +1286,29 @@ func convertCell(vp *Value, c *schemas.Column) (Datum, bool) {
 // A json value is the entry's DynamoDB JSON, whatever its kind. Like the
 // elements of a list, a string value not made from S does not fit a
 // string map that was not declared. The cell is null when no entry fits.
-func convertMap(v Value, c schemas.Column) (d Datum, bad, empty []Attr) {
+// The entries are appended to bad and empty; the cell's memory comes from
+// m (from the heap when m is nil).
+func convertMap(m *cellMemory, v *Value, c *schemas.Column, bad, empty []Attr) (Datum, []Attr, []Attr) {
 	elem := c.Type.Leaf()
-	kv := make([]Datum, 0, 2*len(v.M))
-	for _, e := range v.M {
+	kv := m.list(2 * len(v.M))[:0]
+	for i := range v.M {
+		e := &v.M[i]
 		if isEmpty(e.Value) {
-			empty = append(empty, e)
+			empty = append(empty, *e)
 			continue
 		}
 		var d Datum
 		ok := true
 		switch {
 		case elem.Kind == schemas.KindJSON:
-			d = Datum{Valid: true, Str: string(AppendValueJSON(nil, e.Value))}
+			d = Datum{Valid: true, Str: m.json(&e.Value)}
 		case elem.Kind == schemas.KindString && !c.Declared && e.Value.Kind != S:
 			ok = false
 		default:
-			d, ok = convert(e.Value, elem, c.Declared)
+			d, ok = convert(m, &e.Value, &elem, c.Declared)
 		}
 		if !ok {
-			bad = append(bad, e)
+			bad = append(bad, *e)
 			continue
 		}
 		kv = append(kv, Datum{Valid: true, Str: e.Name}, d)
@@ -1324,7 +1334,10 @@ func isEmpty(v Value) bool {
 	return false
 }
 
-func convert(v Value, t schemas.Type, declared bool) (Datum, bool) {
+// convert returns v as a cell of type t, or false when it does not fit;
+// the memory of a list or json cell comes from m (from the heap when m
+// is nil).
+func convert(m *cellMemory, v *Value, t *schemas.Type, declared bool) (Datum, bool) {
 	switch t.Kind {
 	case schemas.KindString:
 		switch v.Kind {
@@ -1369,12 +1382,12 @@ func convert(v Value, t schemas.Type, declared bool) (Datum, bool) {
 			return Datum{Valid: true, Bytes: v.B}, true
 		}
 	case schemas.KindTimestamp:
-		if ms, ok := timestampMillis(v); ok {
+		if ms, ok := timestampMillis(*v); ok {
 			return Datum{Valid: true, Int: ms}, true
 		}
 	case schemas.KindJSON:
 		if v.Kind == M || v.Kind == L || declared {
-			return Datum{Valid: true, Str: string(AppendValueJSON(nil, v))}, true
+			return Datum{Valid: true, Str: m.json(v)}, true
 		}
 	case schemas.KindArray:
 		switch v.Kind {
@@ -1382,12 +1395,13 @@ func convert(v Value, t schemas.Type, declared bool) (Datum, bool) {
 		default:
 			return Datum{}, false
 		}
-		list := make([]Datum, len(v.L))
-		for i, e := range v.L {
+		list := m.list(len(v.L))
+		for i := range v.L {
+			e := &v.L[i]
 			if !declared && t.Elem.Kind == schemas.KindString && e.Kind != S && v.Kind == L {
 				return Datum{}, false
 			}
-			d, ok := convert(e, *t.Elem, declared)
+			d, ok := convert(m, e, t.Elem, declared)
 			if !ok {
 				return Datum{}, false
 			}
@@ -1398,9 +1412,67 @@ func convert(v Value, t schemas.Type, declared bool) (Datum, bool) {
 	return Datum{}, false
 }
 
+// cellMemory hands out the memory of a batch's rows beyond their cells'
+// own: the cells of lists and maps, the text of json cells and _extra,
+// from chunks shared by many rows, so that a batch's rows cost a few
+// allocations rather than several each. Chunks are never written again
+// once handed out. A nil *cellMemory allocates each on the heap.
+type cellMemory struct {
+	rows    datumSlab // the rows' cells (see Rows)
+	lists   datumSlab // the elements of lists, the entries of maps
+	text    []byte    // the free end of the current text chunk
+	scratch []byte    // the text of a json cell being rendered
+}
+
+// textChunk is the size of a cellMemory's text chunks.
+const textChunk = 64 << 10
+
+// list returns n zero cells of their own, capped at n.
+func (m *cellMemory) list(n int) []Datum {
+	if m == nil {
+		return make([]Datum, n)
+	}
+	return m.lists.take(n)
+}
+
+// bytes returns a copy of b, capped at its length.
+func (m *cellMemory) bytes(b []byte) []byte {
+	if m == nil || len(b) > textChunk/4 {
+		return append([]byte(nil), b...)
+	}
+	if len(m.text) < len(b) {
+		m.text = make([]byte, textChunk)
+	}
+	out := m.text[:len(b):len(b)]
+	copy(out, b)
+	m.text = m.text[len(b):]
+	return out
+}
+
+// json returns the DynamoDB JSON of v as a string.
+func (m *cellMemory) json(v *Value) string {
+	if m == nil {
+		return string(AppendValueJSON(nil, *v))
+	}
+	m.scratch = AppendValueJSON(m.scratch[:0], *v)
+	if len(m.scratch) == 0 {
+		return ""
+	}
+	b := m.bytes(m.scratch)
+	return unsafe.String(&b[0], len(b))
+}
+
 // appendExtra renders leaves (in item order) as one DynamoDB JSON object,
 // nesting paths back into maps: a leaf at a.b becomes {"a":{"M":{"b":...}}}.
+// Without t, it builds its tree on the heap.
 func appendExtra(dst []byte, leaves []leaf) []byte {
+	var t extraTree
+	return t.appendExtra(dst, leaves)
+}
+
+// appendExtra is the function appendExtra, keeping its tree in t's memory
+// for the next call.
+func (t *extraTree) appendExtra(dst []byte, leaves []leaf) []byte {
 	if flat := topLevel(leaves); flat {
 		// The common case (a NULL or a misfit at the top level): no
 		// nesting to rebuild.
@@ -1415,16 +1487,18 @@ func appendExtra(dst []byte, leaves []leaf) []byte {
 		}
 		return append(dst, '}')
 	}
-	root := &extraNode{}
-	for _, l := range leaves {
-		n := root
-		for _, seg := range SplitPath(l.path) {
-			n = n.child(seg)
+	t.reset()
+	root := t.node()
+	for i := range leaves {
+		n, rest, more := root, leaves[i].path, true
+		for more {
+			var seg string
+			seg, rest, more = t.nextSegment(rest)
+			n = t.child(n, seg)
 		}
-		v := l.v
-		n.value = &v
+		t.nodes[n].value = int32(i) + 1
 	}
-	return root.appendMap(dst)
+	return t.appendMap(dst, root, leaves)
 }
 
 // topLevel reports whether every leaf is a top-level attribute (its path
@@ -1446,39 +1520,93 @@ func topLevel(leaves []leaf) bool {
 	return true
 }
 
-type extraNode struct {
-	names    []string
-	children []*extraNode
-	value    *Value
+// extraTree is the nesting of one row's _extra leaves: node 0 is the
+// root; the nodes are reused from row to row.
+type extraTree struct {
+	nodes []extraNode
+	seg   []byte // scratch of nextSegment
 }
 
-func (n *extraNode) child(name string) *extraNode {
-	for i, c := range n.names {
-		if c == name {
-			return n.children[i]
+type extraNode struct {
+	names    []string
+	children []int32
+	value    int32 // 1 + the index of the leaf the node holds; 0 for none
+}
+
+func (t *extraTree) reset() { t.nodes = t.nodes[:0] }
+
+// node adds an empty node and returns its index.
+func (t *extraTree) node() int32 {
+	if len(t.nodes) < cap(t.nodes) {
+		t.nodes = t.nodes[:len(t.nodes)+1]
+		n := &t.nodes[len(t.nodes)-1]
+		clear(n.names)
+		n.names, n.children, n.value = n.names[:0], n.children[:0], 0
+	} else {
+		t.nodes = append(t.nodes, extraNode{})
+	}
+	return int32(len(t.nodes) - 1)
+}
+
+// nextSegment splits the first segment off a path made by JoinPath, as
+// SplitPath does: the segment, unescaped, the rest after its '.', and
+// whether there is a rest (a path ending in '.' ends in an empty
+// segment). A segment without escapes is a substring of path.
+func (t *extraTree) nextSegment(path string) (seg, rest string, more bool) {
+	end := strings.IndexByte(path, '.')
+	if end < 0 {
+		end = len(path)
+	}
+	if strings.IndexByte(path[:end], '\\') < 0 {
+		if end == len(path) {
+			return path, "", false
+		}
+		return path[:end], path[end+1:], true
+	}
+	t.seg = t.seg[:0]
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		switch {
+		case c == '\\' && i+1 < len(path):
+			i++
+			t.seg = append(t.seg, path[i])
+		case c == '.':
+			return string(t.seg), path[i+1:], true
+		default:
+			t.seg = append(t.seg, c)
 		}
 	}
-	c := &extraNode{}
-	n.names = append(n.names, name)
-	n.children = append(n.children, c)
+	return string(t.seg), "", false
+}
+
+// child returns the child of node n named name, adding it if needed.
+func (t *extraTree) child(n int32, name string) int32 {
+	for i, c := range t.nodes[n].names {
+		if c == name {
+			return t.nodes[n].children[i]
+		}
+	}
+	c := t.node()
+	t.nodes[n].names = append(t.nodes[n].names, name)
+	t.nodes[n].children = append(t.nodes[n].children, c)
 	return c
 }
 
-func (n *extraNode) appendMap(dst []byte) []byte {
+func (t *extraTree) appendMap(dst []byte, n int32, leaves []leaf) []byte {
 	dst = append(dst, '{')
-	for i, name := range n.names {
+	for i, name := range t.nodes[n].names {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = AppendJSONString(dst, name)
 		dst = append(dst, ':')
-		c := n.children[i]
-		if c.value != nil && len(c.names) == 0 {
-			dst = AppendValueJSON(dst, *c.value)
+		c := &t.nodes[t.nodes[n].children[i]]
+		if c.value != 0 && len(c.names) == 0 {
+			dst = AppendValueJSON(dst, leaves[c.value-1].v)
 			continue
 		}
 		dst = append(dst, `{"M":`...)
-		dst = c.appendMap(dst)
+		dst = t.appendMap(dst, t.nodes[n].children[i], leaves)
 		dst = append(dst, '}')
 	}
 	return append(dst, '}')

@@ -1,10 +1,13 @@
 package flatten
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ddblake/ddblake/schemas"
 )
 
 // refExtra is how _extra was rebuilt before extraTree: a tree of nodes on
@@ -84,5 +87,55 @@ func TestExtraTreeMatchesSplitPath(t *testing.T) {
 		}
 		require.Equal(t, string(want), string(tree.appendExtra(nil, leaves)), "leaves %v", leaves)
 		require.Equal(t, string(want), string(appendExtra(nil, leaves)))
+	}
+}
+
+// TestRowsInReusedBatch builds rows in a batch that was released after
+// rows of other items (wider rows, longer lists, json and _extra): they
+// must be the rows a fresh Flattener builds, with no cell, element or
+// text left from the rows before, whatever the order of the batches.
+func TestRowsInReusedBatch(t *testing.T) {
+	wide := `{"a":{"S":"x"},"b":{"N":"1"},"c":{"L":[{"S":"p"},{"S":"q"},{"S":"r"}]},"d":{"M":{"k":{"S":"v"}}},"e":{"NULL":true},"f":{"BOOL":true},"g":{"L":[{"N":"1"},{"S":"mixed"}]},"h":{"M":{"x":{"M":{"y":{"S":"deep"}}}}}}`
+	narrow := `{"a":{"S":"y"},"c":{"L":[{"S":"z"}]},"b":{"S":"not a number"}}`
+	var batches [][]string
+	for i := range 6 {
+		batch := []string{wide, narrow}
+		if i%2 == 1 {
+			batch = []string{narrow, narrow, wide}
+		}
+		for k := range 1500 * (i % 3) { // past a chunk of cells, of text
+			batch = append(batch, fmt.Sprintf(`{"a":{"S":"%d"},"g":{"L":[{"N":"%d"},{"BOOL":true}]},"z%d":{"NULL":true}}`, k, k, k%7))
+		}
+		batches = append(batches, batch)
+	}
+	s := schemas.NewSchema("t")
+	for _, p := range [][2]string{{"a", "string"}, {"b", "bigint"}, {"c", "array<string>"}, {"d", "map<string,string>"}, {"f", "boolean"}, {"g", "json"}, {"h", "json"}} {
+		typ, err := schemas.ParseType(p[1])
+		require.NoError(t, err)
+		_, err = s.Add(schemas.Column{Path: p[0], Type: typ})
+		require.NoError(t, err)
+	}
+	render := func(b *Batch, items []string) []string {
+		for i, in := range items {
+			item, err := ParseItemBytes([]byte(in))
+			require.NoError(t, err)
+			b.AddItem(Meta{EventName: "INSERT", EventTime: int64(i)}, ItemOf(item))
+		}
+		rows, _ := b.Rows(nil, s)
+		out := make([]string, len(rows))
+		for i := range rows {
+			out[i] = string(AppendRowJSON(nil, s, &rows[i]))
+		}
+		return out
+	}
+	reused, err := New(TableConfig{})
+	require.NoError(t, err)
+	for i, items := range batches {
+		fresh, err := New(TableConfig{})
+		require.NoError(t, err)
+		want := render(fresh.NewBatch(), items)
+		b := reused.NewBatch()
+		require.Equal(t, want, render(b, items), "batch %d", i)
+		b.Release()
 	}
 }

@@ -224,6 +224,7 @@ type Batch struct {
 	scratch    []byte     // the text of a value being masked
 	vals       valueSlabs // the lists and maps of the Values built from Items
 	joins      *[joinSlots]joinSlot
+	cells      cellMemory // the memory of the rows built (see Rows)
 }
 
 type pathKey struct{ parent, name string }
@@ -246,8 +247,8 @@ func (f *Flattener) NewBatch() *Batch {
 // Release resets b and gives it back to its Flattener, whose NewBatch
 // hands it out again with its memory (leaves, spans, path names), so that
 // a stream of batches does not grow the same slices over and over. b must
-// not be used after; the rows built from it stay valid (they do not share
-// its memory). A batch over the size kept is left to the collector.
+// not be used after, nor the rows built from it: they share its memory
+// (see Rows). A batch over the size kept is left to the collector.
 func (b *Batch) Release() {
 	if b == nil || cap(b.leaves) > maxKeptLeaves {
 		return
@@ -261,7 +262,8 @@ func (b *Batch) Release() {
 	}
 }
 
-// Reset empties the batch for reuse, keeping its memory.
+// Reset empties the batch for reuse, keeping its memory; the rows built
+// from it must no longer be used (see Rows).
 func (b *Batch) Reset() {
 	clear(b.metas) // drop references to record memory
 	b.metas = b.metas[:0]
@@ -273,6 +275,7 @@ func (b *Batch) Reset() {
 	b.spans = b.spans[:0]
 	b.omitted = 0
 	b.vals.reset()
+	b.cells.reset()
 }
 
 // FirstDay is the UTC day (YYYY-MM-DD) of the batch's earliest event
@@ -1075,13 +1078,19 @@ func (a *typeAcc) column() (schemas.Column, bool) {
 // cell (their column, if any, is null): so a row is the same whatever
 // columns the schema gained since, and NULL stays told from absent; the
 // same holds for the entries of a map kept in a map column.
+//
+// The rows' cells, lists and text are in the batch's memory: they stay
+// valid until the batch is Reset or Released, which reuses that memory
+// for the next batch's rows. Strings of the items added are shared, not
+// copied.
 func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 	st := Stats{Rows: len(b.metas), Omitted: b.omitted}
 	var (
 		rb   rowBuilder
 		segs map[string][]string
 	)
-	cells := &rb.mem.rows
+	rb.mem = &b.cells
+	cells := &b.cells.rows
 	folds := func(path string) bool {
 		i, ok := s.Lookup(path)
 		return ok && s.Columns[i].Type.Kind == schemas.KindMap
@@ -1139,13 +1148,42 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 }
 
 // datumSlab hands out the cells of rows from chunks shared by many rows:
-// a batch's rows cost a few allocations, not one each.
+// a batch's rows cost a few allocations, not one each, and a batch
+// reused after Reset costs none, up to maxKeptChunks of chunks.
 type datumSlab struct {
-	free []Datum
+	chunks [][]Datum // the chunks handed out from, kept for reuse
+	used   int       // chunks[:used] are in use, the last one being free's
+	free   []Datum
 }
 
 // datumChunk is the size of a datumSlab's chunks (about 360 KB).
 const datumChunk = 4096
+
+// maxKeptChunks bounds the chunks a datumSlab keeps for reuse (about
+// 11 MB, the cells of a batch of maxKeptLeaves).
+const maxKeptChunks = 32
+
+// next makes the next chunk free's, reusing a kept one.
+func (s *datumSlab) next() {
+	if s.used == len(s.chunks) {
+		s.chunks = append(s.chunks, make([]Datum, datumChunk))
+	}
+	s.free = s.chunks[s.used]
+	s.used++
+}
+
+// reset zeroes the cells handed out and keeps their chunks for reuse: the
+// rows built from them must no longer be used.
+func (s *datumSlab) reset() {
+	for i := range s.chunks[:s.used] {
+		clear(s.chunks[i])
+	}
+	if len(s.chunks) > maxKeptChunks {
+		clear(s.chunks[maxKeptChunks:])
+		s.chunks = s.chunks[:maxKeptChunks]
+	}
+	s.used, s.free = 0, nil
+}
 
 // take returns n zero cells of their own, capped at n.
 func (s *datumSlab) take(n int) []Datum {
@@ -1153,7 +1191,7 @@ func (s *datumSlab) take(n int) []Datum {
 		return make([]Datum, n)
 	}
 	if len(s.free) < n {
-		s.free = make([]Datum, datumChunk)
+		s.next()
 	}
 	out := s.free[:n:n]
 	s.free = s.free[n:]
@@ -1168,7 +1206,7 @@ func (s *datumSlab) reserve(n int) []Datum {
 		return nil
 	}
 	if len(s.free) < n {
-		s.free = make([]Datum, datumChunk)
+		s.next()
 	}
 	return s.free[:n]
 }
@@ -1183,12 +1221,12 @@ func (s *datumSlab) commit(n int) []Datum {
 
 // rowBuilder gathers the cells and the _extra of one row.
 type rowBuilder struct {
-	mem     cellMemory // the memory of the batch's cells
-	tree    extraTree  // scratch of appendExtra
-	bad     []Attr     // scratch of put: entries of a map that do not fit
-	empty   []Attr     // scratch of put: entries of a map that are empty
-	extra   []leaf     // misfits and empty values, in item order
-	misfits int        // how many of extra are misfits
+	mem     *cellMemory // the memory of the batch's rows
+	tree    extraTree   // scratch of appendExtra
+	bad     []Attr      // scratch of put: entries of a map that do not fit
+	empty   []Attr      // scratch of put: entries of a map that are empty
+	extra   []leaf      // misfits and empty values, in item order
+	misfits int         // how many of extra are misfits
 	// vals, when set, receives the cells in place, by column index;
 	// else cells gathers them.
 	vals  []Datum
@@ -1230,7 +1268,7 @@ func (rb *rowBuilder) put(s *schemas.Schema, idx int, path string, v *Value) {
 	if c.Type.Kind == schemas.KindMap && v.Kind == M && len(v.M) > 0 &&
 		(c.Source == "" || c.Source == v.Kind.String()) {
 		var d Datum
-		d, rb.bad, rb.empty = convertMap(&rb.mem, v, c, rb.bad[:0], rb.empty[:0])
+		d, rb.bad, rb.empty = convertMap(rb.mem, v, c, rb.bad[:0], rb.empty[:0])
 		for _, e := range rb.bad {
 			rb.misfit(leaf{path: JoinPath(path, e.Name), v: e.Value})
 		}
@@ -1244,7 +1282,7 @@ func (rb *rowBuilder) put(s *schemas.Schema, idx int, path string, v *Value) {
 		}
 		return
 	}
-	d, ok := convertCell(&rb.mem, v, c)
+	d, ok := convertCell(rb.mem, v, c)
 	if !ok {
 		rb.misfit(leaf{path: path, v: *v})
 		return
@@ -1412,20 +1450,38 @@ func convert(m *cellMemory, v *Value, t *schemas.Type, declared bool) (Datum, bo
 	return Datum{}, false
 }
 
-// cellMemory hands out the memory of a batch's rows beyond their cells'
-// own: the cells of lists and maps, the text of json cells and _extra,
-// from chunks shared by many rows, so that a batch's rows cost a few
-// allocations rather than several each. Chunks are never written again
-// once handed out. A nil *cellMemory allocates each on the heap.
+// cellMemory hands out the memory of a batch's rows: their cells, the
+// cells of lists and maps, the text of json cells and _extra, from chunks
+// shared by many rows, so that a batch's rows cost a few allocations
+// rather than several each, and none when the batch is reused. A chunk's
+// text is never written again until reset. A nil *cellMemory allocates
+// each on the heap.
 type cellMemory struct {
 	rows    datumSlab // the rows' cells (see Rows)
 	lists   datumSlab // the elements of lists, the entries of maps
+	texts   [][]byte  // the text chunks, kept for reuse
+	used    int       // texts[:used] are in use, the last one being text's
 	text    []byte    // the free end of the current text chunk
 	scratch []byte    // the text of a json cell being rendered
 }
 
 // textChunk is the size of a cellMemory's text chunks.
 const textChunk = 64 << 10
+
+// maxKeptTexts bounds the text chunks a cellMemory keeps for reuse.
+const maxKeptTexts = 16
+
+// reset makes the memory handed out free for reuse: the rows built from
+// it must no longer be used.
+func (m *cellMemory) reset() {
+	m.rows.reset()
+	m.lists.reset()
+	if len(m.texts) > maxKeptTexts {
+		clear(m.texts[maxKeptTexts:])
+		m.texts = m.texts[:maxKeptTexts]
+	}
+	m.used, m.text = 0, nil
+}
 
 // list returns n zero cells of their own, capped at n.
 func (m *cellMemory) list(n int) []Datum {
@@ -1441,7 +1497,11 @@ func (m *cellMemory) bytes(b []byte) []byte {
 		return append([]byte(nil), b...)
 	}
 	if len(m.text) < len(b) {
-		m.text = make([]byte, textChunk)
+		if m.used == len(m.texts) {
+			m.texts = append(m.texts, make([]byte, textChunk))
+		}
+		m.text = m.texts[m.used]
+		m.used++
 	}
 	out := m.text[:len(b):len(b)]
 	copy(out, b)

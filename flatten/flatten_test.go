@@ -36,9 +36,8 @@ func run(t testing.TB, cfg TableConfig, batches ...[]string) (*schemas.Schema, [
 		s := schemas.NewSchema("t")
 		var rows []Row
 		var st Stats
-		b := f.NewBatch()
 		for bi, batch := range batches {
-			b.Reset()
+			b := f.NewBatch() // not Reset: the rows kept share their batch's memory
 			for i, in := range batch {
 				item, err := ParseItemBytes([]byte(in))
 				require.NoError(t, err, "batch %d item %d", bi, i)

@@ -408,10 +408,10 @@ func (p *Processor) Process(ctx context.Context, b *Batch) (Result, error) {
 		}
 		res.OverCap = append(res.OverCap, p.noteOverCap(tb.name, tb.config.ColumnCap(), tb.overCap)...)
 		rows, st := tb.batch.Rows(make([]flatten.Row, 0, tb.batch.Len()), tb.schema)
-		tb.batch.Release() // the rows do not share its memory
-		tb.batch = nil
 		res.Misfits += st.Misfits
 		d, err := p.Destination.Write(ctx, b.ID, &sink.Table{Name: tb.name, Schema: tb.schema, Hourly: tb.config.hourly(), Parquet: tb.config.Parquet(), Place: place}, rows)
+		tb.batch.Release() // after the rows, which share its memory
+		tb.batch = nil
 		if err != nil {
 			broken = true
 			errs = append(errs, fmt.Errorf("table %s: %w", tb.name, err))

@@ -15,27 +15,26 @@ import (
 	"github.com/ddblake/ddblake/sink/localstore"
 )
 
-// rowSink is a sink.Destination that keeps the rows a Processor delivers, with the schema of each.
+// rowSink is a sink.Destination that keeps the rows a Processor delivers,
+// rendered with the schema of each.
 type rowSink struct {
 	mu   sync.Mutex
-	rows []flatten.Row
-	t    []*sink.Table
+	rows []string // as `ddblake flatten` renders them
 }
 
+// Write renders the rows as they are given: a Destination keeps no rows
+// past Write (their memory is reused).
 func (s *rowSink) Write(ctx context.Context, batchID string, t *sink.Table, rows []flatten.Row) (sink.Delivery, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for range rows {
-		s.t = append(s.t, t)
+	for i := range rows {
+		s.rows = append(s.rows, string(flatten.AppendRowJSON(nil, t.Schema, &rows[i])))
 	}
-	s.rows = append(s.rows, rows...)
 	return sink.Delivery{}, nil
 }
 
-// json renders row i as `ddblake flatten` does.
-func (s *rowSink) json(i int) string {
-	return string(flatten.AppendRowJSON(nil, s.t[i].Schema, &s.rows[i]))
-}
+// json is row i as `ddblake flatten` renders it.
+func (s *rowSink) json(i int) string { return s.rows[i] }
 
 // records makes one INSERT per item, of table chat-messages.
 func records(t *testing.T, items ...string) []*decode.ChangeRecord {

@@ -19,7 +19,9 @@ var ErrUnwritable = errors.New("row the lake cannot hold")
 //
 // It reports the rows it could not deliver in Delivery.Failed rather than
 // failing the whole batch; the error says why. Rows it refuses for good
-// go to Delivery.SetAside, to be set aside with their records.
+// go to Delivery.SetAside, to be set aside with their records. The rows
+// are valid only until Write returns (their memory is reused for the next
+// batch's rows): a Destination copies what it keeps.
 type Destination interface {
 	Write(ctx context.Context, batchID string, t *Table, rows []flatten.Row) (Delivery, error)
 }

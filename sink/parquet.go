@@ -420,6 +420,10 @@ func (e *Encoder) writeRows(cols []*parquet.ColumnWriter, lay *fileLayout, s *sc
 				out = e.appendBytes(out, rows[i].Extra, len(rows[i].Extra) > 0, li)
 			}
 		default:
+			if !f.list && !f.isMap && infallible(f.kind) {
+				out = e.appendScalars(out, f, rows, idx, li)
+				break
+			}
 			var vals []parquet.Value
 			if f.isMap {
 				vals = e.vals[li+1][:0]
@@ -467,6 +471,49 @@ func (e *Encoder) writeRows(cols []*parquet.ColumnWriter, lay *fileLayout, s *sc
 	}
 	e.clearValues(len(cols))
 	return nil
+}
+
+// infallible reports whether every cell of a scalar kind k converts to a
+// Parquet value (a decimal's text may not).
+func infallible(k schemas.Kind) bool {
+	switch k {
+	case schemas.KindString, schemas.KindJSON, schemas.KindBigint, schemas.KindTimestamp,
+		schemas.KindDouble, schemas.KindBoolean, schemas.KindBinary:
+		return true
+	}
+	return false
+}
+
+// appendScalars appends the values of the optional scalar column f, of
+// an infallible kind, of rows idx: definition level 1 for a value, 0 for
+// null.
+func (e *Encoder) appendScalars(out []parquet.Value, f *layoutField, rows []flatten.Row, idx []int32, li int) []parquet.Value {
+	nullValue := parquet.NullValue().Level(0, 0, li)
+	for _, i := range idx {
+		r := &rows[i]
+		if f.col >= len(r.Values) || !r.Values[f.col].Valid {
+			out = append(out, nullValue)
+			continue
+		}
+		d := &r.Values[f.col]
+		var v parquet.Value
+		switch f.kind {
+		case schemas.KindString, schemas.KindJSON:
+			e.long = e.long || len(d.Str) > MaxStatBytes
+			v = stringValue(d.Str)
+		case schemas.KindBigint, schemas.KindTimestamp:
+			v = parquet.Int64Value(d.Int)
+		case schemas.KindDouble:
+			v = parquet.DoubleValue(d.Float)
+		case schemas.KindBoolean:
+			v = parquet.BooleanValue(d.Bool)
+		case schemas.KindBinary:
+			e.long = e.long || len(d.Bytes) > MaxStatBytes
+			v = parquet.ByteArrayValue(d.Bytes)
+		}
+		out = append(out, v.Level(0, 1, li))
+	}
+	return out
 }
 
 // clearValues empties the value buffers of the first n leaf columns, and

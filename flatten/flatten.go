@@ -1282,12 +1282,22 @@ func (rb *rowBuilder) put(s *schemas.Schema, idx int, path string, v *Value) {
 		}
 		return
 	}
-	d, ok := convertCell(rb.mem, v, c)
-	if !ok {
+	if rb.vals == nil {
+		var d Datum
+		if !convertCell(&d, rb.mem, v, c) {
+			rb.misfit(leaf{path: path, v: *v})
+			return
+		}
+		rb.cell(idx, d)
+		return
+	}
+	// The cell is converted in place (a Datum is large to copy).
+	if !convertCell(&rb.vals[idx], rb.mem, v, c) {
 		rb.misfit(leaf{path: path, v: *v})
 		return
 	}
-	rb.cell(idx, d)
+	rb.n++
+	rb.last = max(rb.last, idx)
 }
 
 // Convert returns v as a cell of column c, or false when it does not fit.
@@ -1295,25 +1305,34 @@ func (rb *rowBuilder) put(s *schemas.Schema, idx int, path string, v *Value) {
 // _extra (see Rows). A map fits a map column when every entry fits its
 // value type (Rows keeps the entries that fit and puts the others in
 // _extra).
-func Convert(v Value, c schemas.Column) (Datum, bool) { return convertCell(nil, &v, &c) }
+func Convert(v Value, c schemas.Column) (Datum, bool) {
+	var d Datum
+	ok := convertCell(&d, nil, &v, &c)
+	return d, ok
+}
 
-// convertCell is Convert without copies of its arguments, taking the
-// cell's memory from m (from the heap when m is nil).
-func convertCell(m *cellMemory, v *Value, c *schemas.Column) (Datum, bool) {
+// convertCell is Convert without copies: it sets *d, or leaves it as it
+// was when v does not fit, taking the cell's memory from m (from the heap
+// when m is nil).
+func convertCell(d *Datum, m *cellMemory, v *Value, c *schemas.Column) bool {
 	if isEmpty(*v) {
-		return Datum{}, false
+		return false
 	}
 	if c.Source != "" && c.Source != v.Kind.String() {
-		return Datum{}, false
+		return false
 	}
 	if c.Type.Kind == schemas.KindMap {
 		if v.Kind != M {
-			return Datum{}, false
+			return false
 		}
-		d, bad, empty := convertMap(m, v, c, nil, nil)
-		return d, len(bad)+len(empty) == 0
+		md, bad, empty := convertMap(m, v, c, nil, nil)
+		if len(bad)+len(empty) > 0 {
+			return false
+		}
+		*d = md
+		return true
 	}
-	return convert(m, v, &c.Type, c.Declared)
+	return convert(d, m, v, &c.Type, c.Declared)
 }
 
 // convertMap returns the non-empty map v as a cell of the map column c,
@@ -1343,7 +1362,7 @@ func convertMap(m *cellMemory, v *Value, c *schemas.Column, bad, empty []Attr) (
 		case elem.Kind == schemas.KindString && !c.Declared && e.Value.Kind != S:
 			ok = false
 		default:
-			d, ok = convert(m, &e.Value, &elem, c.Declared)
+			ok = convert(&d, m, &e.Value, &elem, c.Declared)
 		}
 		if !ok {
 			bad = append(bad, *e)
@@ -1372,82 +1391,92 @@ func isEmpty(v Value) bool {
 	return false
 }
 
-// convert returns v as a cell of type t, or false when it does not fit;
-// the memory of a list or json cell comes from m (from the heap when m
-// is nil).
-func convert(m *cellMemory, v *Value, t *schemas.Type, declared bool) (Datum, bool) {
+// convert sets *d to v as a cell of type t, or reports false when it
+// does not fit, leaving *d as it was; the memory of a list or json cell
+// comes from m (from the heap when m is nil).
+func convert(d *Datum, m *cellMemory, v *Value, t *schemas.Type, declared bool) bool {
 	switch t.Kind {
 	case schemas.KindString:
 		switch v.Kind {
 		case S:
-			return Datum{Valid: true, Str: v.S}, true
+			*d = Datum{Valid: true, Str: v.S}
+			return true
 		case N:
-			return Datum{Valid: true, Str: v.S}, true
+			*d = Datum{Valid: true, Str: v.S}
+			return true
 		}
 	case schemas.KindBigint:
 		if v.Kind == N {
 			if i, ok := plainInt(v.S); ok {
-				return Datum{Valid: true, Int: i}, true
+				*d = Datum{Valid: true, Int: i}
+				return true
 			}
 			if n, err := ParseNumber(v.S); err == nil {
 				if i, ok := n.Int64(); ok {
-					return Datum{Valid: true, Int: i}, true
+					*d = Datum{Valid: true, Int: i}
+					return true
 				}
 			}
 		}
 	case schemas.KindDecimal:
 		if v.Kind == N {
 			if plainDecimal(v.S, t.Precision, t.Scale) {
-				return Datum{Valid: true, Str: v.S}, true
+				*d = Datum{Valid: true, Str: v.S}
+				return true
 			}
 			if n, err := ParseNumber(v.S); err == nil &&
 				n.FracDigits() <= t.Scale && n.IntDigits() <= t.Precision-t.Scale {
-				return Datum{Valid: true, Str: n.Text(t.Scale)}, true
+				*d = Datum{Valid: true, Str: n.Text(t.Scale)}
+				return true
 			}
 		}
 	case schemas.KindDouble:
 		if v.Kind == N {
 			if f, err := parseFloat(v.S); err == nil {
-				return Datum{Valid: true, Float: f}, true
+				*d = Datum{Valid: true, Float: f}
+				return true
 			}
 		}
 	case schemas.KindBoolean:
 		if v.Kind == BOOL {
-			return Datum{Valid: true, Bool: v.Bool}, true
+			*d = Datum{Valid: true, Bool: v.Bool}
+			return true
 		}
 	case schemas.KindBinary:
 		if v.Kind == B {
-			return Datum{Valid: true, Bytes: v.B}, true
+			*d = Datum{Valid: true, Bytes: v.B}
+			return true
 		}
 	case schemas.KindTimestamp:
 		if ms, ok := timestampMillis(*v); ok {
-			return Datum{Valid: true, Int: ms}, true
+			*d = Datum{Valid: true, Int: ms}
+			return true
 		}
 	case schemas.KindJSON:
 		if v.Kind == M || v.Kind == L || declared {
-			return Datum{Valid: true, Str: m.json(v)}, true
+			*d = Datum{Valid: true, Str: m.json(v)}
+			return true
 		}
 	case schemas.KindArray:
 		switch v.Kind {
 		case SS, NS, BS, L:
 		default:
-			return Datum{}, false
+			return false
 		}
 		list := m.list(len(v.L))
 		for i := range v.L {
 			e := &v.L[i]
 			if !declared && t.Elem.Kind == schemas.KindString && e.Kind != S && v.Kind == L {
-				return Datum{}, false
+				return false
 			}
-			d, ok := convert(m, e, t.Elem, declared)
-			if !ok {
-				return Datum{}, false
+			if !convert(&list[i], m, e, t.Elem, declared) {
+				return false
 			}
-			list[i] = d
 		}
-		return Datum{Valid: true, List: list}, true
+		*d = Datum{Valid: true, List: list}
+		return true
 	}
-	return Datum{}, false
+	return false
 }
 
 // cellMemory hands out the memory of a batch's rows: their cells, the

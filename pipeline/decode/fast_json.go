@@ -325,17 +325,11 @@ func (r *fastReader) skip(i, depth int) (int, bool) {
 			if i, ok = r.skip(skipWS(src, i+1), depth+1); !ok {
 				return 0, false
 			}
-			if i = skipWS(src, i); i >= len(src) {
-				return 0, false
+			next, done, ok := after(src, i, '}')
+			if !ok || done {
+				return next, ok
 			}
-			switch src[i] {
-			case ',':
-				i = skipWS(src, i+1)
-			case '}':
-				return i + 1, true
-			default:
-				return 0, false
-			}
+			i = next
 		}
 	case '[':
 		if depth >= fastMaxDepth {
@@ -350,17 +344,11 @@ func (r *fastReader) skip(i, depth int) (int, bool) {
 			if i, ok = r.skip(i, depth+1); !ok {
 				return 0, false
 			}
-			if i = skipWS(src, i); i >= len(src) {
-				return 0, false
+			next, done, ok := after(src, i, ']')
+			if !ok || done {
+				return next, ok
 			}
-			switch src[i] {
-			case ',':
-				i = skipWS(src, i+1)
-			case ']':
-				return i + 1, true
-			default:
-				return 0, false
-			}
+			i = next
 		}
 	case 't':
 		return literal(src, i, "true")
@@ -509,17 +497,11 @@ func (r *fastReader) attrList(i, depth int, build bool, mark int) (int, bool) {
 		if i, ok = r.value(skipWS(src, i+1), depth, build, nm); !ok {
 			return 0, false
 		}
-		if i = skipWS(src, i); i >= len(src) {
-			return 0, false
+		next, done, ok := after(src, i, '}')
+		if !ok || done {
+			return next, ok
 		}
-		switch src[i] {
-		case ',':
-			i = skipWS(src, i+1)
-		case '}':
-			return i + 1, true
-		default:
-			return 0, false
-		}
+		i = next
 	}
 }
 
@@ -739,17 +721,11 @@ func (r *fastReader) members(i int, kind flatten.Kind, depth int, build bool) (i
 				r.items.Text("", member, viewString(s))
 			}
 		}
-		if i = skipWS(src, i); i >= len(src) {
-			return 0, false
+		next, done, ok := after(src, i, ']')
+		if !ok || done {
+			return next, ok
 		}
-		switch src[i] {
-		case ',':
-			i = skipWS(src, i+1)
-		case ']':
-			return i + 1, true
-		default:
-			return 0, false
-		}
+		i = next
 	}
 }
 
@@ -788,4 +764,21 @@ func (r *fastReader) scalarOK(kind flatten.Kind, s []byte) bool {
 		}
 	}
 	return true
+}
+
+// after reads what follows a member of an object or an element of an
+// array that ends in end: a comma, then next is where the next one
+// starts; or end, then done and next is past it. Anything else is not
+// JSON (ok false).
+func after(src []byte, i int, end byte) (next int, done, ok bool) {
+	if i = skipWS(src, i); i >= len(src) {
+		return 0, false, false
+	}
+	switch src[i] {
+	case ',':
+		return skipWS(src, i+1), false, true
+	case end:
+		return i + 1, true, true
+	}
+	return 0, false, false
 }

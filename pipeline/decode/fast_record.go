@@ -114,17 +114,11 @@ func (r *fastReader) object(i, depth int, member func(name []byte, i int) (int, 
 		if i, ok = member(name, skipWS(src, i+1)); !ok {
 			return 0, false
 		}
-		if i = skipWS(src, i); i >= len(src) {
-			return 0, false
+		next, done, ok := after(src, i, '}')
+		if !ok || done {
+			return next, ok
 		}
-		switch src[i] {
-		case ',':
-			i = skipWS(src, i+1)
-		case '}':
-			return i + 1, true
-		default:
-			return 0, false
-		}
+		i = next
 	}
 }
 

@@ -571,47 +571,18 @@ func (a *Assembled) Close(ctx context.Context) sink.Assembly {
 // returns the Delivery of refused rows; an error fails every row left.
 func (a *Assembled) encode(batchID string, t *sink.Table, rows []flatten.Row, encodeAll func(sub []flatten.Row) error) (sink.Delivery, error) {
 	var d sink.Delivery
-	refuse := func(i int, why error) {
-		if d.SetAside == nil {
-			d.SetAside = map[int]error{}
-		}
-		d.SetAside[i] = fmt.Errorf("%w: %w", sink.ErrUnwritable, why)
-	}
-	var parts sink.Partitions
-	for i := range rows {
-		if _, err := parts.Of(rows[i].EventTime, t.Schema.Hourly); err != nil {
-			refuse(i, err)
-		}
-	}
-	var keep []int
-	sub := rows
+	r := newRefusals(rows, t.Schema.Hourly, &d)
 	for {
-		if len(d.SetAside) > 0 {
-			keep, sub = keep[:0], sub[:0:0]
-			for i := range rows {
-				if _, out := d.SetAside[i]; !out {
-					keep = append(keep, i)
-					sub = append(sub, rows[i])
-				}
-			}
-		}
+		sub := r.rest()
 		err := encodeAll(sub)
 		var ee *sink.EncodeError
 		if errors.As(err, &ee) && ee.Row >= 0 && ee.Row < len(sub) {
-			i := ee.Row
-			if keep != nil {
-				i = keep[i]
-			}
-			refuse(i, err)
+			r.refuse(r.index(ee.Row), err)
 			continue
 		}
 		if err != nil {
 			for i := range sub {
-				if keep != nil {
-					d.Failed = append(d.Failed, keep[i])
-				} else {
-					d.Failed = append(d.Failed, i)
-				}
+				d.Failed = append(d.Failed, r.index(i))
 			}
 			return d, err
 		}

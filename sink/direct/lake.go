@@ -89,44 +89,15 @@ func (l *Destination) Write(ctx context.Context, batchID string, t *sink.Table, 
 	}
 	defer l.release(t.Parquet, w)
 	var d sink.Delivery
-	refuse := func(i int, why error) {
-		if d.SetAside == nil {
-			d.SetAside = map[int]error{}
-		}
-		d.SetAside[i] = fmt.Errorf("%w: %w", sink.ErrUnwritable, why)
-	}
-	// keep maps the rows handed to the writer to their index in rows;
-	// nil while they are all of rows.
-	var keep []int
-	var parts sink.Partitions
-	for i := range rows {
-		if _, err := parts.Of(rows[i].EventTime, t.Schema.Hourly); err != nil {
-			refuse(i, err)
-		}
-	}
-	sub := rows
+	r := newRefusals(rows, t.Schema.Hourly, &d)
 	for {
-		if len(d.SetAside) > 0 {
-			keep, sub = keep[:0], sub[:0:0]
-			for i := range rows {
-				if _, out := d.SetAside[i]; !out {
-					keep = append(keep, i)
-					sub = append(sub, rows[i])
-				}
-			}
-		}
+		sub := r.rest()
 		files, err := w.Write(ctx, t.Schema, batchID, sub)
-		orig := func(i int) int {
-			if keep == nil {
-				return i
-			}
-			return keep[i]
-		}
 		var ee *sink.EncodeError
 		if errors.As(err, &ee) && ee.Row >= 0 && ee.Row < len(sub) {
 			// Written again without the row: the files already put are
 			// put again with the same bytes.
-			refuse(orig(ee.Row), err)
+			r.refuse(r.index(ee.Row), err)
 			continue
 		}
 		d.Files, d.Bytes = len(files), 0
@@ -139,7 +110,7 @@ func (l *Destination) Write(ctx context.Context, batchID string, t *sink.Table, 
 			// same files.
 			d.Failed = d.Failed[:0]
 			for i := range sub {
-				d.Failed = append(d.Failed, orig(i))
+				d.Failed = append(d.Failed, r.index(i))
 			}
 			return d, errors.Join(err, fmt.Errorf("table %s: list files: %w", t.Schema.Table, lerr))
 		}
@@ -147,11 +118,11 @@ func (l *Destination) Write(ctx context.Context, batchID string, t *sink.Table, 
 			var we *sink.WriteError
 			if errors.As(err, &we) {
 				for _, i := range we.Unwritten {
-					d.Failed = append(d.Failed, orig(i))
+					d.Failed = append(d.Failed, r.index(i))
 				}
 			} else {
 				for i := range sub {
-					d.Failed = append(d.Failed, orig(i))
+					d.Failed = append(d.Failed, r.index(i))
 				}
 			}
 			return d, err
@@ -166,4 +137,58 @@ func failAll(n int) sink.Delivery {
 		d.Failed[i] = i
 	}
 	return d
+}
+
+// refusals keeps the rows of a batch the lake cannot hold, set aside in
+// a Delivery (sink.ErrUnwritable), and the rows left to encode.
+type refusals struct {
+	rows []flatten.Row
+	d    *sink.Delivery
+	sub  []flatten.Row // the rows rest last returned
+	// keep maps the rows of sub to their index in rows; nil while they
+	// are all of rows.
+	keep []int
+}
+
+// newRefusals sets aside, in d, the rows whose event time no partition
+// can name.
+func newRefusals(rows []flatten.Row, hourly bool, d *sink.Delivery) *refusals {
+	r := &refusals{rows: rows, d: d, sub: rows}
+	var parts sink.Partitions
+	for i := range rows {
+		if _, err := parts.Of(rows[i].EventTime, hourly); err != nil {
+			r.refuse(i, err)
+		}
+	}
+	return r
+}
+
+// refuse sets row i of rows aside for why.
+func (r *refusals) refuse(i int, why error) {
+	if r.d.SetAside == nil {
+		r.d.SetAside = map[int]error{}
+	}
+	r.d.SetAside[i] = fmt.Errorf("%w: %w", sink.ErrUnwritable, why)
+}
+
+// rest returns the rows not set aside, in order.
+func (r *refusals) rest() []flatten.Row {
+	if len(r.d.SetAside) > 0 {
+		r.keep, r.sub = r.keep[:0], r.sub[:0:0]
+		for i := range r.rows {
+			if _, out := r.d.SetAside[i]; !out {
+				r.keep = append(r.keep, i)
+				r.sub = append(r.sub, r.rows[i])
+			}
+		}
+	}
+	return r.sub
+}
+
+// index is the index in rows of row i of what rest last returned.
+func (r *refusals) index(i int) int {
+	if r.keep == nil {
+		return i
+	}
+	return r.keep[i]
 }

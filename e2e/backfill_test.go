@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -308,16 +307,7 @@ func (l *s3Lake) listedRows(t *testing.T, db *sql.DB, prefix string) (map[string
 			out[table] = nil
 			continue
 		}
-		cols, rows := queryRows(t, db, "SELECT * FROM "+scanOf(dir, ks, false))
-		slices.Sort(cols)
-		for _, r := range rows {
-			var b strings.Builder
-			for _, c := range cols {
-				fmt.Fprintf(&b, "%s=%v|", c, r[c])
-			}
-			out[table] = append(out[table], b.String())
-		}
-		slices.Sort(out[table])
+		out[table] = relationRows(t, db, scanOf(dir, ks, false))
 	}
 	return out, keys
 }

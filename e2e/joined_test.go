@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -140,16 +139,7 @@ func listedLakeRows(t *testing.T, db *sql.DB, lake string) (map[string][]string,
 			continue
 		}
 		hourly := strings.Contains(keys[0], "/hr=")
-		cols, rows := queryRows(t, db, "SELECT * FROM "+scanOf(lake, keys, hourly))
-		slices.Sort(cols)
-		for _, r := range rows {
-			var b strings.Builder
-			for _, c := range cols {
-				fmt.Fprintf(&b, "%s=%v|", c, r[c])
-			}
-			out[table] = append(out[table], b.String())
-		}
-		slices.Sort(out[table])
+		out[table] = relationRows(t, db, scanOf(lake, keys, hourly))
 	}
 	return out, files
 }

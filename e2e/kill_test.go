@@ -178,18 +178,7 @@ func lakeRows(t *testing.T, db *sql.DB, lake string) map[string][]string {
 			out[table] = nil // a table whose every record was set aside
 			continue
 		}
-		cols, rows := queryRows(t, db, "SELECT * FROM "+tableScan(lake, table))
-		slices.Sort(cols)
-		var lines []string
-		for _, r := range rows {
-			var b strings.Builder
-			for _, c := range cols {
-				fmt.Fprintf(&b, "%s=%v|", c, r[c])
-			}
-			lines = append(lines, b.String())
-		}
-		slices.Sort(lines)
-		out[table] = lines
+		out[table] = relationRows(t, db, tableScan(lake, table))
 	}
 	return out
 }

@@ -255,6 +255,14 @@ func Add(ctx context.Context, store sink.Store, table string, p sink.Partition, 
 // out the listed files that stale reports true for and that are not among
 // files: the files of an earlier run that the files now written take the
 // place of. Compacted files are never taken out. stale may be nil.
+//
+// A compacted file holds the rows of the files it replaced, and they
+// cannot be taken out of it: when a compaction replaced a file of a
+// replayed input that stale reports true for (sink.ReplayInputOf), that
+// input's listing stays as it is, in this partition: none of its files is
+// taken out, and none of its new files is added (a rerun that cut the
+// input into other files would list its rows a second time beside the
+// compacted file).
 func Replace(ctx context.Context, store sink.Store, table string, p sink.Partition, files []string, stale func(key string) bool) (int, error) {
 	dir := PartitionDir(table, p)
 	for _, f := range files {
@@ -263,14 +271,39 @@ func Replace(ctx context.Context, store sink.Store, table string, p sink.Partiti
 		}
 	}
 	sortedFiles := sortedUnique(files)
-	var replaced map[string]bool
+	var (
+		replaced map[string]bool
+		frozen   map[string]bool // inputs a compaction holds rows of
+	)
 	added := 0
 	err := Update(ctx, store, table, p, func(keys []string) ([]string, bool, error) {
 		missing := missingFrom(keys, files)
+		if replaced == nil && slices.ContainsFunc(keys, IsCompacted) && (len(missing) > 0 || stale != nil) {
+			// Claims are made before the manifest changes, so a manifest
+			// read after a compaction's switch sees its claims.
+			rec, _, err := ReadRecord(ctx, store, table, p)
+			if err != nil {
+				return nil, false, err
+			}
+			replaced, frozen = rec.Replaced(), map[string]bool{}
+			for k := range replaced {
+				if stale != nil && stale(k) {
+					input, _ := sink.ReplayInputOf(k)
+					frozen[input] = true
+				}
+			}
+		}
+		isFrozen := func(k string) bool {
+			if len(frozen) == 0 || !stale(k) {
+				return false
+			}
+			input, _ := sink.ReplayInputOf(k)
+			return frozen[input]
+		}
 		kept := keys
 		if stale != nil {
 			kept = slices.DeleteFunc(slices.Clone(keys), func(k string) bool {
-				if IsCompacted(k) || !stale(k) {
+				if IsCompacted(k) || !stale(k) || isFrozen(k) {
 					return false
 				}
 				_, written := slices.BinarySearch(sortedFiles, k)
@@ -278,19 +311,7 @@ func Replace(ctx context.Context, store sink.Store, table string, p sink.Partiti
 			})
 		}
 		dropped := len(kept) < len(keys)
-		if len(missing) == 0 && !dropped {
-			return nil, false, nil
-		}
-		if replaced == nil && slices.ContainsFunc(keys, IsCompacted) {
-			// Claims are made before the manifest changes, so a manifest
-			// read after a compaction's switch sees its claims.
-			rec, _, err := ReadRecord(ctx, store, table, p)
-			if err != nil {
-				return nil, false, err
-			}
-			replaced = rec.Replaced()
-		}
-		missing = slices.DeleteFunc(missing, func(k string) bool { return replaced[k] })
+		missing = slices.DeleteFunc(missing, func(k string) bool { return replaced[k] || isFrozen(k) })
 		if len(missing) == 0 && !dropped {
 			return nil, false, nil
 		}

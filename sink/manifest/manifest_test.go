@@ -334,3 +334,55 @@ func TestReplayInputOf(t *testing.T) {
 		require.False(t, ok, k)
 	}
 }
+
+// TestDeferredListerKeepsCompactedInputs: a rerun that cut an input into
+// other files does not list them in a partition where a compaction holds
+// rows of that input (they would be listed twice), and takes none of the
+// input's listed files out; another input of the partition is superseded
+// as usual.
+func TestDeferredListerKeepsCompactedInputs(t *testing.T) {
+	ctx := context.Background()
+	st, err := localstore.New(t.TempDir())
+	require.NoError(t, err)
+	stemOf := func(path string) string {
+		stem, ok := sink.ReplayInputOf(sink.FileName(sink.ReplayBatchID(path, 0, "", 0), 0) + ".parquet")
+		require.True(t, ok)
+		return stem
+	}
+	key := func(path string, chunk, part int) string {
+		return "t/dt=2026-04-01/" + sink.FileName(sink.ReplayBatchID(path, 0, "", chunk), part) + ".parquet"
+	}
+	compacted := "t/dt=2026-04-01/compacted/c-0001.parquet"
+	_, err = manifest.UpdateRecord(ctx, st, "t", day, func(r *manifest.Record) (*manifest.Record, error) {
+		r.Claims = append(r.Claims, manifest.Claim{Output: compacted, Sources: []string{
+			key("/data/a.jsonl", 0, 0), key("/data/a.jsonl", 3, 0),
+		}, Claimed: time.Now(), Switched: time.Now()})
+		return r, nil
+	})
+	require.NoError(t, err)
+	listed := []string{
+		compacted,
+		key("/data/a.jsonl", 7, 1), // a's file the compaction left
+		key("/data/b.jsonl", 0, 0),
+		key("/data/b.jsonl", 3, 0), // b's file cut elsewhere now
+	}
+	require.NoError(t, manifest.Update(ctx, st, "t", day, func([]string) ([]string, bool, error) { return listed, true, nil }))
+
+	l := manifest.NewDeferredLister(st)
+	written := []string{
+		key("/data/a.jsonl", 0, 0), // claimed: its rows are in the compacted file
+		key("/data/a.jsonl", 2, 0), // new: a's rows cut elsewhere
+		key("/data/a.jsonl", 5, 0),
+		key("/data/b.jsonl", 0, 0),
+		key("/data/b.jsonl", 4, 0),
+	}
+	for _, k := range written {
+		require.NoError(t, l.Add(ctx, []sink.WrittenFile{{Key: k, Table: "t", Partition: day}}))
+	}
+	l.Supersede("t", day, stemOf("/data/a.jsonl"))
+	l.Supersede("t", day, stemOf("/data/b.jsonl"))
+	require.NoError(t, l.Flush(ctx))
+	got, err := manifest.Read(ctx, st, "t", day)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{compacted, listed[1], written[3], written[4]}, got.Keys)
+}

@@ -298,14 +298,7 @@ func TestAssembledStdinKeepsEachContent(t *testing.T) {
 func TestAssembledRerunWithOtherSizes(t *testing.T) {
 	t.Parallel()
 	inputs := rerunInputs(t, t.TempDir(), 3, 120)
-	sized := func(target ByteSize) *Config {
-		c := smallFiles()
-		c.Defaults.TargetFileSize = target
-		room := c.Tables["chat-rooms"]
-		room.TargetFileSize = target
-		c.Tables["chat-rooms"] = room
-		return c
-	}
+	sized := sizedFiles
 	bigger := func() *Config { return sized(1 << 20) }
 	fresh := t.TempDir()
 	require.Empty(t, replayAssembled(t, context.Background(), fresh, bigger(), 3<<10, 2, nil, nil, inputs...).WriteErrors)

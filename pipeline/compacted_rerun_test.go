@@ -19,16 +19,8 @@ func TestRerunOverCompactedPartitions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	inputs := rerunInputs(t, t.TempDir(), 2, 80)
-	sized := func(target ByteSize) *Config {
-		c := smallFiles()
-		c.Defaults.TargetFileSize = target
-		room := c.Tables["chat-rooms"]
-		room.TargetFileSize = target
-		c.Tables["chat-rooms"] = room
-		return c
-	}
 	fresh := t.TempDir()
-	require.Empty(t, replayAssembled(t, ctx, fresh, sized(1<<20), 3<<10, 2, nil, nil, inputs...).WriteErrors)
+	require.Empty(t, replayAssembled(t, ctx, fresh, sizedFiles(1<<20), 3<<10, 2, nil, nil, inputs...).WriteErrors)
 	wantRows, _, _ := lakeListing(t, fresh)
 
 	for _, again := range []struct {
@@ -43,7 +35,7 @@ func TestRerunOverCompactedPartitions(t *testing.T) {
 			continue // the others as in TestAssembledRerunWithOtherSizes
 		}
 		lake := t.TempDir()
-		require.Empty(t, replayAssembled(t, ctx, lake, sized(1<<20), 3<<10, 2, nil, nil, inputs...).WriteErrors)
+		require.Empty(t, replayAssembled(t, ctx, lake, sizedFiles(1<<20), 3<<10, 2, nil, nil, inputs...).WriteErrors)
 		st, err := localstore.New(lake)
 		require.NoError(t, err)
 		sum, err := compact.Run(ctx, st, compact.Options{Force: true, Grace: -1,
@@ -53,8 +45,18 @@ func TestRerunOverCompactedPartitions(t *testing.T) {
 		rows, _, _ := lakeListing(t, lake)
 		require.Equal(t, wantRows, rows, "compacted")
 
-		require.Empty(t, replayAssembled(t, ctx, lake, sized(again.target), 3<<10, 2, nil, nil, inputs...).WriteErrors)
+		require.Empty(t, replayAssembled(t, ctx, lake, sizedFiles(again.target), 3<<10, 2, nil, nil, inputs...).WriteErrors)
 		rows, _, _ = lakeListing(t, lake)
 		require.Equal(t, wantRows, rows, "%s over the compacted lake: each row listed once", again.name)
 	}
+}
+
+// sizedFiles is smallFiles with every table's target file size target.
+func sizedFiles(target ByteSize) *Config {
+	c := smallFiles()
+	c.Defaults.TargetFileSize = target
+	room := c.Tables["chat-rooms"]
+	room.TargetFileSize = target
+	c.Tables["chat-rooms"] = room
+	return c
 }

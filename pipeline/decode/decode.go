@@ -83,7 +83,18 @@ type Options struct {
 	// one still fails the record, with the same error), and not built,
 	// which saves a good part of the decoding of an update-heavy stream.
 	UnusedOldImages bool
+	// SpoolBytes bounds the decompressed bytes of an export data file
+	// kept in a temporary file (in the system's temporary directory)
+	// while the file is read for its MD5 and item count, so that it is
+	// then decoded from there rather than read and decompressed a second
+	// time. A larger file, or one the temporary file cannot take (a full
+	// disk), is read again, as with no spool. 0 means DefaultSpoolBytes;
+	// a negative value, no spool.
+	SpoolBytes int64
 }
+
+// DefaultSpoolBytes is the default Options.SpoolBytes (1 GiB).
+const DefaultSpoolBytes = 1 << 30
 
 // Validate checks the options.
 func (o Options) Validate() error {
@@ -164,6 +175,9 @@ func NewDecoder(opts Options) (*Decoder, error) {
 	}
 	if opts.MaxRecordBytes == 0 {
 		opts.MaxRecordBytes = defaultMaxRecordBytes
+	}
+	if opts.SpoolBytes == 0 {
+		opts.SpoolBytes = DefaultSpoolBytes
 	}
 	return &Decoder{opts: opts}, nil
 }

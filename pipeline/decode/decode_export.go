@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -234,9 +235,13 @@ func (d *Decoder) decodeExport(ctx context.Context, in Input, fn RecordFunc) err
 	return errors.Join(errs...)
 }
 
-// decodeExportFile checks and decodes one data file. It returns the
-// input errors of the file, and fatal when decoding must stop (an error
-// of fn or of ctx).
+// decodeExportFile checks and decodes one data file. A file with an MD5
+// or an item count listed is read once: its decompressed bytes are kept
+// in a spool (Options.SpoolBytes) while they are hashed and counted, and
+// decoded from there once the file has passed or failed its checks; a
+// file the spool could not take is read again. It returns the input
+// errors of the file, and fatal when decoding must stop (an error of fn
+// or of ctx).
 func (d *Decoder) decodeExportFile(ctx context.Context, store ObjectReader, key, name string, f exportFile, mode lineMode, fn RecordFunc) (errs []error, fatal error) {
 	missing := func(err error) []error {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -244,8 +249,11 @@ func (d *Decoder) decodeExportFile(ctx context.Context, store ObjectReader, key,
 		}
 		return []error{inputErr(name, 0, -1, -1, err)}
 	}
+	var kept *dataSpool
 	if f.md5 != "" || f.itemCount >= 0 {
-		sum, count, gzErr, err := d.verifyDataFile(ctx, store, key)
+		sp := &dataSpool{limit: d.opts.SpoolBytes}
+		defer sp.discard()
+		sum, count, gzErr, err := d.verifyDataFile(ctx, store, key, sp)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -265,6 +273,13 @@ func (d *Decoder) decodeExportFile(ctx context.Context, store ObjectReader, key,
 			errs = append(errs, inputErr(name, 0, -1, -1, bad))
 			mode.setAside = bad
 		}
+		if sp.kept() {
+			kept = sp
+		}
+	}
+	if kept != nil {
+		err := d.decodeBody(ctx, kept.open, name, mode.format, mode, fn)
+		return decodedFile(errs, err)
 	}
 	rc, err := store.Open(ctx, key)
 	if err != nil {
@@ -272,6 +287,12 @@ func (d *Decoder) decodeExportFile(ctx context.Context, store ObjectReader, key,
 	}
 	defer rc.Close()
 	err = d.decodeStream(ctx, rc, name, mode.format, mode, fn)
+	return decodedFile(errs, err)
+}
+
+// decodedFile adds the error of decoding a data file to errs, its input
+// errors, or returns it as fatal.
+func decodedFile(errs []error, err error) ([]error, error) {
 	var ie *InputError
 	switch {
 	case err == nil:
@@ -284,9 +305,10 @@ func (d *Decoder) decodeExportFile(ctx context.Context, store ObjectReader, key,
 }
 
 // verifyDataFile reads a data file once for its MD5 and its number of
-// non-blank lines (decompressed). gzErr is set when the gzip data is
-// corrupt (the count is then of the lines before the break).
-func (d *Decoder) verifyDataFile(ctx context.Context, store ObjectReader, key string) (sum []byte, count int64, gzErr error, err error) {
+// non-blank lines (decompressed), keeping the decompressed bytes in sp.
+// gzErr is set when the gzip data is corrupt (the count is then of the
+// lines before the break).
+func (d *Decoder) verifyDataFile(ctx context.Context, store ObjectReader, key string, sp *dataSpool) (sum []byte, count int64, gzErr error, err error) {
 	rc, err := store.Open(ctx, key)
 	if err != nil {
 		return nil, 0, nil, err
@@ -297,8 +319,14 @@ func (d *Decoder) verifyDataFile(ctx context.Context, store ObjectReader, key st
 	body, err := d.body.open(tee)
 	if err != nil {
 		gzErr = err
+		sp.openErr, sp.ended = err, err
 	} else {
-		count, gzErr = d.countItems(ctx, body)
+		sp.src = body
+		count, gzErr = d.countItems(ctx, sp)
+		if ctx.Err() == nil {
+			sp.drain() // what follows a break in the Ion, decoded too
+		}
+		sp.src = nil
 	}
 	d.body.release()
 	if ctx.Err() != nil {
@@ -312,6 +340,123 @@ func (d *Decoder) verifyDataFile(ctx context.Context, store ObjectReader, key st
 	}
 	return h.Sum(nil), count, gzErr, nil
 }
+
+// dataSpool keeps what a data file's decompressed data gives as it is
+// read (its bytes, then its end: io.EOF or the error), in a temporary
+// file, so that decoding it reads exactly what decompressing it again
+// would give. Past limit bytes, or when the temporary file cannot be
+// written, it gives up: the file must be read again.
+type dataSpool struct {
+	src     io.Reader // the decompressed data, while it is read
+	limit   int64     // bytes it takes at most; < 0: none
+	f       *os.File
+	path    string // still to remove on discard, or ""
+	size    int64
+	ended   error // io.EOF or the data's error, once met
+	openErr error // the data could not be opened (a bad gzip header)
+	stopped bool  // gave up
+}
+
+// Read reads src, keeping what it gives.
+func (s *dataSpool) Read(p []byte) (int, error) {
+	n, err := s.src.Read(p)
+	if n > 0 && !s.stopped {
+		s.write(p[:n])
+	}
+	if err != nil && s.ended == nil {
+		s.end(err)
+	}
+	return n, err
+}
+
+func (s *dataSpool) write(b []byte) {
+	if s.limit < 0 || s.size+int64(len(b)) > s.limit {
+		s.stop()
+		return
+	}
+	if s.f == nil {
+		f, err := os.CreateTemp("", "ddblake-export-*.tmp")
+		if err != nil {
+			s.stop()
+			return
+		}
+		s.f = f
+		if os.Remove(f.Name()) != nil {
+			s.path = f.Name() // removed on discard (Windows)
+		}
+	}
+	if _, err := s.f.Write(b); err != nil {
+		s.stop()
+		return
+	}
+	s.size += int64(len(b))
+}
+
+// end notes the end of the data: io.EOF or its error.
+func (s *dataSpool) end(err error) { s.ended = err }
+
+// drain reads src to its end, unless the spool gave up.
+func (s *dataSpool) drain() {
+	buf := make([]byte, 64<<10)
+	for s.ended == nil && !s.stopped {
+		_, _ = s.Read(buf)
+	}
+}
+
+// kept reports whether the spool holds all of the data and its end.
+func (s *dataSpool) kept() bool { return s.limit >= 0 && !s.stopped && s.ended != nil }
+
+// open returns the data kept, which ends as the data ended; an error of
+// the data's start (a gzip header that cannot be read) is returned as
+// open's.
+func (s *dataSpool) open() (io.Reader, error) {
+	if s.openErr != nil {
+		return nil, s.openErr
+	}
+	var r io.ReaderAt = emptyReaderAt{}
+	if s.f != nil {
+		r = s.f
+	}
+	return &spoolReader{r: io.NewSectionReader(r, 0, s.size), end: s.ended}, nil
+}
+
+func (s *dataSpool) stop() {
+	s.stopped = true
+	s.discard()
+}
+
+// discard closes and removes the temporary file.
+func (s *dataSpool) discard() {
+	if s.f != nil {
+		_ = s.f.Close()
+		s.f = nil
+	}
+	if s.path != "" {
+		_ = os.Remove(s.path)
+		s.path = ""
+	}
+}
+
+// spoolReader reads a spool's bytes, then its end.
+type spoolReader struct {
+	r   *io.SectionReader
+	end error
+}
+
+func (r *spoolReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	switch {
+	case err == io.EOF:
+		err = r.end
+	case err != nil:
+		err = fmt.Errorf("reading the spooled data file: %w", err)
+	}
+	return n, err
+}
+
+type emptyReaderAt struct{}
+
+func (emptyReaderAt) ReadAt(p []byte, off int64) (int, error) { return 0, io.EOF }
 
 // countLines counts the non-blank lines of r.
 func countLines(ctx context.Context, r io.Reader) (int64, error) {

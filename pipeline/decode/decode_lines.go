@@ -61,6 +61,12 @@ func (d *Decoder) Decode(ctx context.Context, r io.Reader, name string, format F
 }
 
 func (d *Decoder) decodeStream(ctx context.Context, r io.Reader, name string, format Format, mode lineMode, fn RecordFunc) error {
+	return d.decodeBody(ctx, func() (io.Reader, error) { return d.body.open(r) }, name, format, mode, fn)
+}
+
+// decodeBody is decodeStream of the data open returns: the input's
+// bytes, decompressed (an error of open is the input's).
+func (d *Decoder) decodeBody(ctx context.Context, open func() (io.Reader, error), name string, format Format, mode lineMode, fn RecordFunc) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -70,7 +76,7 @@ func (d *Decoder) decodeStream(ctx context.Context, r io.Reader, name string, fo
 	if _, err := ParseFormat(string(format)); err != nil {
 		return inputErr(name, 0, -1, -1, err)
 	}
-	body, err := d.body.open(r)
+	body, err := open()
 	if err != nil {
 		return inputErr(name, 0, -1, -1, err)
 	}

@@ -467,16 +467,23 @@ func TestExportManifests(t *testing.T) {
 		})
 	}
 
-	// Data files are each read twice (checks, then records); the
-	// manifests once.
-	m := newMemStore()
-	for k, v := range full.objects {
-		m.put(k, v)
+	// Data files are each read once (checked as they are kept, then
+	// decoded from the spool), twice without a spool or past its bound;
+	// the manifests once.
+	data := "x/data/xyz3fxa5rm3hplhyqvxlrmfxtm.json.gz"
+	for _, tc := range []struct {
+		spool int64
+		opens int
+	}{{0, 1}, {-1, 2}, {int64(len(full.objects[data])), 2}} {
+		m := newMemStore()
+		for k, v := range full.objects {
+			m.put(k, v)
+		}
+		d, _ := NewDecoder(Options{SpoolBytes: tc.spool})
+		require.NoError(t, d.DecodeInput(context.Background(), Input{Kind: InputExport, Name: "x", Store: m, Key: "x"}, FormatAuto, func(*ChangeRecord, *RecordError) error { return nil }))
+		require.Equal(t, 1, m.opens["x/manifest-summary.json"])
+		require.Equal(t, tc.opens, m.opens[data], "spool bound %d", tc.spool)
 	}
-	d, _ := NewDecoder(Options{})
-	require.NoError(t, d.DecodeInput(context.Background(), Input{Kind: InputExport, Name: "x", Store: m, Key: "x"}, FormatAuto, func(*ChangeRecord, *RecordError) error { return nil }))
-	require.Equal(t, 1, m.opens["x/manifest-summary.json"])
-	require.Equal(t, 2, m.opens["x/data/xyz3fxa5rm3hplhyqvxlrmfxtm.json.gz"])
 }
 
 func TestDataFileRel(t *testing.T) {

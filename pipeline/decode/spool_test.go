@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -59,6 +60,7 @@ func TestExportSpoolReadsAsReread(t *testing.T) {
 		{"bytes after the gzip", append(bytes.Clone(good), "not gzip"...), 5, ""},
 		{"ion", gz(ion), 5, ""},
 		{"ion broken", gz(append(bytes.Clone(ion[:len(ion)/2]), "}}}{{ "...)), 5, ""},
+		{"ion broken early in a large file", gz(slices.Concat(ion, []byte("}}}{{ "), bytes.Repeat(ion, 400))), 5, ""},
 		{"empty", nil, 0, ""},
 		{"empty, items listed", nil, 5, ""},
 		{"empty gzip", gz(nil), 0, ""},

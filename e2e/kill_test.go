@@ -198,11 +198,15 @@ func TestKillAndRerun(t *testing.T) {
 		rounds = 2
 	}
 	sources := killInputs(t, t.TempDir())
+	// An export two of whose data files fail their checks: a run killed
+	// while it reads them lists no row of theirs either.
+	bad := laketest.WriteBadExport(t, t.TempDir())
+	sources = append(sources, bad.Dir)
 	fresh := filepath.Join(t.TempDir(), "lake")
 	start := time.Now()
 	sum := replay(t, fresh, 3, append([]string{"--chunk-size", killChunk}, sources...)...).Summary(t)
 	took := time.Since(start)
-	require.Equal(t, 6, sum.Tables, "%s", sum.Line)
+	require.Equal(t, 7, sum.Tables, "%s", sum.Line)
 	require.Positive(t, sum.SetAside, "the second account's records are set aside")
 	want := laketest.Files(t, fresh)
 	require.Greater(t, len(want), 100, "many files (an input's batches share files)")
@@ -213,6 +217,7 @@ func TestKillAndRerun(t *testing.T) {
 		rows += len(r)
 	}
 	require.Equal(t, sum.Rows, rows)
+	require.Len(t, wantRows["chat_notes"], bad.Good, "the rows of the export's good data files only")
 
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 1))

@@ -26,6 +26,11 @@ import (
 	"github.com/ddblake/ddblake/sink/manifest"
 )
 
+// lambdaSpoolBytes is the room in /tmp (512 MB unless the function is
+// given more) that the data files a backfill batch reads at once share
+// while their checks run (decode.Options.SpoolBytes).
+const lambdaSpoolBytes = 448 << 20
+
 // The backfill requests, sent by the backfill state machine
 // (deploy/backfill.yaml):
 //
@@ -416,6 +421,9 @@ func (h *Handler) writeBatch(ctx context.Context, payload []byte, log *backfillL
 	if r.Workers <= 0 {
 		r.Workers = max(2, runtime.NumCPU())
 	}
+	// The data files read at once are kept in /tmp while checked, as far
+	// as its default 512 MB holds them; a larger one is read again.
+	r.Decode.SpoolBytes = lambdaSpoolBytes / int64(r.Workers)
 	run, err := r.Run(ctx, inputs)
 	if err != nil {
 		return nil, err

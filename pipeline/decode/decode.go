@@ -93,8 +93,8 @@ type Options struct {
 	SpoolBytes int64
 }
 
-// DefaultSpoolBytes is the default Options.SpoolBytes (1 GiB).
-const DefaultSpoolBytes = 1 << 30
+// DefaultSpoolBytes is the default Options.SpoolBytes (512 MiB).
+const DefaultSpoolBytes = 512 << 20
 
 // Validate checks the options.
 func (o Options) Validate() error {

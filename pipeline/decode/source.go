@@ -222,11 +222,14 @@ func (s streamStore) List(ctx context.Context, dir string) ([]ObjectInfo, error)
 // manifests, or a file or stream with Decode.
 //
 // An export's summary names its table and kind (full or incremental;
-// format is then ignored), and its data files are read in manifest order,
-// each twice: once to check its MD5 and item count, then for its records.
-// The records of a file that fails a check go to fn as RecordErrors
-// (ErrChecksum, ErrItemCount), to be set aside. Records name their data
-// file and line.
+// format is then ignored), and its data files are read in manifest order.
+// A file's MD5 and item count, when listed, are checked before any of its
+// records goes to fn: the file is read and decompressed once, its
+// decompressed bytes kept in a temporary file (Options.SpoolBytes) while
+// they are hashed and counted, then decoded from there; a file larger
+// than the spool takes is read a second time for its records. The records
+// of a file that fails a check go to fn as RecordErrors (ErrChecksum,
+// ErrItemCount), to be set aside. Records name their data file and line.
 //
 // Errors are as for Decode; the errors of an export's files (missing,
 // failed checks, corrupt) are *InputErrors joined with errors.Join after

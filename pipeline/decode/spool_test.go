@@ -7,8 +7,11 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math/rand"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -127,4 +130,49 @@ func mustJSON(t *testing.T, v any) []byte {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return append(b, '\n')
+}
+
+// BenchmarkDecodeExportFile decodes an export of one 32 MiB data file
+// (gzip, fastest level, as the sample exports are) with its MD5 and item
+// count listed: read once, kept in the spool while checked (spool), and
+// read twice, checked then decoded (reread).
+func BenchmarkDecodeExportFile(b *testing.B) {
+	rng := rand.New(rand.NewSource(7))
+	var lines bytes.Buffer
+	items := 0
+	for i := 0; lines.Len() < 32<<20; i++ {
+		var item strings.Builder
+		benchMessage(&item, rng, rng.Intn(64), i, i%3 == 0)
+		fmt.Fprintf(&lines, "{\"Item\":%s}\n", item.String())
+		items++
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	_, _ = zw.Write(lines.Bytes())
+	_ = zw.Close()
+	sum := md5.Sum(gz.Bytes())
+	m := newMemStore()
+	m.put("x/manifest-summary.json", []byte(`{"tableArn":"arn:aws:dynamodb:us-east-1:111111111111:table/t","exportTime":"2026-04-01T00:00:00Z"}`))
+	m.put("x/manifest-files.json", []byte(fmt.Sprintf(`{"itemCount":%d,"md5Checksum":%q,"dataFileS3Key":"data/a.json.gz"}`+"\n",
+		items, base64.StdEncoding.EncodeToString(sum[:]))))
+	m.put("x/data/a.json.gz", gz.Bytes())
+	in := Input{Kind: InputExport, Name: "x", Store: m, Key: "x"}
+	for _, bc := range []struct {
+		name  string
+		spool int64
+	}{{"spool", 0}, {"reread", -1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			d, err := NewDecoder(Options{SpoolBytes: bc.spool, UnusedOldImages: true})
+			require.NoError(b, err)
+			b.ReportAllocs()
+			b.SetBytes(int64(lines.Len()))
+			for range b.N {
+				n := 0
+				err := d.DecodeInput(context.Background(), in, FormatAuto, func(*ChangeRecord, *RecordError) error { n++; return nil })
+				require.NoError(b, err)
+				require.Equal(b, items, n)
+			}
+			b.ReportMetric(float64(items*b.N)/b.Elapsed().Seconds(), "items/s")
+		})
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ddblake/ddblake/flatten"
 	"github.com/ddblake/ddblake/pipeline/ionexport"
 )
 
@@ -285,4 +286,64 @@ func BenchmarkDecodeExportIon(b *testing.B) {
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
 		})
 	}
+}
+
+// TestIonEscapes checks Ion escapes that the Ion library reads wrongly
+// against the same items in DynamoDB JSON: a lone surrogate (\ud800) or
+// a code point past U+10FFFF sets its item aside, class bad_utf8, with
+// the file, line and attribute path, where the Ion library would have
+// read U+FFFD; a surrogate pair written as two escapes gives the record
+// the JSON escapes give.
+func TestIonEscapes(t *testing.T) {
+	ion := strings.Join([]string{
+		`$ion_1_0 {Item:{pk:"ok-1"}}`,
+		`$ion_1_0 {Item:{pk:"lone",body:"hi \ud800"}}`,
+		`$ion_1_0 {Item:{pk:"pair",body:"hi \ud83d\ude00",'\ud83d\ude42':"x"}}`,
+		`$ion_1_0 {Item:{pk:"past",m:{tags:$dynamodb_SS::["\U00110000"]}}}`,
+		`$ion_1_0 {Item:{pk:"ok-2"}}`,
+	}, "\n")
+	json := strings.Join([]string{
+		`{"Item":{"pk":{"S":"ok-1"}}}`,
+		`{"Item":{"pk":{"S":"lone"},"body":{"S":"hi \ud800"}}}`,
+		`{"Item":{"pk":{"S":"pair"},"body":{"S":"hi \ud83d\ude00"},"\ud83d\ude42":{"S":"x"}}}`,
+		`{"Item":{"pk":{"S":"past"},"m":{"M":{"tags":{"SS":["\udbc0\udc00"]}}}}}`,
+		`{"Item":{"pk":{"S":"ok-2"}}}`,
+	}, "\n")
+	decodeAll := func(data, name string) collected {
+		d, err := NewDecoder(Options{Table: "chat-messages", ExportTime: time.UnixMicro(micros("2026-04-01T00:00:00Z"))})
+		require.NoError(t, err)
+		var c collected
+		require.NoError(t, d.Decode(context.Background(), strings.NewReader(data), name, FormatAuto, c.fn))
+		return c
+	}
+	fromIon, fromJSON := decodeAll(ion, "items.ion"), decodeAll(json, "items.json")
+	require.Len(t, fromIon.recs, 3)
+	require.Len(t, fromJSON.recs, 4, "JSON has U+100000 where Ion has a code point past U+10FFFF")
+	for i, want := range []int{0, 1, 3} {
+		g, w := fromIon.recs[i], fromJSON.recs[want]
+		require.Equal(t, w.Index, g.Index)
+		require.Equal(t, w.NewImage.Attrs(), g.NewImage.Attrs(), "line %d", g.Index)
+		require.NotContains(t, string(g.Raw), "\uFFFD")
+	}
+	require.Equal(t, "hi 😀", fromIon.recs[1].NewImage.Attrs()[1].Value.S)
+
+	require.Len(t, fromIon.errs, 2)
+	for i, w := range []struct {
+		line       int
+		path, text string
+	}{
+		{2, "Item.body", `the escape \ud800 is a high surrogate with no low surrogate after it`},
+		{4, "Item.m.tags.0", `the escape \U00110000 is past U+10FFFF`},
+	} {
+		e := fromIon.errs[i]
+		require.ErrorIs(t, e, flatten.ErrBadUTF8, "the class of the same escape in JSON")
+		require.Equal(t, w.line, e.Index)
+		require.Equal(t, w.path, e.Path)
+		require.Contains(t, e.Error(), "items.ion: line "+strconv.Itoa(w.line))
+		require.Contains(t, e.Error(), w.text)
+		require.NotContains(t, string(e.Raw), "\uFFFD", "nothing invented in the quarantine either")
+	}
+	require.Len(t, fromJSON.errs, 1)
+	require.ErrorIs(t, fromJSON.errs[0], flatten.ErrBadUTF8)
+	require.Equal(t, 2, fromJSON.errs[0].Index)
 }

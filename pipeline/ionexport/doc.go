@@ -23,7 +23,8 @@
 // is left to the JSON decoder, so that both formats fail alike.
 //
 // What DynamoDB cannot hold (an Ion float, timestamp, symbol, clob,
-// sexp, typed null, an unknown annotation) makes its item an *ItemError
+// sexp, typed null, an unknown annotation, a string escape naming no
+// Unicode character such as \ud800) makes its item an *ItemError
 // naming the attribute path; the item's line is still returned, the
 // value in question written as {"ion":"<its Ion text>"}, so that the
 // item can be set aside as JSON and the rest go on. Ion that cannot be

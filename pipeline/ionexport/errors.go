@@ -2,8 +2,11 @@ package ionexport
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ddblake/ddblake/flatten"
 )
 
 // Errors for Ion that is not a DynamoDB export item. They arrive wrapped
@@ -15,6 +18,11 @@ var (
 	// ErrAnnotation is an annotation other than one set annotation
 	// ($dynamodb_SS, $dynamodb_NS, $dynamodb_BS) on a list.
 	ErrAnnotation = errors.New("unknown Ion annotation")
+	// ErrEscape is a \u or \U escape in a string or field name that
+	// names no Unicode character: a lone UTF-16 surrogate (\ud800) or a
+	// code point past U+10FFFF (\U00110000). It wraps
+	// flatten.ErrBadUTF8, as the same escape in DynamoDB JSON does.
+	ErrEscape = fmt.Errorf("Ion escape naming no character: %w", flatten.ErrBadUTF8)
 	// ErrShape is an Ion item that is not a struct of members holding
 	// structs of attributes (or null), or a field name without text.
 	ErrShape = errors.New("not a DynamoDB export item")

@@ -37,6 +37,7 @@ const (
 // concurrent use.
 type Reader struct {
 	src  boundedReader
+	esc  *escapeFilter // text Ion only
 	ir   ion.Reader
 	max  int
 	item int
@@ -62,6 +63,9 @@ func NewReader(r io.Reader, maxItemBytes int) *Reader {
 	var in io.Reader = br
 	if head, _ := br.Peek(len(binaryMarker)); bytes.Equal(head, binaryMarker) {
 		in = newBinaryCheck(br, maxItemBytes)
+	} else {
+		x.esc = newEscapeFilter(br)
+		in = x.esc
 	}
 	x.src = boundedReader{r: in, limit: -1}
 	x.ir = ion.NewReader(&x.src)
@@ -175,6 +179,9 @@ func (r *Reader) fail(err error) {
 		se.Offset = errOffset(err)
 		se.Err = fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	if r.esc != nil {
+		se.Offset = r.esc.origOffset(se.Offset)
+	}
 	r.err = se
 }
 
@@ -248,7 +255,14 @@ func (r *Reader) stepOut() bool {
 func (r *Reader) fieldName() string {
 	tok, err := r.ir.FieldName()
 	if err == nil && tok != nil && tok.Text != nil {
-		return *tok.Text
+		name := *tok.Text
+		if esc, why, ok := r.markedEscape(name); ok {
+			name = unmark(name)
+			r.push(name)
+			r.problem(ErrEscape, "the escape %s in a field name is %s", esc, why)
+			r.pop()
+		}
+		return name
 	}
 	name := "$?"
 	if tok != nil {
@@ -402,6 +416,10 @@ func (r *Reader) value(dst []byte, depth int) []byte {
 			r.fail(err)
 			return dst
 		}
+		if esc, why, ok := r.markedEscape(*v); ok {
+			r.problem(ErrEscape, "the escape %s is %s", esc, why)
+			return appendIon(dst, ionQuote(*v))
+		}
 		dst = append(dst, `{"S":`...)
 		dst = appendString(dst, *v)
 		return append(dst, '}')
@@ -475,6 +493,13 @@ func (r *Reader) set(dst []byte, kind string, elem ion.Type) []byte {
 			if err != nil || v == nil {
 				r.fail(err)
 				return dst
+			}
+			if esc, why, ok := r.markedEscape(*v); ok {
+				r.push(strconv.Itoa(i))
+				r.problem(ErrEscape, "the escape %s is %s", esc, why)
+				r.pop()
+				dst = appendIon(dst, ionQuote(*v))
+				continue
 			}
 			dst = appendString(dst, *v)
 		case ion.DecimalType:
@@ -550,9 +575,23 @@ func (r *Reader) placeholder(dst []byte) []byte {
 		r.fail(err)
 		return dst
 	}
+	return appendIon(dst, r.text.String())
+}
+
+// appendIon appends {"ion":"<text>"}, the JSON of a value in question.
+func appendIon(dst []byte, text string) []byte {
 	dst = append(dst, `{"ion":`...)
-	dst = appendString(dst, r.text.String())
+	dst = appendString(dst, text)
 	return append(dst, '}')
+}
+
+// markedEscape returns the first escape in s (a string or field name
+// just read) that names no Unicode character, as written, and why.
+func (r *Reader) markedEscape(s string) (esc, why string, ok bool) {
+	if r.esc == nil || r.esc.marks == 0 {
+		return "", "", false
+	}
+	return markedEscape(s)
 }
 
 // copyValue writes the value r is on to w, with its annotations, and

@@ -265,6 +265,7 @@ func FuzzReader(f *testing.F) {
 		`{Metadata:{WriteTimestampMicros:1},Keys:{k:"v"},NewImage:null}`,
 		`{Item:{a:1e0,b:2026T,c:sym,d:(x y),e:null.int,f:x::[1]}}`,
 		`{Item:{a:"cut`,
+		`{Item:{'\ud800':"\ud83d\ude00\udc00\U00110000",b:$dynamodb_SS::["\\\ud800"]}} // \ud83d`,
 	} {
 		f.Add([]byte(s))
 	}

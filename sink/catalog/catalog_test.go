@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -279,4 +280,52 @@ func TestSyncMissingDatabaseFailsAtOnce(t *testing.T) {
 	require.ErrorContains(t, err, "does the database exist?")
 	require.NotErrorIs(t, err, catalog.ErrRetriesExhausted)
 	require.Equal(t, 1, g.CountCalls("CreateTable"))
+}
+
+// TestSyncViewTooLongForGlue checks a view whose SQL Athena would accept
+// but whose Glue text (the base64 of the SQL and the column list) is
+// longer than Glue stores: the sync defines the table, and fails with
+// ErrViewTooLong naming the table before calling Glue with the view. A
+// view just within the limit is written.
+func TestSyncViewTooLongForGlue(t *testing.T) {
+	wide := func(n, nameLen int) *schemas.Schema {
+		s := chatSchema(t, baseCols...)
+		for i := range n {
+			name := fmt.Sprintf("c%0*d", nameLen-1, i)
+			_, err := s.Add(schemas.Column{Name: name, Path: "attrs." + name, Type: schemas.MapOf(schemas.Bigint), Source: "M"})
+			require.NoError(t, err)
+		}
+		return s
+	}
+	// 1,000 columns of 150-byte names: the view's SQL is within Athena's
+	// limit, its Glue text is not.
+	s := wide(1000, 150)
+	ddl, err := schemas.LatestViewDDL(s, schemas.Options{Database: db, Location: location})
+	require.NoError(t, err)
+	require.Less(t, len(ddl), schemas.MaxStatementBytes)
+
+	g := gluetest.NewServer(t)
+	c := newCatalog(t, g, time.Now)
+	res, err := c.Sync(context.Background(), s, nil)
+	require.ErrorIs(t, err, catalog.ErrViewTooLong)
+	var de *schemas.DefinitionError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, "chat_messages", de.Table)
+	require.ErrorContains(t, err, "chat_messages_latest")
+	require.ErrorContains(t, err, "409600")
+	require.Equal(t, []catalog.Action{catalog.Created}, actions(res), "the table is defined")
+	_, ok := g.Table(db, "chat_messages_latest")
+	require.False(t, ok)
+	for _, call := range g.Calls() {
+		require.NotEqual(t, "chat_messages_latest", call.Table, "Glue is not asked to store a view it refuses")
+	}
+
+	// 1,000 columns of 120-byte names fit.
+	g = gluetest.NewServer(t)
+	c = newCatalog(t, g, time.Now)
+	_, err = c.Sync(context.Background(), wide(1000, 120), nil)
+	require.NoError(t, err)
+	view, ok := g.Table(db, "chat_messages_latest")
+	require.True(t, ok)
+	require.Greater(t, len(view.ViewOriginalText), 300000)
 }

@@ -13,4 +13,7 @@ var (
 	// ErrRetriesExhausted means a table could not be brought up to date
 	// within the allowed attempts (concurrent changes or throttling).
 	ErrRetriesExhausted = errors.New("retries exhausted")
+	// ErrViewTooLong means a <table>_latest view's text would be longer
+	// than Glue stores (MaxViewTextLen): the view is not written.
+	ErrViewTooLong = errors.New("view too long for Glue")
 )

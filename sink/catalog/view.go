@@ -23,6 +23,12 @@ const (
 	viewExpandedText = "/* Presto View */"
 )
 
+// MaxViewTextLen is the longest ViewOriginalText Glue stores (409,600
+// characters). A view's text is the base64 of its SQL and its column
+// list, so a view can be within Athena's MaxStatementBytes as SQL and
+// still too long for Glue.
+const MaxViewTextLen = 409600
+
 // prestoView is the document Athena keeps in a view's ViewOriginalText.
 type prestoView struct {
 	OriginalSQL string             `json:"originalSql"`
@@ -40,6 +46,9 @@ type prestoViewColumn struct {
 // Athena stores a view created by CREATE VIEW: the SELECT of
 // schemas.LatestViewDDL (or schemas.LatestStateViewDDL over state, when
 // it is not nil) with the table's columns then its partition columns.
+// It fails like those, and with a *schemas.DefinitionError wrapping
+// ErrViewTooLong when the view's text would pass MaxViewTextLen, which
+// Glue would refuse.
 func ViewInput(s *schemas.Schema, o schemas.Options, state *schemas.LatestState) (*gluedef.TableInput, error) {
 	var ddl string
 	var err error
@@ -66,6 +75,12 @@ func ViewInput(s *schemas.Schema, o schemas.Options, state *schemas.LatestState)
 	if err != nil {
 		return nil, err
 	}
+	text := viewTextPrefix + base64.StdEncoding.EncodeToString(js) + viewTextSuffix
+	if len(text) > MaxViewTextLen {
+		return nil, &schemas.DefinitionError{Table: s.Table, Err: fmt.Errorf(
+			"%w: the view %s of %d columns has %d bytes of SQL, which Athena stores as %d bytes of view text, and Glue accepts %d (lower max_columns; the table itself is defined, and ddblake catalog sync --no-views leaves views alone)",
+			ErrViewTooLong, schemas.LatestViewName(s.Table), len(cols), len(sel), len(text), MaxViewTextLen)}
+	}
 	return &gluedef.TableInput{
 		Name:        schemas.LatestViewName(s.Table),
 		Description: "current state of each item of " + s.Table + " (ddblake)",
@@ -76,7 +91,7 @@ func ViewInput(s *schemas.Schema, o schemas.Options, state *schemas.LatestState)
 		},
 		TableType:        viewType,
 		ViewExpandedText: viewExpandedText,
-		ViewOriginalText: viewTextPrefix + base64.StdEncoding.EncodeToString(js) + viewTextSuffix,
+		ViewOriginalText: text,
 	}, nil
 }
 

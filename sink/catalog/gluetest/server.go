@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -35,6 +36,10 @@ const (
 	CodeThrottling             = "ThrottlingException"
 	CodeInvalidInput           = "InvalidInputException"
 )
+
+// MaxViewTextLen is the longest ViewOriginalText Glue accepts, in
+// characters; the fake refuses a longer one as Glue does.
+const MaxViewTextLen = 409600
 
 // Column is a column of a stored table.
 type Column struct {
@@ -283,6 +288,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				bad = op + ": no TableInput.Name"
 			} else if req.TableInput.VersionID != "" || req.TableInput.UpdateTime != 0 || req.TableInput.CreateTime != 0 {
 				bad = op + ": TableInput holds output-only fields"
+			} else if n := utf8.RuneCountInString(req.TableInput.ViewOriginalText); n > MaxViewTextLen {
+				bad = fmt.Sprintf("%s: ViewOriginalText of %d characters, Glue accepts %d", op, n, MaxViewTextLen)
 			}
 		case "GetTables":
 		default:

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"strings"
 
 	"github.com/valyala/fastjson"
 )
@@ -102,6 +103,48 @@ func (r *Redactor) Hidden(segs []string) int {
 		}
 	}
 	return 0
+}
+
+// Shown returns how many leading segments of segs a reason about a
+// value at segs may show: those of the hidden path (see Hidden), but for
+// an omitted attribute whose name the rules match only through '*' (a
+// key of a map keyed by e-mail addresses, under omit: [contacts.*]),
+// whose name is hidden with it, the path stops at the map; len(segs)
+// when segs is not hidden. A masked attribute keeps its name in the
+// rows, so its path is shown. A name holding dots is spelled out when
+// each of its dot-separated parts is.
+func (r *Redactor) Shown(segs []string) int {
+	n := r.Hidden(segs)
+	switch {
+	case n == 0:
+		return len(segs)
+	case r.omit.match(segs[:n]) && !r.spelled(segs[n-1]):
+		return n - 1
+	}
+	return n
+}
+
+// spelled reports whether an omit or mask rule spells the name s out
+// (not through '*').
+func (r *Redactor) spelled(s string) bool {
+	for _, ps := range []pathSet{r.omit, r.mask} {
+		for _, p := range ps {
+			for _, seg := range p {
+				if seg == s && seg != "*" {
+					return true
+				}
+			}
+		}
+	}
+	if !strings.Contains(s, ".") {
+		return false
+	}
+	for _, part := range strings.Split(s, ".") {
+		if !r.spelled(part) {
+			return false
+		}
+	}
+	return true
 }
 
 // Mask returns the mask of v: an S holding the hex HMAC-SHA-256 (see

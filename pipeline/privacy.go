@@ -147,6 +147,9 @@ func (r *Redactor) RecordError(e *decode.RecordError) *decode.RecordError {
 
 // recordError returns a copy of e, without its bytes, whose reason and
 // path are redacted under rules; res is what redacting its bytes found.
+// The path is cut at the hidden attribute, before the name of an
+// omitted one that the rules match only through '*' (see
+// flatten.Redactor.Shown).
 // withhold withholds the details of every reason (quarantine: none), the
 // values and bytes of the record they quote.
 func recordError(e *decode.RecordError, rules *flatten.Redactor, res redact.Result, withhold bool) *decode.RecordError {
@@ -170,7 +173,8 @@ func recordError(e *decode.RecordError, rules *flatten.Redactor, res redact.Resu
 			if s != "Keys" && s != "NewImage" && s != "OldImage" && s != "Item" {
 				continue
 			}
-			if n := rules.Hidden(segs[i+1:]); n > 0 {
+			if rules.Hidden(segs[i+1:]) > 0 {
+				n := rules.Shown(segs[i+1:])
 				path := ""
 				for _, s := range segs[:i+1+n] {
 					path = flatten.JoinPath(path, s)

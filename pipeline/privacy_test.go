@@ -286,3 +286,47 @@ func TestQuarantineNoneKeepsNoValue(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, len(records), seen)
 }
+
+// TestRedactorReasonsHideOmittedKeys checks that the path of a reason
+// about a value under an omitted map entry whose name a rule matches only
+// through '*' (omit: [contacts.*], a map keyed by e-mail addresses)
+// stops at the map: the key is dropped from the rows and the quarantine,
+// so it must not show in the reason either. A masked entry keeps its key
+// in the rows, and in the path.
+func TestRedactorReasonsHideOmittedKeys(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`
+tables:
+  people:
+    omit: ["contacts.*", "a.*.c", "known.bob@x.io"]
+    mask: ["friends.*"]
+`))
+	require.NoError(t, err)
+	require.NoError(t, cfg.SetMaskKey(privacyKey))
+	r := NewRedactor(cfg)
+	const secret = "dave@secret.example"
+	d, err := decode.NewDecoder(decode.Options{})
+	require.NoError(t, err)
+	for _, c := range []struct {
+		attr, wantPath string
+	}{
+		{`"contacts":{"M":{"` + secret + `":{"N":"1.2.3"}}}`, "dynamodb.NewImage.contacts"},
+		{`"contacts":{"M":{"` + secret + `":{"M":{"x":{"N":"1.2.3"}}}}}`, "dynamodb.NewImage.contacts"},
+		{`"a":{"M":{"k":{"M":{"c":{"N":"1.2.3"}}}}}`, "dynamodb.NewImage.a.k.c"},
+		{`"known":{"M":{"bob@x.io":{"N":"1.2.3"}}}`, `dynamodb.NewImage.known.bob@x\.io`},
+		{`"friends":{"M":{"erin":{"N":"1.2.3"}}}`, "dynamodb.NewImage.friends.erin"},
+	} {
+		rec := `{"eventID":"1","eventName":"INSERT","eventSource":"aws:dynamodb","awsRegion":"us-east-1",` +
+			`"eventSourceARN":"arn:aws:dynamodb:us-east-1:123456789012:table/people/stream/2026-01-01T00:00:00.000",` +
+			`"dynamodb":{"ApproximateCreationDateTime":1775001600,"SequenceNumber":"100000000000000000001","Keys":{"pk":{"S":"p"}},` +
+			`"NewImage":{"pk":{"S":"p"},` + c.attr + `}}}`
+		var got *decode.RecordError
+		require.NoError(t, d.Decode(context.Background(), strings.NewReader(rec), "in.jsonl", decode.FormatJSONL,
+			func(_ *decode.ChangeRecord, re *decode.RecordError) error { got = re; return nil }))
+		require.NotNil(t, got, c.attr)
+		aside := r.SetAside(SetAside{Source: got.Source, Index: got.Index, Path: got.Path, Err: got, Raw: got.Raw}, "people")
+		require.Equal(t, c.wantPath, aside.Path, c.attr)
+		line := r.RecordError(got).Error()
+		require.Contains(t, line, c.wantPath+": N is not a number")
+		require.NotContains(t, line+aside.Path+string(aside.Raw), secret)
+	}
+}

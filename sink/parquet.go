@@ -155,7 +155,7 @@ type Encoder struct {
 	arena   arena
 	used    []colPlan
 	used2   []colPlan
-	seen    map[string]struct{}
+	set     stringSet // the strings of a column, for repeats
 	all     []int32
 	long    bool // the file being written has a value over MaxStatBytes
 }
@@ -239,10 +239,6 @@ const (
 	colDictKeys
 )
 
-// dictSample is how many values of a string column, from the file's first
-// rows, decide its encoding.
-const dictSample = 1024
-
 // planColumns returns the plan of each data column of s for a file of the
 // rows idx: used when some row has a value, and for string columns
 // whether a dictionary pays: when at least half of the first dictSample
@@ -278,53 +274,8 @@ func (e *Encoder) planColumns(dst []colPlan, s *schemas.Schema, rows []flatten.R
 			dst[j] |= colDictKeys
 		}
 	}
+	e.set.release()
 	return dst
-}
-
-// repeats reports whether at least half of the first dictSample strings
-// of column j in rows idx (the map keys with keys set, else the cells,
-// array elements or map values) repeat an earlier one.
-func (e *Encoder) repeats(rows []flatten.Row, idx []int32, j int, kind schemas.Kind, keys bool) bool {
-	if e.seen == nil {
-		e.seen = make(map[string]struct{}, dictSample)
-	}
-	clear(e.seen)
-	n := 0
-	add := func(v string) bool {
-		e.seen[v] = struct{}{}
-		n++
-		return n < dictSample
-	}
-rows:
-	for _, i := range idx {
-		vals := rows[i].Values
-		if j >= len(vals) || !vals[j].Valid {
-			continue
-		}
-		d := &vals[j]
-		switch kind {
-		case schemas.KindArray:
-			for k := range d.List {
-				if d.List[k].Valid && !add(d.List[k].Str) {
-					break rows
-				}
-			}
-		case schemas.KindMap:
-			for k := range d.MapLen() {
-				if keys && !add(d.MapKey(k)) {
-					break rows
-				}
-				if v := d.MapValue(k); !keys && v.Valid && !add(v.Str) {
-					break rows
-				}
-			}
-		default:
-			if !add(d.Str) {
-				break rows
-			}
-		}
-	}
-	return n >= 2 && 2*len(e.seen) <= n
 }
 
 // writeFile writes rows idx into e.buf as one file. With cut set it stops

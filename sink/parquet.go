@@ -194,6 +194,7 @@ func (e *Encoder) Encode(s *schemas.Schema, rows []flatten.Row, emit func(Encode
 
 // encode is Encode over the rows rows[idx[0]], rows[idx[1]], ...
 func (e *Encoder) encode(s *schemas.Schema, rows []flatten.Row, idx []int32, emit func(EncodedFile) error) error {
+	defer e.clearValues()
 	for len(idx) > 0 {
 		e.used = e.planColumns(e.used, s, rows, idx)
 		lay, err := e.layout(s, e.used)
@@ -342,26 +343,31 @@ func (e *Encoder) writeRows(cols []*parquet.ColumnWriter, lay *fileLayout, s *sc
 		switch f.src {
 		case srcEventName:
 			for _, i := range idx {
-				out = append(out, stringValue(rows[i].EventName).Level(0, 0, li))
+				out = append(out, stringValue(rows[i].EventName))
 			}
+			setColumn(out, li)
 		case srcEventID:
 			for _, i := range idx {
 				r := &rows[i]
 				e.long = e.long || len(r.EventID) > MaxStatBytes
-				out = append(out, stringValue(r.EventID).Level(0, 0, li))
+				out = append(out, stringValue(r.EventID))
 			}
+			setColumn(out, li)
 		case srcEventTime:
 			for _, i := range idx {
-				out = append(out, parquet.Int64Value(rows[i].EventTime).Level(0, 0, li))
+				out = append(out, parquet.Int64Value(rows[i].EventTime))
 			}
+			setColumn(out, li)
 		case srcSequence:
 			for _, i := range idx {
-				out = append(out, stringValue(rows[i].Sequence).Level(0, 0, li))
+				out = append(out, stringValue(rows[i].Sequence))
 			}
+			setColumn(out, li)
 		case srcTTLDelete:
 			for _, i := range idx {
-				out = append(out, parquet.BooleanValue(rows[i].TTLDelete).Level(0, 0, li))
+				out = append(out, parquet.BooleanValue(rows[i].TTLDelete))
 			}
+			setColumn(out, li)
 		case srcOldImage:
 			for _, i := range idx {
 				out = e.appendBytes(out, rows[i].OldImage, rows[i].OldImage != nil, li)
@@ -411,17 +417,25 @@ func (e *Encoder) writeRows(cols []*parquet.ColumnWriter, lay *fileLayout, s *sc
 		e.vals[li] = out
 	}
 	if bad != nil {
-		e.clearValues(len(cols))
+		e.truncateValues(len(cols))
 		return bad
 	}
 	for li, c := range cols {
 		if _, err := c.WriteRowValues(e.vals[li]); err != nil {
-			e.clearValues(len(cols))
+			e.truncateValues(len(cols))
 			return fmt.Errorf("table %s: write parquet rows: %w", s.Table, err)
 		}
 	}
-	e.clearValues(len(cols))
+	e.truncateValues(len(cols))
 	return nil
+}
+
+// setColumn sets the column index of the values of the required column
+// li, whose levels are 0.
+func setColumn(vals []parquet.Value, li int) {
+	for k := range vals {
+		vals[k].SetColumnIndex(li)
+	}
 }
 
 // infallible reports whether every cell of a scalar kind k converts to a
@@ -437,20 +451,23 @@ func infallible(k schemas.Kind) bool {
 
 // appendScalars appends the values of the optional scalar column f, of
 // an infallible kind, of rows idx: definition level 1 for a value, 0 for
-// null.
+// null. The levels are set through parquet-go's setters, which inline
+// where Value.Level is a call.
 func (e *Encoder) appendScalars(out []parquet.Value, f *layoutField, rows []flatten.Row, idx []int32, li int) []parquet.Value {
-	nullValue := parquet.NullValue().Level(0, 0, li)
+	var null parquet.Value
+	null.SetColumnIndex(li)
+	long := false
 	for _, i := range idx {
 		r := &rows[i]
 		if f.col >= len(r.Values) || !r.Values[f.col].Valid {
-			out = append(out, nullValue)
+			out = append(out, null)
 			continue
 		}
 		d := &r.Values[f.col]
 		var v parquet.Value
 		switch f.kind {
 		case schemas.KindString, schemas.KindJSON:
-			e.long = e.long || len(d.Str) > MaxStatBytes
+			long = long || len(d.Str) > MaxStatBytes
 			v = stringValue(d.Str)
 		case schemas.KindBigint, schemas.KindTimestamp:
 			v = parquet.Int64Value(d.Int)
@@ -459,22 +476,34 @@ func (e *Encoder) appendScalars(out []parquet.Value, f *layoutField, rows []flat
 		case schemas.KindBoolean:
 			v = parquet.BooleanValue(d.Bool)
 		case schemas.KindBinary:
-			e.long = e.long || len(d.Bytes) > MaxStatBytes
+			long = long || len(d.Bytes) > MaxStatBytes
 			v = parquet.ByteArrayValue(d.Bytes)
 		}
-		out = append(out, v.Level(0, 1, li))
+		v.SetDefinitionLevel(1)
+		v.SetColumnIndex(li)
+		out = append(out, v)
 	}
+	e.long = e.long || long
 	return out
 }
 
-// clearValues empties the value buffers of the first n leaf columns, and
-// the decimal arena, dropping their references to the rows' memory.
-func (e *Encoder) clearValues(n int) {
+// truncateValues empties the value buffers of the first n leaf columns,
+// and the decimal arena, for the next write; their memory keeps the
+// values until clearValues.
+func (e *Encoder) truncateValues(n int) {
 	for li := range e.vals[:n] {
-		clear(e.vals[li])
 		e.vals[li] = e.vals[li][:0]
 	}
 	e.arena.reset()
+}
+
+// clearValues zeroes the value buffers, dropping their references to the
+// rows' memory once Encode is done with them.
+func (e *Encoder) clearValues() {
+	for li := range e.vals {
+		clear(e.vals[li][:cap(e.vals[li])])
+		e.vals[li] = e.vals[li][:0]
+	}
 }
 
 // appendBytes appends the value of an optional BYTE_ARRAY metadata
@@ -484,7 +513,10 @@ func (e *Encoder) appendBytes(out []parquet.Value, b []byte, ok bool, li int) []
 		return append(out, parquet.NullValue().Level(0, 0, li))
 	}
 	e.long = e.long || len(b) > MaxStatBytes
-	return append(out, parquet.ByteArrayValue(b).Level(0, 1, li))
+	v := parquet.ByteArrayValue(b)
+	v.SetDefinitionLevel(1)
+	v.SetColumnIndex(li)
+	return append(out, v)
 }
 
 // appendList appends the values of an optional 3-level LIST column:
@@ -511,7 +543,10 @@ func (e *Encoder) appendList(out []parquet.Value, f *layoutField, d *flatten.Dat
 		if err != nil {
 			return out, fmt.Errorf("element %d: %w", k, err)
 		}
-		out = append(out, v.Level(rep, 3, li))
+		v.SetRepetitionLevel(rep)
+		v.SetDefinitionLevel(3)
+		v.SetColumnIndex(li)
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -806,3 +841,4 @@ func leafNode(t schemas.Type, dict bool) parquet.Node {
 	}
 	panic("sink: leafNode of " + t.String()) // types are validated before
 }
+

@@ -336,6 +336,7 @@ func (e *Encoder) writeRows(cols []*parquet.ColumnWriter, lay *fileLayout, s *sc
 	}
 	var bad *EncodeError
 	badAt := len(idx)
+	e.writeScalars(lay, rows, idx)
 	for fi := range lay.fields {
 		f := &lay.fields[fi]
 		li := f.leaf0
@@ -377,9 +378,8 @@ func (e *Encoder) writeRows(cols []*parquet.ColumnWriter, lay *fileLayout, s *sc
 				out = e.appendBytes(out, rows[i].Extra, len(rows[i].Extra) > 0, li)
 			}
 		default:
-			if !f.list && !f.isMap && infallible(f.kind) {
-				out = e.appendScalars(out, f, rows, idx, li)
-				break
+			if f.scalar {
+				continue // see writeScalars
 			}
 			var vals []parquet.Value
 			if f.isMap {
@@ -449,42 +449,48 @@ func infallible(k schemas.Kind) bool {
 	return false
 }
 
-// appendScalars appends the values of the optional scalar column f, of
-// an infallible kind, of rows idx: definition level 1 for a value, 0 for
-// null. The levels are set through parquet-go's setters, which inline
-// where Value.Level is a call.
-func (e *Encoder) appendScalars(out []parquet.Value, f *layoutField, rows []flatten.Row, idx []int32, li int) []parquet.Value {
-	var null parquet.Value
-	null.SetColumnIndex(li)
+// writeScalars sets the values of rows idx in the scalar columns of
+// infallible kinds (lay.scalars): definition level 1 for a value, 0 for
+// null. It goes row by row, each row's cells read in one sweep, where a
+// column at a time would read each cell from a row far from the last.
+// The levels are set through parquet-go's setters, which inline where
+// Value.Level is a call.
+func (e *Encoder) writeScalars(lay *fileLayout, rows []flatten.Row, idx []int32) {
+	for _, fi := range lay.scalars {
+		li := lay.fields[fi].leaf0
+		e.vals[li] = slices.Grow(e.vals[li][:0], len(idx))[:len(idx)]
+	}
 	long := false
-	for _, i := range idx {
-		r := &rows[i]
-		if f.col >= len(r.Values) || !r.Values[f.col].Valid {
-			out = append(out, null)
-			continue
+	for k, i := range idx {
+		vals := rows[i].Values
+		for _, fi := range lay.scalars {
+			f := &lay.fields[fi]
+			v := &e.vals[f.leaf0][k]
+			if f.col >= len(vals) || !vals[f.col].Valid {
+				*v = parquet.Value{}
+				v.SetColumnIndex(f.leaf0)
+				continue
+			}
+			d := &vals[f.col]
+			switch f.kind {
+			case schemas.KindString, schemas.KindJSON:
+				long = long || len(d.Str) > MaxStatBytes
+				*v = stringValue(d.Str)
+			case schemas.KindBigint, schemas.KindTimestamp:
+				*v = parquet.Int64Value(d.Int)
+			case schemas.KindDouble:
+				*v = parquet.DoubleValue(d.Float)
+			case schemas.KindBoolean:
+				*v = parquet.BooleanValue(d.Bool)
+			case schemas.KindBinary:
+				long = long || len(d.Bytes) > MaxStatBytes
+				*v = parquet.ByteArrayValue(d.Bytes)
+			}
+			v.SetDefinitionLevel(1)
+			v.SetColumnIndex(f.leaf0)
 		}
-		d := &r.Values[f.col]
-		var v parquet.Value
-		switch f.kind {
-		case schemas.KindString, schemas.KindJSON:
-			long = long || len(d.Str) > MaxStatBytes
-			v = stringValue(d.Str)
-		case schemas.KindBigint, schemas.KindTimestamp:
-			v = parquet.Int64Value(d.Int)
-		case schemas.KindDouble:
-			v = parquet.DoubleValue(d.Float)
-		case schemas.KindBoolean:
-			v = parquet.BooleanValue(d.Bool)
-		case schemas.KindBinary:
-			long = long || len(d.Bytes) > MaxStatBytes
-			v = parquet.ByteArrayValue(d.Bytes)
-		}
-		v.SetDefinitionLevel(1)
-		v.SetColumnIndex(li)
-		out = append(out, v)
 	}
 	e.long = e.long || long
-	return out
 }
 
 // truncateValues empties the value buffers of the first n leaf columns,
@@ -668,6 +674,9 @@ type layoutField struct {
 	isMap bool         // typ is a map
 	leaf  schemas.Type // typ, or its element type for arrays, its value type for maps
 	kind  schemas.Kind // leaf.Kind
+	// scalar: a data column of a scalar type whose every cell converts
+	// (see writeScalars).
+	scalar bool
 }
 
 // fileLayout is one Parquet schema and the writer options for it: the
@@ -675,6 +684,7 @@ type layoutField struct {
 type fileLayout struct {
 	sig     string
 	fields  []layoutField
+	scalars []int // the fields that are scalar, by index
 	columns []string
 	options []parquet.WriterOption
 	tick    uint64
@@ -799,10 +809,15 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []colPlan) (*fileLayout, err
 	}
 	schema := parquet.NewSchema(s.Table, group)
 	fields := make([]layoutField, 0, len(group))
+	var scalars []int
 	leaves := 0
 	for _, f := range schema.Fields() {
 		lf := byName[f.Name()]
 		lf.leaf0 = leaves
+		if lf.src == srcData && !lf.list && !lf.isMap && infallible(lf.kind) {
+			lf.scalar = true
+			scalars = append(scalars, len(fields))
+		}
 		leaves++
 		if lf.isMap {
 			leaves++
@@ -812,7 +827,7 @@ func (e *Encoder) newLayout(s *schemas.Schema, used []colPlan) (*fileLayout, err
 	if len(schema.Columns()) != leaves {
 		return nil, fmt.Errorf("table %s: parquet schema has %d leaves for %d", s.Table, len(schema.Columns()), leaves)
 	}
-	return &fileLayout{fields: fields, columns: columns, options: append(opts, schema)}, nil
+	return &fileLayout{fields: fields, scalars: scalars, columns: columns, options: append(opts, schema)}, nil
 }
 
 // leafNode is the Parquet leaf of a scalar column type; strings are
@@ -841,4 +856,3 @@ func leafNode(t schemas.Type, dict bool) parquet.Node {
 	}
 	panic("sink: leafNode of " + t.String()) // types are validated before
 }
-

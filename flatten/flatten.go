@@ -812,6 +812,32 @@ func (m *lookupMemo) path(path string) bool {
 	return ok
 }
 
+// columnMemo answers the column index of a path in a schema, from a
+// small cache keyed by the identity of the path's string (join hands out
+// one string per path), else from the schema: Rows looks up every cell's
+// path, and most are the same few strings.
+type columnMemo struct {
+	s     *schemas.Schema
+	slots [512]struct {
+		path string
+		idx  int // -1: no column
+	}
+}
+
+// lookup is m.s.Lookup(path).
+func (m *columnMemo) lookup(path string) (int, bool) {
+	slot := &m.slots[uint64(uintptr(unsafe.Pointer(unsafe.StringData(path))))*0x9E3779B97F4A7C15>>55]
+	if len(path) > 0 && sameString(slot.path, path) {
+		return slot.idx, slot.idx >= 0
+	}
+	i, ok := m.s.Lookup(path)
+	if !ok {
+		i = -1
+	}
+	slot.path, slot.idx = path, i
+	return i, ok
+}
+
 // segsOf returns the segments of path, splitting each path once.
 func segsOf(cache *map[string][]string, path string) []string {
 	if *cache == nil {
@@ -1091,8 +1117,9 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 	)
 	rb.mem = &b.cells
 	cells := &b.cells.rows
+	cols := columnMemo{s: s}
 	folds := func(path string) bool {
-		i, ok := s.Lookup(path)
+		i, ok := cols.lookup(path)
 		return ok && s.Columns[i].Type.Kind == schemas.KindMap
 	}
 	for i, meta := range b.metas {
@@ -1106,7 +1133,7 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 				break
 			}
 			if sp != nil {
-				idx, _ := s.Lookup(sp.path)
+				idx, _ := cols.lookup(sp.path)
 				v, _ := b.ruled(b.spanValue(sp), segsOf(&segs, sp.path))
 				rb.put(s, idx, sp.path, &v)
 				continue
@@ -1117,7 +1144,7 @@ func (b *Batch) Rows(dst []Row, s *schemas.Schema) ([]Row, Stats) {
 				rb.extra = append(rb.extra, *l)
 				continue
 			}
-			idx, ok := s.Lookup(l.path)
+			idx, ok := cols.lookup(l.path)
 			if !ok {
 				rb.misfit(*l) // no column yet
 				continue
@@ -1176,7 +1203,13 @@ func (s *datumSlab) next() {
 // rows built from them must no longer be used.
 func (s *datumSlab) reset() {
 	for i := range s.chunks[:s.used] {
-		clear(s.chunks[i])
+		c := s.chunks[i]
+		if i == s.used-1 {
+			// The rest is zero: never handed out, or reserved and left
+			// zero (see commit).
+			c = c[:len(c)-len(s.free)]
+		}
+		clear(c)
 	}
 	if len(s.chunks) > maxKeptChunks {
 		clear(s.chunks[maxKeptChunks:])

@@ -381,27 +381,6 @@ func (b *ItemBuilder) Close() {
 	b.buf[b.start+i].size = int32(len(b.buf) - b.start - i)
 }
 
-// Move makes the strings of it (an Item of this builder not yet handed
-// out) that lie in from lie at the same offsets of to instead, a copy of
-// from: for a decoder that read the item in a buffer it reuses, and
-// keeps a copy of the item's bytes.
-func (b *ItemBuilder) Move(it Item, from, to []byte) {
-	if len(from) == 0 || len(to) < len(from) {
-		return
-	}
-	lo := uintptr(unsafe.Pointer(unsafe.SliceData(from)))
-	hi := lo + uintptr(len(from))
-	for i := range it.nodes {
-		t := it.nodes[i].text
-		if t == "" {
-			continue
-		}
-		if p := uintptr(unsafe.Pointer(unsafe.StringData(t))); p >= lo && p+uintptr(len(t)) <= hi {
-			it.nodes[i].text = unsafe.String(&to[p-lo], len(t))
-		}
-	}
-}
-
 func (b *ItemBuilder) push(n itemNode) {
 	if len(b.buf) == cap(b.buf) {
 		// A new chunk, with the item begun moved to its start: the items

@@ -438,7 +438,7 @@ func (r *Replay) readInput(ctx context.Context, dec *decode.Decoder, index int, 
 		}
 		var raw []byte
 		if rerr != nil {
-			raw = rerr.Raw // a copy the record owns, as Decode makes them
+			raw = rerr.Raw // the record's own, as Decode makes them
 			cur.Errors = append(cur.Errors, rerr)
 		} else {
 			raw = rec.Raw

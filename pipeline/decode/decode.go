@@ -153,7 +153,8 @@ type Decoder struct {
 	// Buffers kept for the next input.
 	body bodyReader
 	head *bufio.Reader // the decompressed input
-	doc  []byte        // an event document's window
+	// chunks is the memory streamed inputs are read into.
+	chunks chunkAlloc
 
 	// For DecodeEvent with Workers > 1.
 	spans   []eventSpan
@@ -200,7 +201,7 @@ func (d *Decoder) DecodeEvent(payload []byte, source string, fn RecordFunc) erro
 		return d.decodeEventParallel(payload, source, fn)
 	}
 	s := docScanner{buf: payload, max: d.opts.MaxRecordBytes}
-	return d.decodeDocs(context.Background(), &s, source, FormatAuto, false, fn)
+	return d.decodeDocs(context.Background(), &s, source, FormatAuto, fn)
 }
 
 // RecycleImages lets the decoder build the images (Keys, NewImage,

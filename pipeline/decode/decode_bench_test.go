@@ -231,3 +231,47 @@ func TestBenchRecordsDecode(t *testing.T) {
 		t.Fatalf("err %v, record errors %v, %d of %d records", c.err, c.errs, len(c.recs), len(recs))
 	}
 }
+
+// BenchmarkDecodeStream measures Decode of inputs read as streams (a
+// file of Lambda events, a JSON-lines file), whose records keep the
+// chunks they were read in rather than copies of their bytes. Each
+// record is kept until the end of its input, as a replay's batch keeps
+// its records until they are written.
+func BenchmarkDecodeStream(b *testing.B) {
+	recs := benchRecords(lambdaMaxPayload - 64)
+	for _, c := range []struct {
+		name   string
+		format Format
+		data   []byte
+	}{
+		{"lambda", FormatLambda, []byte(`{"Records":[` + strings.Join(recs, ",") + `]}`)},
+		{"jsonl", FormatJSONL, []byte(strings.Join(recs, "\n") + "\n")},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			d, err := NewDecoder(Options{UnusedOldImages: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var kept []*ChangeRecord
+			fn := func(rec *ChangeRecord, rerr *RecordError) error {
+				if rerr != nil {
+					return rerr
+				}
+				kept = append(kept, rec)
+				return nil
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.data)))
+			b.ResetTimer()
+			cpu := cpuSeconds()
+			for i := 0; i < b.N; i++ {
+				kept = kept[:0]
+				if err := d.Decode(context.Background(), bytes.NewReader(c.data), "bench", c.format, fn); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, cpu, int64(len(c.data)))
+			b.ReportMetric(float64(len(kept))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}

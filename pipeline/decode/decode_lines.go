@@ -42,7 +42,10 @@ type lineMode struct {
 // counting on across them) or the lines of a line format, plain or gzip
 // (told by its magic bytes); only the record being decoded is held. name
 // names the input in records and errors. With FormatAuto the format is
-// detected from the first MiB. Raw is a copy the record owns. Export and
+// detected from the first MiB. Raw, and the strings of the images, are
+// views of chunks of the input that are never written again: the record
+// owns them, sharing the chunk with the records read beside it (a record
+// kept keeps its chunk, of up to 1 MiB, from the collector). Export and
 // incremental data read this way, without their manifest, take their
 // table from Options.Table (else ErrNoTable).
 //
@@ -81,6 +84,7 @@ func (d *Decoder) decodeBody(ctx context.Context, open func() (io.Reader, error)
 		return inputErr(name, 0, -1, -1, err)
 	}
 	defer d.body.release()
+	defer d.chunks.end()
 	if d.head == nil {
 		d.head = bufio.NewReaderSize(body, detectBytes)
 	} else {
@@ -108,12 +112,8 @@ func (d *Decoder) decodeBody(ctx context.Context, open func() (io.Reader, error)
 	}
 	switch format {
 	case FormatLambda, FormatKinesis:
-		s := docScanner{r: cr, buf: d.doc[:0], max: d.opts.MaxRecordBytes}
-		err := d.decodeDocs(ctx, &s, name, want, true, fn)
-		if cap(s.buf) <= keepBufferBytes {
-			d.doc = s.buf[:0]
-		}
-		return err
+		s := docScanner{r: cr, max: d.opts.MaxRecordBytes, chunks: &d.chunks}
+		return d.decodeDocs(ctx, &s, name, want, fn)
 	case FormatExport, FormatIncremental:
 		if mode.table == "" && mode.setAside == nil {
 			return inputErr(name, 0, -1, -1, fmt.Errorf("%w: export data read without its manifest-summary.json; read the export directory, or name the table", ErrNoTable))
@@ -217,69 +217,121 @@ func (g *gzipBody) wrap(err error) error {
 	return fmt.Errorf("%w: %v", ErrCorruptGzip, err)
 }
 
-// lineReader reads lines of any length up to max.
+// lineReader reads lines of any length up to max into chunks (see
+// chunkAlloc) that are never written again once a line is handed out: a
+// line stays valid, and its own, for as long as it is used.
 type lineReader struct {
-	br    *bufio.Reader
-	max   int
-	line  int      // 1-based number of the last line returned
-	frags [][]byte // the pieces of a line longer than br's buffer
+	r      io.Reader
+	max    int
+	line   int    // 1-based number of the last line returned
+	buf    []byte // the chunk read into: buf[start:] is not handed out
+	start  int
+	scan   int // buf[start:scan] holds no line end
+	chunks *chunkAlloc
+	eof    bool
+	err    error // the read error, once buf[start:] is all that came before it
 }
 
-// next returns the next line without its line end. A line that fits in
-// the reader's buffer is returned in place (valid until the next call);
-// a longer one is gathered in pieces and joined once into a new slice of
-// its exact size, which the caller owns (owned): a line of many MiB
-// costs twice its size, not the copies of a slice grown by appends.
-// tooLong reports a line longer than max, which is skipped without being
-// kept. At the end it returns io.EOF.
-func (l *lineReader) next() (line []byte, owned, tooLong bool, err error) {
-	frag, err := l.br.ReadSlice('\n')
-	if err == io.EOF && len(frag) == 0 {
-		return nil, false, false, io.EOF
-	}
-	l.line++
-	if err == nil || err == io.EOF {
-		if len(frag) > l.max+2 {
-			return nil, false, true, nil
-		}
-		return trimEOL(frag), false, false, nil
-	}
-	if err != bufio.ErrBufferFull {
-		return nil, false, false, err
-	}
-	clear(l.frags)
-	l.frags = append(l.frags[:0], bytes.Clone(frag))
-	total := len(frag)
+// lineRoom is the free space a lineReader reads into at least: a line cut
+// by a chunk's end is moved to the next chunk rather than read in pieces.
+const lineRoom = 16 << 10
+
+// next returns the next line without its line end, a view of a chunk
+// that is never written again. tooLong reports a line longer than max,
+// which is skipped without being kept. At the end it returns io.EOF; a
+// read error is returned after the lines before it, counted as the next
+// line's.
+func (l *lineReader) next() (line []byte, tooLong bool, err error) {
 	for {
-		frag, err = l.br.ReadSlice('\n')
-		total += len(frag)
-		if !tooLong {
-			if total > l.max+2 {
-				tooLong = true
-				clear(l.frags)
-				l.frags = l.frags[:0]
-			} else {
-				l.frags = append(l.frags, bytes.Clone(frag))
+		if i := bytes.IndexByte(l.buf[l.scan:], '\n'); i >= 0 {
+			end := l.scan + i + 1
+			line = l.buf[l.start:end]
+			l.start, l.scan = end, end
+			l.line++
+			if len(line) > l.max+2 {
+				return nil, true, nil
 			}
+			line = trimEOL(line)
+			return line[:len(line):len(line)], false, nil
 		}
-		if err == bufio.ErrBufferFull {
-			continue
+		l.scan = len(l.buf)
+		rest := len(l.buf) - l.start
+		if l.eof || l.err != nil {
+			if l.err != nil {
+				l.line++
+				return nil, false, l.err
+			}
+			if rest == 0 {
+				return nil, false, io.EOF
+			}
+			line = l.buf[l.start:]
+			l.start = len(l.buf)
+			l.line++
+			if len(line) > l.max+2 {
+				return nil, true, nil
+			}
+			line = trimEOL(line)
+			return line[:len(line):len(line)], false, nil
 		}
-		if err == nil || err == io.EOF {
-			break
+		if rest > l.max+2 {
+			l.line++
+			return nil, true, l.skipLine()
 		}
-		return nil, false, false, err
+		l.read(min(lineRoom, l.max+3-rest))
 	}
-	if tooLong {
-		return nil, false, true, nil
+}
+
+// read reads more of the input after buf, with room for n more bytes of
+// the line begun, moving it to a new chunk when the current one lacks
+// that room. It records the end or a read error.
+func (l *lineReader) read(n int) {
+	if cap(l.buf)-len(l.buf) < n {
+		l.buf = l.chunks.next(l.buf[l.start:], n, l.max+3)
+		l.scan -= l.start
+		l.start = 0
 	}
-	line = make([]byte, 0, total)
-	for _, f := range l.frags {
-		line = append(line, f...)
+	limit := min(cap(l.buf), l.start+l.max+3) // enough to tell a line too long
+	for {
+		k, err := l.r.Read(l.buf[len(l.buf):limit])
+		l.buf = l.buf[:len(l.buf)+k]
+		if err == io.EOF {
+			l.eof = true
+		} else if err != nil {
+			l.err = err
+		}
+		if k > 0 || err != nil {
+			return
+		}
 	}
-	clear(l.frags)
-	l.frags = l.frags[:0]
-	return trimEOL(line), true, false, nil
+}
+
+// skipLine reads past the end of the line begun, which is too long to
+// keep, reading into the free part of the chunk (buf[start:], which no
+// line handed out holds); it returns a read error, if any.
+func (l *lineReader) skipLine() error {
+	for {
+		l.buf = l.buf[:l.start]
+		if cap(l.buf)-l.start < lineRoom {
+			l.buf, l.start = l.chunks.next(nil, lineRoom, lineRoom), 0
+		}
+		l.scan = l.start
+		l.read(1)
+		if i := bytes.IndexByte(l.buf[l.start:], '\n'); i >= 0 {
+			// What follows the line end is the start of the next line.
+			l.buf = l.buf[:l.start+copy(l.buf[l.start:], l.buf[l.start+i+1:])]
+			l.scan = l.start
+			return nil
+		}
+		if l.err != nil {
+			err := l.err
+			l.buf = l.buf[:l.start]
+			return err
+		}
+		if l.eof {
+			l.buf, l.scan = l.buf[:l.start], l.start
+			return nil
+		}
+	}
 }
 
 func trimEOL(b []byte) []byte {
@@ -303,10 +355,10 @@ func isBlank(b []byte) bool {
 
 // decodeLines decodes the lines of a line format; Index is the line.
 func (d *Decoder) decodeLines(ctx context.Context, br *bufio.Reader, name string, mode lineMode, fn RecordFunc) error {
-	lr := lineReader{br: br, max: d.opts.MaxRecordBytes}
+	lr := lineReader{r: br, max: d.opts.MaxRecordBytes, chunks: &d.chunks}
 	seen := 0
 	for {
-		line, owned, tooLong, err := lr.next()
+		line, tooLong, err := lr.next()
 		if err == io.EOF {
 			break
 		}
@@ -329,10 +381,7 @@ func (d *Decoder) decodeLines(ctx context.Context, br *bufio.Reader, name string
 			continue
 		}
 		seen++
-		raw := line
-		if !owned {
-			raw = bytes.Clone(line)
-		}
+		raw := line // never written again: the record owns it
 		rec, rerr := d.decodeLine(raw, mode)
 		if len(raw) > keepBufferBytes {
 			// The parser keeps a copy of the last input it read: drop it

@@ -12,8 +12,9 @@ import (
 
 // docScanner finds the elements of the Records arrays of JSON event
 // documents without parsing them, so that each element's exact bytes are
-// known. It reads from buf alone (r nil), or from r through buf, keeping
-// buf[keep:] across refills so that one element is always contiguous.
+// known. It reads from buf alone (r nil), or from r into chunks (see
+// chunks), keeping buf[keep:] across refills so that one element is
+// always contiguous.
 type docScanner struct {
 	r    io.Reader
 	buf  []byte
@@ -23,6 +24,11 @@ type docScanner struct {
 	max  int   // largest element, in bytes
 	eof  bool
 	rerr error // read error other than io.EOF
+
+	// chunks hands out the memory read from r: bytes once read are never
+	// written again, so elements emitted (and the records read from
+	// them) keep theirs with no copy.
+	chunks *chunkAlloc
 
 	lineOff int // newlines before buf[lineOff] have been counted
 	lines   int // newlines before buf[lineOff]
@@ -37,40 +43,35 @@ type docScanner struct {
 var errScanTooLarge = errors.New("too large")
 
 // fill reads more input into buf; it reports whether bytes were added.
-func (s *docScanner) fill() bool {
+// room is how much free space it makes sure buf has before reading, as
+// far as the element begun (buf[keep:]) may still grow.
+func (s *docScanner) fill(room int) bool {
 	if s.r == nil || s.eof || s.rerr != nil {
 		return false
 	}
-	if s.keep > 0 {
+	rest := len(s.buf) - s.keep
+	if rest >= s.max {
+		s.rerr = errScanTooLarge
+		return false
+	}
+	room = max(min(room, s.max-rest), 1)
+	if cap(s.buf)-len(s.buf) < room {
+		// A new chunk, with the element begun moved to its start; the
+		// bytes before it stay where they are, in the chunk left behind,
+		// for whatever was read from them.
 		if s.lineOff < s.keep {
 			s.lines += bytes.Count(s.buf[s.lineOff:s.keep], []byte{'\n'})
 			s.lineOff = s.keep
 		}
-		n := copy(s.buf, s.buf[s.keep:])
-		s.buf = s.buf[:n]
+		s.buf = s.chunks.next(s.buf[s.keep:], room, s.max)
 		s.pos -= s.keep
 		s.lineOff -= s.keep
 		s.base += int64(s.keep)
 		s.keep = 0
 	}
-	if len(s.buf) == cap(s.buf) {
-		if len(s.buf) >= s.max {
-			s.rerr = errScanTooLarge
-			return false
-		}
-		c := 2 * cap(s.buf)
-		if c < 256<<10 {
-			c = 256 << 10
-		}
-		if c > s.max {
-			c = s.max
-		}
-		nb := make([]byte, len(s.buf), c)
-		copy(nb, s.buf)
-		s.buf = nb
-	}
+	limit := min(cap(s.buf), s.keep+s.max) // an element of max bytes at most
 	for {
-		n, err := s.r.Read(s.buf[len(s.buf):cap(s.buf)])
+		n, err := s.r.Read(s.buf[len(s.buf):limit])
 		s.buf = s.buf[:len(s.buf)+n]
 		if err == io.EOF {
 			s.eof = true
@@ -110,7 +111,7 @@ func (s *docScanner) skipWS() bool {
 				return true
 			}
 		}
-		if !s.fill() {
+		if !s.fill(1) {
 			return false
 		}
 	}
@@ -123,7 +124,7 @@ func (s *docScanner) skipString() bool {
 		j := bytes.IndexByte(s.buf[i:], '"')
 		if j < 0 {
 			rel := len(s.buf) - s.pos
-			if !s.fill() {
+			if !s.fill(1) {
 				s.pos = len(s.buf)
 				return false
 			}
@@ -175,7 +176,7 @@ func (s *docScanner) skipValue() error {
 			}
 			s.pos++
 		}
-		if !s.fill() {
+		if !s.fill(1) {
 			if s.rerr != nil {
 				return s.endErr()
 			}
@@ -226,7 +227,7 @@ func (s *docScanner) skipNested() error {
 			}
 		}
 		s.pos = i
-		if !s.fill() {
+		if !s.fill(1) {
 			return s.endErr()
 		}
 	}
@@ -263,7 +264,7 @@ func (s *docScanner) readElement() int {
 	if len(s.buf)-s.pos < readAhead {
 		// Most records are then whole in the buffer: one cut at its end
 		// would be skipped over and read a second time.
-		s.fill()
+		s.fill(readAhead)
 	}
 	if s.pos >= len(s.buf) {
 		return -1
@@ -277,12 +278,12 @@ const readAhead = 64 << 10
 
 // decodeDocs decodes one or more {"Records":[...]} documents, one after
 // another. want is FormatLambda or FormatKinesis to insist on one kind of
-// record, FormatAuto to take both. copyRaw copies each record's bytes
-// (the buffer is reused when reading from a stream).
-func (d *Decoder) decodeDocs(ctx context.Context, s *docScanner, source string, want Format, copyRaw bool, fn RecordFunc) error {
+// record, FormatAuto to take both. The records' Raw and their images'
+// strings are views of s.buf, or of the chunks s reads a stream into,
+// which are never written again.
+func (d *Decoder) decodeDocs(ctx context.Context, s *docScanner, source string, want Format, fn RecordFunc) error {
 	// The records are read where they lie, in the pass of the scan that
-	// finds them; a record read from a buffer the scanner reuses gets a
-	// copy of its bytes, which its images are moved to.
+	// finds them.
 	var (
 		read    *ChangeRecord // the element the scanner had read
 		readRaw []byte
@@ -293,11 +294,7 @@ func (d *Decoder) decodeDocs(ctx context.Context, s *docScanner, source string, 
 			if !ok {
 				return -1
 			}
-			read, readRaw = rec, buf[start:end]
-			if copyRaw {
-				readRaw = bytes.Clone(readRaw)
-				d.fast.moveImages(rec, buf[start:end], readRaw)
-			}
+			read, readRaw = rec, buf[start:end:end]
 			return end
 		}
 	}
@@ -307,9 +304,7 @@ func (d *Decoder) decodeDocs(ctx context.Context, s *docScanner, source string, 
 		if read != nil {
 			rec, raw, read, readRaw = read, readRaw, nil, nil
 		} else {
-			if copyRaw {
-				raw = bytes.Clone(raw)
-			}
+			raw = raw[:len(raw):len(raw)]
 			rec, rerr = d.decodeElement(raw, want)
 		}
 		if rerr != nil {
@@ -328,8 +323,8 @@ func (d *Decoder) decodeDocs(ctx context.Context, s *docScanner, source string, 
 }
 
 // scanDocs finds the records of one or more {"Records":[...]} documents,
-// one after another, and calls emit with each record's bytes (valid
-// during the call), their offset in s.buf and the record's index. It
+// one after another, and calls emit with each record's bytes (never
+// written again), their offset in s.buf and the record's index. It
 // returns emit's error as it is, or an *InputError where the input
 // cannot be read further.
 func (s *docScanner) scanDocs(source string, emit func(raw []byte, start, index int) error) error {

@@ -53,14 +53,6 @@ func (r *fastReader) release() {
 	r.keys = r.keys[:0]
 }
 
-// moveImages moves the strings of rec's images that lie in from to the
-// same offsets of to, a copy of from.
-func (r *fastReader) moveImages(rec *ChangeRecord, from, to []byte) {
-	r.items.Move(rec.Keys, from, to)
-	r.items.Move(rec.NewImage, from, to)
-	r.items.Move(rec.OldImage, from, to)
-}
-
 // skipWS returns the offset of the first byte at or after i that is not
 // JSON white space.
 func skipWS(src []byte, i int) int {

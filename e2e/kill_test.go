@@ -106,12 +106,26 @@ func killInputs(t *testing.T, dir string) []string {
 	return []string{filepath.Join(dir, "sample"), jsonl, fixture("e2e", "identity", "tables.json")}
 }
 
+// killPlan is when killedReplay kills a run: once it has written files
+// files (when files > 0), else once after has passed since its start.
+type killPlan struct {
+	files int
+	after time.Duration
+}
+
+// filesPoll is how often killedReplay counts the files of a run it kills
+// after a number of files: often enough that the kill lands within about
+// a file of the target (a replay here writes a file every few
+// milliseconds at the most), seldom enough that the counting, a walk of
+// the lake, costs little.
+const filesPoll = 10 * time.Millisecond
+
 // killedReplay starts `ddblake replay --to lake args...` and kills it
-// (SIGKILL) when stop says so, polling the lake; stop is given the number
-// of files the run has written so far and the time since it started. It
-// returns what the run had written when it was killed, and whether it
-// ended on its own first.
-func killedReplay(t *testing.T, lake string, args []string, stop func(files int, since time.Duration) bool) (files int, at time.Duration, finished bool) {
+// (SIGKILL) as plan says: after a time, on a timer; after a number of
+// files, counting them every filesPoll. It returns the files the run had
+// written when it ended, when it was killed, and whether it ended on its
+// own first.
+func killedReplay(t *testing.T, lake string, args []string, plan killPlan) (files int, at time.Duration, finished bool) {
 	t.Helper()
 	cmd := exec.Command(ddblakeBin, append([]string{"replay", "--to", lake}, args...)...)
 	cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true")
@@ -119,23 +133,35 @@ func killedReplay(t *testing.T, lake string, args []string, stop func(files int,
 	require.NoError(t, cmd.Start())
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	var poll, timer <-chan time.Time
+	if plan.files > 0 {
+		tick := time.NewTicker(filesPoll)
+		defer tick.Stop()
+		poll = tick.C
+	} else {
+		tm := time.NewTimer(plan.after)
+		defer tm.Stop()
+		timer = tm.C
+	}
 	for {
 		select {
 		case <-done:
 			return writtenSince(lake, start), time.Since(start), true
-		case <-time.After(2 * time.Millisecond):
-		}
-		files = writtenSince(lake, start)
-		if at = time.Since(start); stop(files, at) {
-			if err := cmd.Process.Kill(); err != nil {
-				// It ended between the poll and the kill.
-				require.ErrorIs(t, err, os.ErrProcessDone)
-				<-done
-				return writtenSince(lake, start), time.Since(start), true
+		case <-poll:
+			if writtenSince(lake, start) < plan.files {
+				continue
 			}
-			<-done
-			return files, at, false
+		case <-timer:
 		}
+		at = time.Since(start)
+		if err := cmd.Process.Kill(); err != nil {
+			// It ended between the poll and the kill.
+			require.ErrorIs(t, err, os.ErrProcessDone)
+			<-done
+			return writtenSince(lake, start), time.Since(start), true
+		}
+		<-done
+		return writtenSince(lake, start), at, false
 	}
 }
 
@@ -226,16 +252,14 @@ func TestKillAndRerun(t *testing.T) {
 		lake := filepath.Join(t.TempDir(), "lake")
 		var moments []string
 		for kill := 1; kill <= 2; kill++ { // a replay, then a rerun of it
-			var stop func(int, time.Duration) bool
+			var stop killPlan
 			var plan string
 			if round%2 == 1 {
-				target := 1 + rng.IntN(len(want)-1)
-				stop = func(files int, _ time.Duration) bool { return files >= target }
-				plan = fmt.Sprintf("after %d files", target)
+				stop.files = 1 + rng.IntN(len(want)-1)
+				plan = fmt.Sprintf("after %d files", stop.files)
 			} else {
-				after := time.Duration(rng.Int64N(int64(took)))
-				stop = func(_ int, since time.Duration) bool { return since >= after }
-				plan = fmt.Sprintf("after %s", after.Round(time.Millisecond))
+				stop.after = time.Duration(rng.Int64N(int64(took)))
+				plan = fmt.Sprintf("after %s", stop.after.Round(time.Millisecond))
 			}
 			files, at, finished := killedReplay(t, lake, append([]string{"--chunk-size", killChunk}, sources...), stop)
 			if finished {
@@ -290,13 +314,11 @@ func TestKillJoinedReplay(t *testing.T) {
 		lake := filepath.Join(t.TempDir(), "lake")
 		var moments []string
 		for kill := 1; kill <= 2; kill++ {
-			var stop func(int, time.Duration) bool
+			var stop killPlan
 			if (round+kill)%2 == 0 {
-				target := 1 + rng.IntN(files)
-				stop = func(n int, _ time.Duration) bool { return n >= target }
+				stop.files = 1 + rng.IntN(files)
 			} else {
-				after := time.Duration(rng.Int64N(int64(took)))
-				stop = func(_ int, since time.Duration) bool { return since >= after }
+				stop.after = time.Duration(rng.Int64N(int64(took)))
 			}
 			n, at, finished := killedReplay(t, lake, args, stop)
 			if finished {

@@ -159,14 +159,19 @@ func (j *jittered) Write(ctx context.Context, batchID string, t *sink.Table, row
 
 // TestAssembledReplayIgnoresScheduling replays the same inputs with one
 // worker, and with several whose writes are delayed at random: the lakes
-// are the same bytes.
+// are the same bytes. -short tries one random delaying of the writes, not
+// two.
 func TestAssembledReplayIgnoresScheduling(t *testing.T) {
 	t.Parallel()
 	inputs := rerunInputs(t, t.TempDir(), 2, 150)
 	first := t.TempDir()
 	replayAssembled(t, context.Background(), first, smallFiles(), 2<<10, 1, nil, nil, inputs...)
 	want := laketest.Files(t, first)
-	for seed := range uint64(2) {
+	seeds := uint64(2)
+	if testing.Short() {
+		seeds = 1
+	}
+	for seed := range seeds {
 		dir := t.TempDir()
 		wrap := func(a *direct.Assembled) sink.Destination {
 			return &jittered{Assembled: a, rng: rand.New(rand.NewPCG(seed, 1))}
@@ -294,7 +299,8 @@ func TestAssembledStdinKeepsEachContent(t *testing.T) {
 // same lake with another target file size and another batch size, which
 // cut each input into other files (some under the first run's names):
 // the manifests list each row once, as a fresh replay with the second
-// sizes does, and the files of the first run no longer listed.
+// sizes does, and the files of the first run no longer listed. -short
+// changes both sizes at once only, not each alone.
 func TestAssembledRerunWithOtherSizes(t *testing.T) {
 	t.Parallel()
 	inputs := rerunInputs(t, t.TempDir(), 3, 120)
@@ -304,15 +310,19 @@ func TestAssembledRerunWithOtherSizes(t *testing.T) {
 	require.Empty(t, replayAssembled(t, context.Background(), fresh, bigger(), 3<<10, 2, nil, nil, inputs...).WriteErrors)
 	wantRows, wantFiles, _ := lakeListing(t, fresh)
 
-	for _, first := range []struct {
+	firsts := []struct {
 		name  string
 		cfg   *Config
 		chunk int64
 	}{
+		{"smaller files and batches", sized(1 << 10), 1 << 10},
 		{"smaller files", sized(1 << 10), 3 << 10},
 		{"smaller batches", bigger(), 1 << 10},
-		{"smaller files and batches", sized(1 << 10), 1 << 10},
-	} {
+	}
+	if testing.Short() {
+		firsts = firsts[:1] // both sizes changed at once
+	}
+	for _, first := range firsts {
 		lake := t.TempDir()
 		require.Empty(t, replayAssembled(t, context.Background(), lake, first.cfg, first.chunk, 2, nil, nil, inputs...).WriteErrors)
 		require.NotEqual(t, parquetNames(t, fresh), parquetNames(t, lake), "%s: the first run cuts other files", first.name)

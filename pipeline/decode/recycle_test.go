@@ -39,7 +39,7 @@ func TestRecycleImages(t *testing.T) {
 						t.Fatalf("round %d, payload %d: %d records, want %d", round, i, len(got.lines), len(want.lines))
 					}
 					for j := range got.lines {
-						if got.lines[j] != want.lines[j] {
+						if !got.lines[j].same(want.lines[j]) {
 							t.Fatalf("round %d, payload %d, record %d:\n%s\nwant\n%s", round, i, j, got.lines[j], want.lines[j])
 						}
 					}

@@ -94,8 +94,16 @@ func hex4(b []byte) (uint32, bool) {
 	if len(b) < 4 {
 		return 0, false
 	}
-	var x uint32
-	for _, c := range b[:4] {
+	return HexDigits(b[:4])
+}
+
+// HexDigits reads b, at most 8 hex digits of either case, as a number;
+// ok is false when b holds anything else.
+func HexDigits(b []byte) (x uint32, ok bool) {
+	if len(b) > 8 {
+		return 0, false
+	}
+	for _, c := range b {
 		switch {
 		case c >= '0' && c <= '9':
 			c -= '0'

@@ -190,21 +190,8 @@ func hex4(b []byte) (rune, bool) {
 	if len(b) < 4 {
 		return 0, false
 	}
-	var x rune
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		x = x<<4 | rune(c)
-	}
-	return x, true
+	x, ok := flatten.HexDigits(b[:4])
+	return rune(x), ok
 }
 
 // skipStr moves past the string whose opening quote is src[i], checking

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ddblake/ddblake/flatten"
 )
 
 // escapeMarker stands, in the text the Ion library reads, for the
@@ -201,7 +203,7 @@ func hex4(b []byte) (uint32, bool) {
 	if len(b) < 4 {
 		return 0, false
 	}
-	return hexN(b[:4])
+	return flatten.HexDigits(b[:4])
 }
 
 // hex8 reads eight hex digits.
@@ -209,25 +211,7 @@ func hex8(b []byte) (uint32, bool) {
 	if len(b) < 8 {
 		return 0, false
 	}
-	return hexN(b[:8])
-}
-
-func hexN(b []byte) (uint32, bool) {
-	var x uint32
-	for _, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		x = x<<4 | uint32(c)
-	}
-	return x, true
+	return flatten.HexDigits(b[:8])
 }
 
 // markedEscape returns the first escape in s that the escapeFilter

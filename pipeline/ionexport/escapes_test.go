@@ -1,8 +1,6 @@
 package ionexport
 
 import (
-	"errors"
-	"io"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -16,19 +14,7 @@ import (
 // that every escape is cut across reads.
 func readOneByte(t *testing.T, data string) (lines []string, errs []error) {
 	t.Helper()
-	r := NewReader(iotest.OneByteReader(strings.NewReader(data)), 1<<20)
-	for {
-		line, err := r.Next()
-		if err == io.EOF {
-			return lines, errs
-		}
-		var se *StreamError
-		if errors.As(err, &se) {
-			return lines, append(errs, err)
-		}
-		lines = append(lines, string(line))
-		errs = append(errs, err)
-	}
+	return readItems(iotest.OneByteReader(strings.NewReader(data)))
 }
 
 // TestReaderEscapes checks that a \u or \U escape naming no Unicode

@@ -16,7 +16,12 @@ import (
 // readAll returns the lines and errors of every item of data.
 func readAll(t *testing.T, data string) (lines []string, errs []error) {
 	t.Helper()
-	r := NewReader(strings.NewReader(data), 1<<20)
+	return readItems(strings.NewReader(data))
+}
+
+// readItems returns the lines and errors of every item src gives.
+func readItems(src io.Reader) (lines []string, errs []error) {
+	r := NewReader(src, 1<<20)
 	for {
 		line, err := r.Next()
 		if err == io.EOF {
